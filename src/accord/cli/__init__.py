@@ -1,0 +1,1 @@
+"""The `accord` command: thin commands over the registry, policy and store packages."""

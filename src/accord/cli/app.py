@@ -1,0 +1,98 @@
+"""The Typer application and what every command shares: settings, the store, output helpers.
+
+Command modules (`registry_cmds`, `policy_cmds`, …) attach their commands to `app` or to one of the
+sub-applications here; `accord.cli.main.run` is the console entry point and the one place where
+errors become exit codes.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import Any
+
+import orjson
+import typer
+from rich.console import Console
+
+from accord.errors import InputError
+from accord.registry import repository
+from accord.registry.model import Registry
+from accord.settings import Settings, load_settings
+from accord.store import Store, open_store
+
+app = typer.Typer(
+    name="accord",
+    help="Share classified information and logistics support strictly under signed agreements.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+parties_app = typer.Typer(
+    help="The parties and their classification schemes.", no_args_is_help=True
+)
+agreements_app = typer.Typer(help="Agreements and their lifecycles.", no_args_is_help=True)
+notes_app = typer.Typer(help="Diplomatic notes.", no_args_is_help=True)
+consents_app = typer.Typer(help="Originators' consents (R6).", no_args_is_help=True)
+app.add_typer(parties_app, name="parties")
+app.add_typer(agreements_app, name="agreements")
+app.add_typer(notes_app, name="notes")
+app.add_typer(consents_app, name="consents")
+
+console = Console(highlight=False, soft_wrap=True)
+
+
+class Node:
+    """What a command needs: settings, and the store opened (and migrated) on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(str(self.settings.database_url))
+        return self._store
+
+    def registry(self) -> Registry:
+        return repository.load(self.store)
+
+    def party(self) -> str | None:
+        override = self.settings.party
+        return str(override) if override else repository.get_meta(self.store, "party")
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+_node: list[Node] = []
+
+
+def node() -> Node:
+    """Returns the node for this invocation (settings from env, file, default)."""
+    if not _node:
+        _node.append(Node(load_settings()))
+    return _node[0]
+
+
+def reset_node() -> None:
+    """Forgets the node; the entry point calls this so each invocation reads settings afresh."""
+    while _node:
+        _node.pop().close()
+
+
+def print_json(data: Any) -> None:
+    """Writes `data` as indented JSON to stdout."""
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def parse_date(text: str | None, option: str = "--at") -> date:
+    """Returns the date given as YYYY-MM-DD (today when None); InputError names the option."""
+    if text is None:
+        return date.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None

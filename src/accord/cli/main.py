@@ -1,0 +1,59 @@
+"""The console entry point: runs the Typer app and turns every error into one line and an exit code.
+
+Exit codes: 0 success (a denied release decision is a success: the command answered); 1 a refusal
+by a rule or a failure of the store; 2 bad usage or bad input. A user mistake never prints a
+traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+# Typer 0.2x vendors its own click; its exception classes are the ones raised here.
+from typer._click import exceptions as _click  # noqa: E402
+
+from accord.cli import registry_cmds  # noqa: F401 — registers the commands on `app`
+from accord.cli.app import app, reset_node
+from accord.errors import AccordError
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Runs `accord` with `argv` (default sys.argv[1:]); returns the exit code (and exits with it
+    when called as the console script)."""
+    code = main(argv)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command and returns its exit code without exiting the process."""
+    reset_node()
+    try:
+        result = app(args=argv, prog_name="accord", standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
+    except AccordError as exc:
+        sys.stderr.write(f"accord: error: {exc}\n")
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("accord: aborted\n")
+        return 1
+    except _click.NoArgsIsHelpError as exc:
+        exc.show()
+        return 2
+    except typer.exceptions.TyperException as exc:
+        sys.stderr.write(f"accord: error: {exc.format_message()}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("accord: interrupted\n")
+        return 130
+    finally:
+        reset_node()
+
+
+if __name__ == "__main__":
+    run()

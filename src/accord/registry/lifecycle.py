@@ -1,0 +1,275 @@
+"""An agreement's status on a date, derived from its dated events and its renewal rule.
+
+Nothing here is stored: `status(agreement, at)` is a pure function (PRODUCT.md §2, "Lifecycle is
+derived from dated events, never stored as a bare status"). The Korea–Japan GSOMIA is the reference
+(domain.md §1.5): in force 2016-11-23; termination notice 2019-08-23 to take effect 2019-11-23;
+notice suspended 2019-11-22; both notes withdrawn 2023-03-21 — in force without interruption.
+
+Rules, in the order events are read (same-day events in their listed order):
+- before entry into force the status is the last pre-force step (negotiating, initialled, signed),
+  or `none` with no event at all; an agreement is never in force before `entered-into-force`;
+- a termination notice leaves the agreement in force (`notice-given`) until its effective date; it
+  ends the agreement on that date unless it was suspended or withdrawn before then — a suspended
+  notice never ends an agreement;
+- `suspended` stops the agreement until `resumed`; `terminated` and `expired` end it for good;
+- without notice, an agreement whose term does not renew expires at the end of its initial term.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from accord.registry.model import Agreement, Event, EventKind, Term, parse_duration
+
+
+class Status(StrEnum):
+    NONE = "none"
+    NEGOTIATING = "negotiating"
+    INITIALLED = "initialled"
+    SIGNED = "signed"
+    IN_FORCE = "in-force"
+    NOTICE_GIVEN = "notice-given"
+    NOTICE_SUSPENDED = "notice-suspended"
+    SUSPENDED = "suspended"
+    TERMINATED = "terminated"
+    EXPIRED = "expired"
+
+
+IN_FORCE_STATES = frozenset({Status.IN_FORCE, Status.NOTICE_GIVEN, Status.NOTICE_SUSPENDED})
+_FINAL = frozenset({Status.TERMINATED, Status.EXPIRED})
+
+
+def add_duration(start: date, duration: str, times: int = 1) -> date:
+    """Returns `start` moved forward by `times` × `duration` (`90d`, `6m`, `1y`), clamping the day
+    to the month's end (29 Feb + 1y = 28 Feb)."""
+    count, unit = parse_duration(duration)
+    count *= times
+    if unit == "d":
+        return start + timedelta(days=count)
+    months = count * 12 if unit == "y" else count
+    y, m = divmod(start.month - 1 + months, 12)
+    year, month = start.year + y, m + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+def sub_duration(end: date, duration: str) -> date:
+    """Returns `end` moved back by `duration`."""
+    count, unit = parse_duration(duration)
+    if unit == "d":
+        return end - timedelta(days=count)
+    months = count * 12 if unit == "y" else count
+    y, m = divmod(end.month - 1 - months, 12)
+    year, month = end.year + y, m + 1
+    day = min(end.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+def ordered_events(agreement: Agreement) -> list[Event]:
+    """Returns the events by date; same-day events keep the order they were recorded in."""
+    return sorted(agreement.events, key=lambda e: e.date)
+
+
+def force_date(agreement: Agreement) -> date | None:
+    """Returns the date the agreement first entered into force, or None."""
+    for ev in ordered_events(agreement):
+        if ev.kind is EventKind.ENTERED_INTO_FORCE:
+            return ev.date
+    return None
+
+
+def anniversaries(term: Term, start: date, after: date) -> date | None:
+    """Returns the first end of a term period strictly after `after` (the initial term, then each
+    renewal period), or None when the term has no fixed length."""
+    if term.initial is None:
+        return None
+    end = add_duration(start, term.initial)
+    if end > after:
+        return end
+    if term.renewal is None:
+        return None
+    # Jump close to the answer, then step: keeps this O(1) for centuries-long queries.
+    n = 0
+    count, unit = parse_duration(term.renewal)
+    per_days = {"d": 1, "m": 28, "y": 365}[unit] * count
+    n = max(0, (after - end).days // per_days - 1)
+    cand = add_duration(end, term.renewal, n)
+    while cand <= after:
+        n += 1
+        cand = add_duration(end, term.renewal, n)
+    return cand
+
+
+def notice_deadline(term: Term, anniversary: date) -> date | None:
+    """Returns the last day on which notice can still stop the renewal at `anniversary`."""
+    if term.notice is None:
+        return None
+    last = sub_duration(anniversary, term.notice)
+    return last - timedelta(days=1) if term.deadline == "exclusive" else last
+
+
+def notice_effective(agreement: Agreement, start: date, given: date) -> date | None:
+    """Returns when a termination notice given on `given` takes effect, from the renewal rule: the
+    first anniversary whose notice deadline is on or after `given`."""
+    term = agreement.term
+    ann = anniversaries(term, start, given)
+    guard = 0
+    while ann is not None and guard < 1000:
+        deadline = notice_deadline(term, ann)
+        if deadline is None or given <= deadline:
+            return ann
+        ann = anniversaries(term, start, ann)
+        guard += 1
+    if term.notice is not None and term.initial is None:
+        return add_duration(given, term.notice)
+    return None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One event and the status it leaves the agreement in."""
+
+    event: Event
+    status: Status
+    derived: bool = False
+
+
+@dataclass
+class _State:
+    status: Status = Status.NONE
+    started: date | None = None
+    notice_effective: date | None = None
+    notice_live: bool = False
+
+
+def _apply(agreement: Agreement, st: _State, ev: Event) -> None:
+    k = ev.kind
+    if st.status in _FINAL:
+        return
+    in_force = st.status in IN_FORCE_STATES
+    if k is EventKind.NEGOTIATING and st.status is Status.NONE:
+        st.status = Status.NEGOTIATING
+    elif k is EventKind.INITIALLED and st.status in (Status.NONE, Status.NEGOTIATING):
+        st.status = Status.INITIALLED
+    elif k is EventKind.SIGNED and st.status in (
+        Status.NONE,
+        Status.NEGOTIATING,
+        Status.INITIALLED,
+    ):
+        st.status = Status.SIGNED
+    elif k is EventKind.ENTERED_INTO_FORCE and not in_force and st.status is not Status.SUSPENDED:
+        st.status = Status.IN_FORCE
+        st.started = ev.date
+    elif k is EventKind.TERMINATION_NOTIFIED and in_force and st.started is not None:
+        eff = ev.effective or notice_effective(agreement, st.started, ev.date)
+        st.notice_effective = eff
+        st.notice_live = eff is not None
+        st.status = Status.NOTICE_GIVEN if eff is not None else st.status
+    elif k is EventKind.NOTICE_SUSPENDED and st.status is Status.NOTICE_GIVEN:
+        st.notice_live = False
+        st.status = Status.NOTICE_SUSPENDED
+    elif k is EventKind.NOTICE_WITHDRAWN and st.status in (
+        Status.NOTICE_GIVEN,
+        Status.NOTICE_SUSPENDED,
+    ):
+        st.notice_live = False
+        st.notice_effective = None
+        st.status = Status.IN_FORCE
+    elif k is EventKind.SUSPENDED and in_force:
+        st.status = Status.SUSPENDED
+    elif k is EventKind.RESUMED and st.status is Status.SUSPENDED:
+        st.status = Status.NOTICE_GIVEN if st.notice_live else Status.IN_FORCE
+    elif k is EventKind.TERMINATED and st.status is not Status.NONE:
+        st.status = Status.TERMINATED
+    elif k is EventKind.EXPIRED and st.status is not Status.NONE:
+        st.status = Status.EXPIRED
+
+
+def _lapse(agreement: Agreement, st: _State, upto: date) -> Event | None:
+    """Ends the agreement if a live notice or the end of a non-renewing term falls on or before
+    `upto` (the date being asked about, or the next event's date); returns the derived event."""
+    if st.status in _FINAL or st.status in (Status.NONE, Status.NEGOTIATING):
+        return None
+    if st.notice_live and st.notice_effective is not None and st.notice_effective <= upto:
+        st.status = Status.TERMINATED
+        return Event(
+            date=st.notice_effective,
+            kind=EventKind.TERMINATED,
+            summary="the termination notice took effect",
+        )
+    term = agreement.term
+    if (
+        st.started is not None
+        and term.initial is not None
+        and term.renewal is None
+        and st.status in IN_FORCE_STATES | {Status.SUSPENDED}
+        and add_duration(st.started, term.initial) <= upto
+    ):
+        st.status = Status.EXPIRED
+        return Event(
+            date=add_duration(st.started, term.initial),
+            kind=EventKind.EXPIRED,
+            summary="the term ended without renewal",
+        )
+    return None
+
+
+def timeline(agreement: Agreement) -> list[Step]:
+    """Returns every event with the status the agreement is in right after it (same day), plus
+    the derived steps no event records: a notice taking effect, a term running out."""
+    st = _State()
+    steps: list[Step] = []
+    for ev in ordered_events(agreement):
+        lapsed = _lapse(agreement, st, ev.date)
+        if lapsed is not None:
+            steps.append(Step(lapsed, st.status, derived=True))
+        _apply(agreement, st, ev)
+        steps.append(Step(ev, st.status))
+    lapsed = _lapse(agreement, st, date.max)
+    if lapsed is not None:
+        steps.append(Step(lapsed, st.status, derived=True))
+    return steps
+
+
+def status(agreement: Agreement, at: date) -> Status:
+    """Returns the agreement's status at the start of business on `at`, after every event dated
+    on or before `at`. A notice whose effective date is `at` has ended the agreement on `at`."""
+    st = _State()
+    for ev in ordered_events(agreement):
+        if ev.date > at:
+            break
+        _lapse(agreement, st, ev.date)
+        _apply(agreement, st, ev)
+    _lapse(agreement, st, at)
+    return st.status
+
+
+def in_force(agreement: Agreement, at: date) -> bool:
+    """True exactly when the agreement binds its parties on `at`."""
+    return status(agreement, at) in IN_FORCE_STATES
+
+
+def next_renewal_deadline(agreement: Agreement, at: date) -> date | None:
+    """Returns the last day, on or after `at`, on which a party can still give notice to stop the
+    next automatic renewal; None when the agreement does not renew or is not in force."""
+    if not in_force(agreement, at):
+        return None
+    start = None
+    st = _State()
+    for ev in ordered_events(agreement):
+        if ev.date > at:
+            break
+        _apply(agreement, st, ev)
+    start = st.started
+    if start is None or agreement.term.notice is None or agreement.term.renewal is None:
+        return None
+    ann = anniversaries(agreement.term, start, at)
+    while ann is not None:
+        deadline = notice_deadline(agreement.term, ann)
+        if deadline is not None and deadline >= at:
+            return deadline
+        ann = anniversaries(agreement.term, start, ann)
+    return None

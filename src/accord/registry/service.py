@@ -1,0 +1,57 @@
+"""Registry operations of a node: import a file, load the demonstration, know its own party."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from accord.errors import InputError
+from accord.registry import files, repository
+from accord.registry.model import Registry
+from accord.registry.repository import Changes
+from accord.store import Store
+
+DEMO_PARTY = "KOR"
+
+
+def import_registry(store: Store, incoming: Registry, lines: files._Lines | None = None) -> Changes:
+    """Validates `incoming` against the stored world and writes it; all or nothing.
+
+    Raises ImportRejected (nothing written) when any record or reference is wrong."""
+    world = repository.load(store)
+    files.validate_against(world, incoming, lines)
+    return repository.apply(store, incoming)
+
+
+def import_file(store: Store, path: str | Path) -> Changes:
+    """Reads, validates and writes a registry file; returns what changed (empty on a re-import)."""
+    incoming, lines = files.read_file(path)
+    return import_registry(store, incoming, lines)
+
+
+def scenario_path() -> Path:
+    """Returns the path of the demonstration scenario shipped in the package."""
+    return Path(str(resources.files("accord.registry") / "scenario" / "demo.yaml"))
+
+
+def load_demo(store: Store) -> Changes:
+    """Loads the demonstration scenario (idempotent). A store with no party becomes Korea's node;
+    a node initialised as another party keeps it (PRODUCT.md §6)."""
+    changes = import_file(store, scenario_path())
+    if repository.get_meta(store, "party") is None:
+        repository.set_meta(store, "party", DEMO_PARTY)
+    return changes
+
+
+def init_node(store: Store, party: str) -> None:
+    """Records this node's party; the party must be in the registry once a registry exists."""
+    world = repository.load(store)
+    codes = {p.code for p in world.parties}
+    if codes and party not in codes:
+        raise InputError(f"{party!r} is not a known party ({len(codes)} parties in the registry)")
+    repository.set_meta(store, "party", party)
+
+
+def node_party(store: Store, override: str | None = None) -> str | None:
+    """Returns this node's party: ACCORD_PARTY when set, else the one `accord init` recorded."""
+    return override or repository.get_meta(store, "party")

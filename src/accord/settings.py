@@ -1,0 +1,113 @@
+"""Settings, declared once as data and read from the environment, then a file, then the default.
+
+Each setting has a name, an environment variable (`ACCORD_` + NAME), a default and a help line. The
+file is TOML, named by `ACCORD_CONFIG` or `accord.toml` in the current directory when it exists.
+Secrets are wrapped in `Secret`, whose repr and str are masked, so they never reach a log or an
+error.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accord.errors import InputError
+
+
+class Secret:
+    """A secret value: `reveal()` gives it; repr and str show `'**********'`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return "ACCORD_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", "sqlite:///accord.db", "Store URL: sqlite:///PATH or postgresql://…"),
+    Setting("party", None, "This node's party (overrides the party recorded by `accord init`)"),
+    Setting("config", "accord.toml", "Settings file (TOML) read after the environment"),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; `source` tells where each value came from (env, file or default)."""
+
+    values: Mapping[str, Any]
+    source: Mapping[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        shown = {
+            k: ("**********" if _BY_NAME[k].secret and v is not None else v)
+            for k, v in self.values.items()
+        }
+        return f"Settings({shown!r})"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Returns the settings: explicit overrides, then environment, then file, then default."""
+    env = os.environ if environ is None else environ
+    config_path = Path(env.get("ACCORD_CONFIG", _BY_NAME["config"].default))
+    file_values: dict[str, Any] = {}
+    if config_path.is_file():
+        try:
+            file_values = tomllib.loads(config_path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{config_path}: not a valid TOML settings file: {exc}") from None
+        unknown = set(file_values) - set(_BY_NAME)
+        if unknown:
+            raise InputError(f"{config_path}: {sorted(unknown)[0]!r} is not a setting accord knows")
+    values: dict[str, Any] = {}
+    source: dict[str, str] = {}
+    for s in SETTINGS:
+        if overrides and overrides.get(s.name) is not None:
+            value, where = overrides[s.name], "option"
+        elif s.env in env and env[s.env] != "":
+            value, where = env[s.env], "env"
+        elif s.name in file_values:
+            value, where = file_values[s.name], "file"
+        else:
+            value, where = s.default, "default"
+        values[s.name] = Secret(value) if s.secret and isinstance(value, str) else value
+        source[s.name] = where
+    return Settings(values, source)

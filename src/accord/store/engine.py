@@ -1,0 +1,141 @@
+"""Opening a store: the URL, the engine, migrations, and the one place where database errors
+become accord's `StoreError`.
+
+`sqlite:///path` (the embedded default, WAL mode) and `postgresql://…` (production, psycopg 3)
+share one schema and one Alembic history. Every command migrates on first use, so a new user never
+has to run anything first; on PostgreSQL an advisory lock makes concurrent first starts of several
+processes safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from accord.errors import InputError, StoreError
+
+# An arbitrary constant: the advisory lock that serialises migrations across processes.
+_MIGRATION_LOCK = 0x616363_6F7264
+
+
+def normalise_url(url: str) -> str:
+    """Returns a SQLAlchemy URL for an accord store URL, or raises InputError naming it."""
+    if url.startswith("sqlite:///"):
+        return url
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith("postgresql+psycopg://"):
+        return url
+    raise InputError(
+        f"ACCORD_DATABASE_URL {mask_url(url)!r} is not a store URL "
+        "(use sqlite:///PATH or postgresql://USER@HOST/DB)"
+    )
+
+
+def mask_url(url: str) -> str:
+    """Returns the URL with any password replaced by ***, for messages and logs."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except Exception:  # noqa: BLE001 — an unparsable URL is shown only by its scheme
+        return url.split(":", 1)[0] + ":…"
+    return parsed.render_as_string(hide_password=True)
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Maps a foreign database exception to StoreError (raised from it), most specific first."""
+    try:
+        yield
+    except sa.exc.IntegrityError as exc:
+        raise StoreError(f"the store refused a write: {exc.orig}") from exc
+    except sa.exc.OperationalError as exc:
+        raise StoreError(f"the store is unavailable: {exc.orig}") from exc
+    except sa.exc.SQLAlchemyError as exc:
+        raise StoreError(f"store error: {exc}") from exc
+    except sqlite3.Error as exc:
+        raise StoreError(f"store error: {exc}") from exc
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event, not the driver, open transactions (SQLAlchemy's recipe for
+    # pysqlite), so that writes can take the write lock up front with BEGIN IMMEDIATE.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get("accord_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Store:
+    """An open store: `engine` for queries, `dialect` (`sqlite` or `postgresql`), `url` masked."""
+
+    def __init__(self, url: str) -> None:
+        self.url = mask_url(url)
+        sa_url = normalise_url(url)
+        if sa_url.startswith("sqlite:///"):
+            path = sa_url[len("sqlite:///") :]
+            if path and path != ":memory:":
+                parent = Path(path).expanduser().resolve().parent
+                if not parent.is_dir():
+                    raise InputError(f"store directory {str(parent)!r} does not exist")
+        with translate_errors():
+            self.engine: Engine = sa.create_engine(sa_url, future=True)
+        self.dialect = self.engine.dialect.name
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """Yields a connection in one transaction; commits on success, rolls back on any error."""
+        # Take SQLite's write lock up front so a read-then-write transaction cannot deadlock.
+        with translate_errors(), self.engine.execution_options(accord_write=True).begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Connection]:
+        """Yields a connection for reads."""
+        with translate_errors(), self.engine.connect() as conn:
+            yield conn
+
+    def migrate(self) -> None:
+        """Creates or upgrades the schema to the newest revision; safe from many processes at once."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(resources.files("accord.store") / "migrations"))
+        with translate_errors(), self.engine.execution_options(accord_write=True).begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, migrate: bool = True) -> Store:
+    """Returns an open store for `url`, migrated to the newest schema unless `migrate` is False."""
+    store = Store(url)
+    if migrate:
+        store.migrate()
+    return store
