@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import BACKENDS, drop_pg_database, make_pg_database
 
 from accord.cli.main import main
+from conftest import BACKENDS, drop_pg_database, make_pg_database
 
 # Korea's eight mutual logistics accords as of January 2011 (domain.md §5.2, S1, S69).
 KOREA_MLSA_2011 = {"USA", "THA", "NZL", "TUR", "PHL", "ISR", "AUS", "CAN"}

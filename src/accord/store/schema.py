@@ -8,20 +8,7 @@ in-memory world, so a document per record keeps export → import byte-exact. Al
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-    text,
-)
+from sqlalchemy import Column, MetaData, String, Table, Text
 
 metadata = MetaData()
 
