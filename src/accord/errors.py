@@ -1,14 +1,20 @@
 """accord's domain errors: one small tree, mapped to exit codes and HTTP statuses in one place each.
 
     AccordError
-    ├── InputError            the caller's input is wrong (bad file, unknown code, bad date)  → exit 2
-    │   ├── NotFound          a named thing does not exist                                    → exit 2
-    │   └── ImportRejected    a registry file failed validation; carries every problem found  → exit 2
-    ├── Refused               a rule refused the operation (R10–R12 for orders, …)            → exit 1
-    └── StoreError            the store failed (connection, integrity, migration)             → exit 1
+    ├── InputError              the caller's input is wrong (bad file, code, date, query)  exit 2, HTTP 400
+    │   ├── NotFound            a named thing does not exist (or is not the caller's to see)  2, 404
+    │   ├── ImportRejected      a registry file failed validation; every problem listed       2, 400
+    │   ├── NotAcceptable       no acceptable response media type                             2, 406
+    │   ├── UnsupportedMedia    the request body's media type is not one accord reads         2, 415
+    │   ├── TooLarge            the request body exceeds the limit                            2, 413
+    │   └── Unprocessable       well-formed but unusable content                              2, 422
+    ├── Unauthenticated         no valid credentials                                          1, 401
+    ├── Forbidden               authenticated, but not allowed                                1, 403
+    ├── Refused                 a rule refused the operation (R10–R12 for orders, …)          1, 422
+    └── StoreError              the store failed (connection, integrity, migration)           1, 503
 
 Storage and policy code raise these and never choose a status code or an exit code: the CLI
-(`accord.cli.main`) and, later, the HTTP layer translate them.
+(`accord.cli.main`) uses `exit_code`, the HTTP layer (`accord.taxii.errors`) maps classes to statuses.
 """
 
 from __future__ import annotations
@@ -40,6 +46,30 @@ class ImportRejected(InputError):
         first = self.problems[0] if self.problems else "import rejected"
         more = len(self.problems) - 1
         super().__init__(first + (f" (and {more} more problem(s))" if more > 0 else ""))
+
+
+class NotAcceptable(InputError):
+    """The client accepts no media type this endpoint can answer with."""
+
+
+class UnsupportedMedia(InputError):
+    """The request body's Content-Type is not one this endpoint reads."""
+
+
+class TooLarge(InputError):
+    """The request body is larger than the server accepts."""
+
+
+class Unprocessable(InputError):
+    """The request is well-formed but its content cannot be processed."""
+
+
+class Unauthenticated(AccordError):
+    """No credentials, or credentials that do not match a live principal."""
+
+
+class Forbidden(AccordError):
+    """The principal is known but may not do this."""
 
 
 class Refused(AccordError):

@@ -57,6 +57,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("database_url", "sqlite:///accord.db", "Store URL: sqlite:///PATH or postgresql://…"),
     Setting("party", None, "This node's party (overrides the party recorded by `accord init`)"),
     Setting("config", "accord.toml", "Settings file (TOML) read after the environment"),
+    Setting("host", "127.0.0.1", "Address `accord serve` binds"),
+    Setting("port", 8000, "Port `accord serve` listens on"),
+    Setting("workers", 1, "Worker processes of `accord serve`"),
+    Setting("certfile", None, "TLS certificate (PEM) for `accord serve`"),
+    Setting("keyfile", None, "TLS private key (PEM) for `accord serve`", secret=False),
+    Setting("api_root", None, "TAXII API root name (default: the node's party, lower case)"),
+    Setting("max_content_length", 10 * 1024 * 1024, "Largest request body accepted, in bytes"),
+    Setting("max_page_size", 1000, "Most objects in one TAXII page"),
+    Setting(
+        "date",
+        None,
+        "Decide releases as of this date (YYYY-MM-DD) instead of today: for demonstrations of past "
+        "registry states, never for production",
+    ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -108,6 +122,11 @@ def load_settings(
             value, where = file_values[s.name], "file"
         else:
             value, where = s.default, "default"
+        if isinstance(s.default, int) and not isinstance(value, int):
+            try:
+                value = int(str(value))
+            except ValueError:
+                raise InputError(f"{s.env}: {str(value)[:40]!r} is not a whole number") from None
         values[s.name] = Secret(value) if s.secret and isinstance(value, str) else value
         source[s.name] = where
     return Settings(values, source)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from accord.cli.main import main
-from conftest import BACKENDS, drop_pg_database, make_pg_database
+from backends import BACKENDS, drop_pg_database, make_pg_database
 
 # Korea's eight mutual logistics accords as of January 2011 (domain.md §5.2, S1, S69).
 KOREA_MLSA_2011 = {"USA", "THA", "NZL", "TUR", "PHL", "ISR", "AUS", "CAN"}

@@ -133,7 +133,12 @@ def test_kor_jpn_gsomia_renewal_deadline_is_24_august(reg: Registry) -> None:
 
 def test_kor_jpn_gsomia_has_no_level_one_row(reg: Registry) -> None:
     ag = agreement(reg, "kor-jpn-gsomia-2016")
-    assert list(ag.equivalence) == [{"KOR": "II", "JPN": "GOKUHI"}, {"KOR": "III", "JPN": "HI"}]
+    assert list(ag.equivalence) == [
+        {"KOR": "II", "JPN": "GOKUHI"},
+        {"KOR": "III", "JPN": "HI"},
+        {"KOR": "U", "JPN": "U"},
+    ]
+    assert not any(row.get("KOR") == "I" or row.get("JPN") == "KIMITSU" for row in ag.equivalence)
 
 
 def test_kor_jpn_gsomia_events_rest_on_the_notes(reg: Registry) -> None:

@@ -14,7 +14,15 @@ import typer
 # Typer 0.2x vendors its own click; its exception classes are the ones raised here.
 from typer._click import exceptions as _click  # noqa: E402
 
-from accord.cli import registry_cmds  # noqa: F401 — registers the commands on `app`
+# Each module registers its commands on `app` when imported.
+from accord.cli import (  # noqa: F401
+    audit_cmds,
+    federation_cmds,
+    node_cmds,
+    orders_cmds,
+    policy_cmds,
+    registry_cmds,
+)
 from accord.cli.app import app, reset_node
 from accord.errors import AccordError
 

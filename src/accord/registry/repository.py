@@ -14,9 +14,11 @@ import orjson
 import sqlalchemy as sa
 from pydantic import BaseModel
 
+from accord.audit import log as audit
 from accord.registry.model import Agreement, Consent, Facility, Note, Party, Registry
 from accord.store import Store
-from accord.store.schema import REGISTRY_TABLES, meta
+from accord.store.meta import bump, get_meta, set_meta
+from accord.store.schema import REGISTRY_TABLES
 
 _KINDS: dict[str, tuple[type[BaseModel], str]] = {
     "parties": (Party, "code"),
@@ -60,8 +62,17 @@ class Changes:
             len(v) for v in self.replaced.values()
         )
 
+    def touches(self, kind: str) -> bool:
+        return bool(self.added.get(kind) or self.replaced.get(kind))
 
-def apply(store: Store, registry: Registry) -> Changes:
+    def of(self, kind: str) -> dict[str, list[str]]:
+        return {"added": self.added.get(kind, []), "replaced": self.replaced.get(kind, [])}
+
+    def to_json(self) -> dict[str, dict[str, list[str]]]:
+        return {"added": self.added, "replaced": self.replaced}
+
+
+def apply(store: Store, registry: Registry, actor: str = "registry") -> Changes:
     """Writes every record of `registry` (upsert by key) in one transaction; returns the changes.
 
     The caller has validated `registry` against the merged world (`accord.registry.files`)."""
@@ -86,21 +97,20 @@ def apply(store: Store, registry: Registry) -> Changes:
                 elif existing[k] != body:
                     conn.execute(sa.update(table).where(table.c[key] == k).values(body=body))
                     changes.replaced.setdefault(kind, []).append(k)
+        if not changes.empty:
+            # Caches of decisions (release tables) are keyed by this counter: any change to the
+            # registry invalidates them in every process serving the store (ARCHITECTURE.md).
+            bump(conn, "registry_version")
+            if changes.touches("consents"):
+                audit.append(conn, "consent", actor, "consents", changes.of("consents"))
+            audit.append(conn, "registry-change", actor, "registry", changes.to_json())
     return changes
 
 
-def get_meta(store: Store, key: str) -> str | None:
-    """Returns a node setting kept in the store (e.g. `party`), or None."""
-    with store.read() as conn:
-        value = conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
-    return None if value is None else str(value)
+__all__ = ["Changes", "apply", "canonical", "get_meta", "load", "registry_version", "set_meta"]
 
 
-def set_meta(store: Store, key: str, value: str) -> None:
-    """Records a node setting in the store."""
-    with store.begin() as conn:
-        found = conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).first()
-        if found is None:
-            conn.execute(sa.insert(meta).values(key=key, value=value))
-        else:
-            conn.execute(sa.update(meta).where(meta.c.key == key).values(value=value))
+def registry_version(store: Store) -> int:
+    """Returns a counter that changes whenever the registry changes (0 for an empty store)."""
+    value = get_meta(store, "registry_version")
+    return int(value) if value is not None else 0

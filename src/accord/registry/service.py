@@ -40,6 +40,9 @@ def load_demo(store: Store) -> Changes:
     changes = import_file(store, scenario_path())
     if repository.get_meta(store, "party") is None:
         repository.set_meta(store, "party", DEMO_PARTY)
+    # Marks the store as a demonstration: `accord serve` adds sample items and demo credentials
+    # only to such a store, never to a production registry.
+    repository.set_meta(store, "demo", "1")
     return changes
 
 

@@ -1,0 +1,472 @@
+#!/usr/bin/env python3
+"""TAXII node benchmark (issue #4), one command, every server on loopback:
+
+    .venv/bin/python bench/bench_taxii.py [--medallion /tmp/medvenv/bin/medallion] [--reps 3]
+        [--million 1000000] [--pg-url postgresql://postgres@127.0.0.1:54329/postgres]
+
+1. Side by side: ingest 10,000 indicators (batches of 1000) and a full paged read (limit 1000)
+   against medallion 3.0.0 (memory backend, run once: its 10k read takes minutes) and accord
+   (SQLite, `--reps` fresh runs), with the same client (bench/taxii_bench.py). accord ingests as a
+   cleared analyst and is read by a partner node (every page re-authorised and recorded as a
+   release).
+2. accord alone at scale: `--million` objects under 2,000 markings bulk-loaded into SQLite (and
+   PostgreSQL with --pg-url), read in full by a partner that may see half of them, beside the raw
+   ceiling measured in the same run on the same store (keyset pages of 1000 by date_added + orjson
+   parse, no HTTP, no filter). Reports objects/s, the ratio, and p50/p99 page latency.
+
+Prints a readable summary and one JSON line. Bounded: every loop has a count and a deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCORD = str(Path(sys.executable).with_name("accord"))
+TAXII = "application/taxii+json;version=2.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, seconds: float = 60) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"server at {url} did not start")
+
+
+def run_bench(args: list[str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "taxii_bench.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else "{}"
+    data = json.loads(line)
+    if "fatal" in data:
+        raise SystemExit(f"taxii_bench failed: {data['fatal']}\n{out.stderr[-2000:]}")
+    return data
+
+
+# ---- medallion ---------------------------------------------------------------------------------
+
+MED_COLLECTION = "9cfa669c-ee94-4ece-afd2-f8edac37d8fd"
+
+
+def run_medallion(binary: str, work: Path) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    data = {
+        "/discovery": {"title": "bench", "default": "/bench/", "api_roots": ["/bench/"]},
+        "bench": {
+            "information": {
+                "title": "bench",
+                "versions": [TAXII],
+                "max_content_length": 100 * 1024 * 1024,
+            },
+            "status": [],
+            "collections": [
+                {
+                    "id": MED_COLLECTION,
+                    "title": "bench",
+                    "can_read": True,
+                    "can_write": True,
+                    "media_types": ["application/stix+json;version=2.1"],
+                    "objects": [],
+                    "manifest": [],
+                }
+            ],
+        },
+    }
+    (work / "data.json").write_text(json.dumps(data))
+    config = {
+        "backend": {
+            "module": "medallion.backends.memory_backend",
+            "module_class": "MemoryBackend",
+            "filename": str(work / "data.json"),
+        },
+        "users": {"bench": "bench-pass"},
+        "taxii": {"max_page_size": 1000},
+    }
+    (work / "config.json").write_text(json.dumps(config))
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--host", "127.0.0.1", "--port", str(port), str(work / "config.json")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/taxii2/")
+        return run_bench(
+            [
+                "--base-url", f"http://127.0.0.1:{port}", "--api-root", "bench",
+                "--collection", MED_COLLECTION, "--user", "bench", "--password", "bench-pass",
+                "--phases", "ingest,read", "--ingest", "10000x1000", "--read-limits", "1000",
+                "--phase-budget", "1500", "--max-seconds", "2400", "--label", "medallion",
+            ]
+        )  # fmt: skip
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+# ---- accord ------------------------------------------------------------------------------------
+
+
+class AccordServer:
+    """`accord serve` in a subprocess on a fresh or given store, with bench credentials."""
+
+    def __init__(self, url: str, workdir: Path, date: str | None = None) -> None:
+        self.port = free_port()
+        self.env = {**os.environ, "ACCORD_DATABASE_URL": url, "ACCORD_PORT": str(self.port)}
+        if date:
+            self.env["ACCORD_DATE"] = date
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        out = subprocess.run(
+            [ACCORD, *args],
+            env=self.env,
+            cwd=self.workdir,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise SystemExit(f"accord {' '.join(args)} failed: {out.stderr}")
+        return out.stdout
+
+    def credentials(self) -> None:
+        for name in ("bench-analyst", "bench-jpn"):
+            subprocess.run(
+                [ACCORD, "credential", "revoke", name],
+                env=self.env,
+                cwd=self.workdir,
+                capture_output=True,
+            )
+        self.cli("credential", "add", "bench-analyst", "--party", "KOR", "--clearance", "II",
+                 "--group", "bench", stdin="bench-analyst-pass\n")  # fmt: skip
+        self.cli("credential", "add", "bench-jpn", "--party", "JPN", stdin="bench-jpn-pass\n")
+
+    def start(self) -> str:
+        self.proc = subprocess.Popen(
+            [ACCORD, "serve"],
+            env=self.env,
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{self.port}"
+        wait_http(base + "/taxii2/")
+        return base
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def release_marking_file(work: Path) -> Path:
+    sys.path.insert(0, str(ROOT / "src"))
+    from accord.exchange.markings import marking_definition
+    from accord.policy.marking import Marking
+
+    m = Marking.of("KOR", "III", ["general-military"], groups=["bench"])
+    path = work / "marking.json"
+    path.write_bytes(orjson.dumps(marking_definition(m)))
+    return path
+
+
+def run_accord_10k(work: Path) -> dict:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    srv = AccordServer(f"sqlite:///{work / 'accord.db'}", work)
+    srv.cli("demo", "--json")
+    srv.credentials()
+    base = srv.start()
+    try:
+        common = ["--base-url", base, "--api-root", "kor", "--collection", "items"]
+        ingest = run_bench(
+            [*common, "--user", "bench-analyst", "--password", "bench-analyst-pass", "--phases", "ingest",
+             "--ingest", "10000x1000", "--release-marking", str(release_marking_file(work)), "--label", "accord"]
+        )  # fmt: skip
+        read = run_bench(
+            [*common, "--user", "bench-jpn", "--password", "bench-jpn-pass", "--phases", "read",
+             "--read-limits", "1000", "--label", "accord"]
+        )  # fmt: skip
+    finally:
+        srv.stop()
+    return {"ingest": ingest["ingest"][0], "full_read": read["full_read"][0]}
+
+
+# ---- a million objects -------------------------------------------------------------------------
+
+
+def bulk_load(url: str, n: int, n_markings: int = 2000) -> None:
+    """Loads `n` indicators under `n_markings` KOR markings straight into the store: half the
+    markings at level I (no Korea–Japan row: hidden from JPN), half at II or III (released)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import sqlalchemy as sa
+
+    from accord.exchange import markings as mk
+    from accord.exchange.repository import ensure_collections
+    from accord.policy.marking import Marking
+    from accord.registry import service
+    from accord.store import open_store
+    from accord.store.exchange_schema import markings, objects
+
+    store = open_store(url)
+    service.load_demo(store)
+    items = next(c for c in ensure_collections(store, "kor", "KOR") if c.kind == "items")
+    rows = []
+    for k in range(n_markings):
+        level = "I" if k % 2 == 0 else ("II" if k % 4 == 1 else "III")
+        m = Marking.of("KOR", level, ["general-military"], groups=[f"g{k}"])
+        rows.append(
+            {
+                "stix_id": mk.marking_id(m),
+                "originator": "KOR",
+                "spec": mk.spec_json(m),
+                "body": orjson.dumps(mk.marking_definition(m)).decode(),
+            }
+        )
+    with store.begin() as conn:
+        conn.execute(sa.insert(markings), rows)
+        ids = [r[0] for r in conn.execute(sa.select(markings.c.id).order_by(markings.c.id))]
+    t0 = time.time_ns() // 1000 - n
+    batch = []
+    ts = "2024-01-01T00:00:00.000Z"
+    for i in range(n):
+        oid = f"indicator--{uuid.UUID(int=i + 1, version=4)}"
+        mid = ids[i % len(ids)]
+        body = {
+            "type": "indicator", "spec_version": "2.1", "id": oid, "created": ts, "modified": ts,
+            "name": f"bench indicator {i}", "indicator_types": ["malicious-activity"],
+            "pattern": f"[ipv4-addr:value = '10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}']",
+            "pattern_type": "stix", "valid_from": ts,
+            "description": "Synthetic indicator generated for the accord TAXII benchmark at scale.",
+            "object_marking_refs": [rows[i % len(ids)]["stix_id"]],
+        }  # fmt: skip
+        batch.append(
+            {
+                "collection_id": items.id, "stix_id": oid, "type": "indicator", "version": ts,
+                "version_key": "2024-01-01T00:00:00.000000Z", "spec_version": "2.1", "date_added": t0 + i,
+                "marking": mid, "deleted": False, "multi": False, "published_by": "bench",
+                "body": orjson.dumps(body).decode(),
+            }
+        )  # fmt: skip
+        if len(batch) == 20000:
+            with store.begin() as conn:
+                conn.execute(sa.insert(objects), batch)
+            batch = []
+    if batch:
+        with store.begin() as conn:
+            conn.execute(sa.insert(objects), batch)
+    with store.begin() as conn:
+        conn.execute(sa.update(sa.table("collections", sa.column("id"), sa.column("last_added"))).where(
+            sa.column("id") == items.id).values(last_added=t0 + n))  # fmt: skip
+        if store.dialect == "postgresql":
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("ANALYZE")
+    store.close()
+
+
+def raw_ceiling(url: str, reps: int = 3) -> float:
+    """Objects/s for keyset pages of 1000 by date_added over the whole table + orjson parse."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import sqlalchemy as sa
+
+    from accord.store import open_store
+    from accord.store.exchange_schema import objects
+
+    store = open_store(url)
+    rates = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        n, after = 0, -1
+        with store.read() as conn:
+            while True:
+                rows = conn.execute(
+                    sa.select(objects.c.date_added, objects.c.body)
+                    .where(objects.c.date_added > after)
+                    .order_by(objects.c.date_added)
+                    .limit(1000)
+                ).all()
+                if not rows:
+                    break
+                for _, body in rows:
+                    orjson.loads(body)
+                n += len(rows)
+                after = rows[-1][0]
+        rates.append(n / (time.perf_counter() - t0))
+    store.close()
+    return statistics.median(rates)
+
+
+def partner_read(base: str, reps: int = 3, deadline_s: float = 900) -> dict:
+    """Full paged read as the JPN partner (limit 1000); objects/s and page latencies."""
+    auth = ("bench-jpn", "bench-jpn-pass")
+    results = []
+    for _ in range(reps):
+        lat: list[float] = []
+        n = 0
+        end = time.monotonic() + deadline_s
+        with httpx.Client(auth=auth, headers={"Accept": TAXII}, timeout=120) as c:
+            t0 = time.perf_counter()
+            url = f"{base}/kor/collections/items/objects/"
+            params: dict[str, str] = {"limit": "1000"}
+            while time.monotonic() < end:
+                t1 = time.perf_counter()
+                r = c.get(url, params=params)
+                lat.append((time.perf_counter() - t1) * 1000)
+                r.raise_for_status()
+                env = orjson.loads(r.content)
+                n += len(env.get("objects", []))
+                if not env.get("more"):
+                    break
+                params = {"limit": "1000", "next": env["next"]}
+            elapsed = time.perf_counter() - t0
+        lat.sort()
+        results.append(
+            {
+                "objects": n,
+                "rate": n / elapsed,
+                "p50_ms": lat[len(lat) // 2],
+                "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+                "pages": len(lat),
+            }
+        )
+    return {
+        "objects": results[0]["objects"],
+        "rate": statistics.median(r["rate"] for r in results),
+        "p50_ms": statistics.median(r["p50_ms"] for r in results),
+        "p99_ms": statistics.median(r["p99_ms"] for r in results),
+        "pages": results[0]["pages"],
+        "runs": results,
+    }
+
+
+def run_million(url: str, work: Path, n: int, reps: int) -> dict:
+    t0 = time.perf_counter()
+    bulk_load(url, n)
+    load_s = time.perf_counter() - t0
+    ceiling = raw_ceiling(url, reps)
+    srv = AccordServer(url, work)
+    srv.credentials()
+    base = srv.start()
+    try:
+        read = partner_read(base, reps)
+    finally:
+        srv.stop()
+    return {
+        "n": n,
+        "load_s": round(load_s, 1),
+        "raw_ceiling": round(ceiling),
+        "partner": read,
+        "ratio": round(read["rate"] / ceiling, 3),
+    }
+
+
+def fresh_pg(admin: str) -> str:
+    import sqlalchemy as sa
+
+    name = "accord_bench_" + uuid.uuid4().hex[:8]
+    eng = sa.create_engine(
+        admin.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    with eng.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    eng.dispose()
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--medallion", default="/tmp/medvenv/bin/medallion")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--million", type=int, default=1_000_000)
+    ap.add_argument("--pg-url", default=os.environ.get("ACCORD_TEST_PG_URL"))
+    ap.add_argument("--skip-medallion", action="store_true")
+    ap.add_argument("--skip-10k", action="store_true")
+    a = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="accord-bench-"))
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in open("/proc/cpuinfo")
+            if ln.startswith("model name")
+        ),
+        "?",
+    )
+    out: dict = {"machine": {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version()},
+                 "date": time.strftime("%Y-%m-%d")}  # fmt: skip
+    if not a.skip_10k:
+        runs = [run_accord_10k(work / f"accord10k-{i}") for i in range(a.reps)]
+        out["accord_10k"] = {
+            "ingest_rate": statistics.median(r["ingest"]["objects_per_s"] for r in runs),
+            "read_rate": statistics.median(r["full_read"]["items_per_s"] for r in runs),
+            "runs": runs,
+        }
+        print(f"accord 10k: ingest {out['accord_10k']['ingest_rate']:.0f}/s, "
+              f"read {out['accord_10k']['read_rate']:.0f}/s (median of {a.reps})", file=sys.stderr)  # fmt: skip
+        if not a.skip_medallion and Path(a.medallion).exists():
+            med = run_medallion(a.medallion, work / "medallion")
+            out["medallion_10k"] = {
+                "ingest_rate": med["ingest"][0]["objects_per_s"],
+                "read_rate": med["full_read"][0]["items_per_s"],
+            }
+            out["ratios"] = {
+                "ingest": round(
+                    out["accord_10k"]["ingest_rate"] / out["medallion_10k"]["ingest_rate"], 1
+                ),
+                "read": round(
+                    out["accord_10k"]["read_rate"] / out["medallion_10k"]["read_rate"], 1
+                ),
+            }
+            print(f"medallion 10k: {out['medallion_10k']}; ratios {out['ratios']}", file=sys.stderr)
+    if a.million:
+        out["million_sqlite"] = run_million(
+            f"sqlite:///{work / 'million.db'}", work, a.million, a.reps
+        )
+        print(f"1M sqlite: {json.dumps({k: v for k, v in out['million_sqlite'].items() if k != 'partner'})} "
+              f"partner {out['million_sqlite']['partner']['rate']:.0f}/s p99 "
+              f"{out['million_sqlite']['partner']['p99_ms']:.1f} ms", file=sys.stderr)  # fmt: skip
+        if a.pg_url:
+            out["million_postgresql"] = run_million(fresh_pg(a.pg_url), work, a.million, a.reps)
+            mp = out["million_postgresql"]
+            print(f"1M postgresql: ceiling {mp['raw_ceiling']}/s partner {mp['partner']['rate']:.0f}/s "
+                  f"ratio {mp['ratio']} p99 {mp['partner']['p99_ms']:.1f} ms", file=sys.stderr)  # fmt: skip
+    print(json.dumps(out, default=str))
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

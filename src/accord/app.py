@@ -1,0 +1,40 @@
+"""`create_app(node)`: the node's ASGI application. No global app: tests run several nodes in one
+process, each with its own store."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import Route
+
+from accord.errors import AccordError
+from accord.taxii import errors, views
+from accord.taxii.node import Node
+
+
+def create_app(node: Node) -> Starlette:
+    """Returns the ASGI app serving `node` over TAXII 2.1 at /taxii2/ and /{api_root}/."""
+    c = "/{api_root}/collections/{collection_id}"
+    routes = [
+        Route("/taxii2/", views.discovery, methods=["GET"]),
+        Route("/{api_root}/", views.api_root, methods=["GET"]),
+        Route("/{api_root}/status/{status_id}/", views.status, methods=["GET"]),
+        Route("/{api_root}/collections/", views.collections, methods=["GET"]),
+        Route(c + "/", views.collection, methods=["GET"]),
+        Route(c + "/objects/", views.get_objects, methods=["GET"]),
+        Route(c + "/objects/", views.add_objects, methods=["POST"]),
+        Route(c + "/manifest/", views.get_manifest, methods=["GET"]),
+        Route(c + "/objects/{object_id}/", views.get_object, methods=["GET"]),
+        Route(c + "/objects/{object_id}/", views.delete_object, methods=["DELETE"]),
+        Route(c + "/objects/{object_id}/versions/", views.get_versions, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            AccordError: errors.on_accord_error,
+            HTTPException: errors.on_http_error,
+            Exception: errors.on_unexpected,
+        },
+    )
+    app.state.node = node
+    return app

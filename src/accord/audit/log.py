@@ -1,0 +1,193 @@
+"""The audit trail: an append-only log in which every record carries the hash of the one before.
+
+Every release, receipt, refusal, registry change, consent and credential change is a record
+(issue #5). Releases are final (R8), so their record must never be quietly rewritten: altering,
+deleting or reordering any record breaks the chain, and `verify` names the first record where it
+breaks. Signed checkpoints (`accord.audit.checkpoints`) let partners hold the node to its past.
+
+A record's hash is SHA-256 over the previous record's hash and the record's canonical JSON
+(seq, at, kind, actor, subject, body). Appends are serialised by locking the single head row
+(`FOR UPDATE` on PostgreSQL; SQLite has one writer), so the chain is linear across processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from accord.store import Store
+from accord.store.audit_schema import audit_head, audit_log
+
+GENESIS = "0" * 64
+KINDS = (
+    "release",
+    "receipt",
+    "refusal",
+    "registry-change",
+    "consent",
+    "credential",
+    "reclassification",
+    "destruction",
+    "compromise",
+    "sync",
+)
+
+
+def record_hash(
+    prev: str, seq: int, at: int, kind: str, actor: str, subject: str, body: str
+) -> str:
+    """Returns the chained hash of one record."""
+    payload = orjson.dumps([seq, at, kind, actor, subject, body])
+    return hashlib.sha256(prev.encode() + payload).hexdigest()
+
+
+def append(conn: sa.Connection, kind: str, actor: str, subject: str, body: dict[str, Any]) -> int:
+    """Appends a record inside the caller's transaction (so it stands or falls with the change it
+    records); returns its sequence number."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown audit record kind {kind!r}")
+    head = conn.execute(
+        sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+    ).first()
+    if head is None:
+        conn.execute(sa.insert(audit_head).values(id=1, seq=0, hash=GENESIS))
+        seq, prev = 1, GENESIS
+    else:
+        seq, prev = int(head[0]) + 1, str(head[1])
+    at = time.time_ns() // 1000
+    text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+    subject = subject[:200]
+    h = record_hash(prev, seq, at, kind, actor, subject, text)
+    conn.execute(
+        sa.insert(audit_log).values(
+            seq=seq, at=at, kind=kind, actor=actor, subject=subject, body=text, prev=prev, hash=h
+        )
+    )
+    conn.execute(sa.update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=h))
+    return seq
+
+
+def record(store: Store, kind: str, actor: str, subject: str, body: dict[str, Any]) -> int:
+    """Appends a record in its own transaction; returns its sequence number."""
+    with store.begin() as conn:
+        return append(conn, kind, actor, subject, body)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """`ok`; `records` checked; `first_bad` (seq) and `reason` when the chain is broken; `head`."""
+
+    ok: bool
+    records: int
+    head: str
+    first_bad: int | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "records": self.records,
+            "head": self.head,
+            "first_bad": self.first_bad,
+            "reason": self.reason,
+        }
+
+
+def verify(store: Store) -> Verdict:
+    """Recomputes the chain from the first record; returns the first place it breaks, if any."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    with store.read() as conn:
+        head = conn.execute(
+            sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+        ).first()
+        rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq)).yield_per(5000)
+        for r in rows:
+            m = r._mapping
+            seq = int(m["seq"])
+            if seq != expected_seq:
+                return Verdict(
+                    False,
+                    count,
+                    prev,
+                    expected_seq,
+                    f"record {expected_seq} is missing (next is {seq})",
+                )
+            if m["prev"] != prev:
+                return Verdict(
+                    False,
+                    count,
+                    prev,
+                    seq,
+                    f"record {seq} does not follow record {seq - 1} (reordered or altered)",
+                )
+            h = record_hash(prev, seq, int(m["at"]), m["kind"], m["actor"], m["subject"], m["body"])
+            if h != m["hash"]:
+                return Verdict(
+                    False,
+                    count,
+                    prev,
+                    seq,
+                    f"record {seq} was altered (its content no longer matches its hash)",
+                )
+            prev, expected_seq, count = h, seq + 1, count + 1
+    head_seq = int(head[0]) if head else 0
+    if head_seq != count or (head is not None and head[1] != prev):
+        return Verdict(
+            False,
+            count,
+            prev,
+            count + 1,
+            f"records after {count} are missing (the head names record {head_seq})",
+        )
+    return Verdict(True, count, prev)
+
+
+def export(store: Store) -> Iterator[dict[str, Any]]:
+    """Yields every record, oldest first, as JSON-ready mappings (body parsed)."""
+    with store.read() as conn:
+        for r in conn.execute(sa.select(audit_log).order_by(audit_log.c.seq)).yield_per(5000):
+            m: dict[str, Any] = {str(k): getattr(r, k) for k in r._fields}
+            m["body"] = orjson.loads(m["body"])
+            yield m
+
+
+def disclosures(store: Store, item_id: str) -> list[dict[str, Any]]:
+    """Returns every release of any version of `item_id`: party, principal, when, version, basis,
+    route and the level the recipient must mark it with — "who has my item?"."""
+    out: list[dict[str, Any]] = []
+    needle = f'"{item_id}"'
+    with store.read() as conn:
+        rows = conn.execute(
+            sa.select(audit_log)
+            .where(audit_log.c.kind == "release", audit_log.c.body.contains(needle))
+            .order_by(audit_log.c.seq)
+        ).all()
+    for r in rows:
+        m = r._mapping
+        body = orjson.loads(m["body"])
+        grants = body.get("grants", {})
+        for oid, version, marking in body.get("objects", []):
+            if oid != item_id:
+                continue
+            g = grants.get(marking, {})
+            out.append(
+                {
+                    "party": body.get("party"),
+                    "principal": m["actor"],
+                    "at": m["at"],
+                    "seq": m["seq"],
+                    "version": version,
+                    "marking": marking,
+                    "basis": g.get("basis", []),
+                    "route": g.get("route", []),
+                    "level": g.get("level"),
+                    "channel": body.get("channel", "taxii-read"),
+                }
+            )
+    return out

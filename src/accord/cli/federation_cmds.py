@@ -1,0 +1,121 @@
+"""Federation commands: peer add|list|remove, sync."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from accord.cli.app import app, console, node, print_json
+from accord.errors import InputError
+from accord.federation.peers import add_peer, list_peers, remove_peer
+from accord.federation.sync import sync_peer
+from accord.server import node_config, prepare
+from accord.taxii.node import Node
+
+peer_app = typer.Typer(
+    help="Partner nodes this node pushes to and pulls from.", no_args_is_help=True
+)
+app.add_typer(peer_app, name="peer")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@peer_app.command("add")
+def peer_add(
+    name: str,
+    party: Annotated[str, typer.Option("--party", help="The peer's party.")],
+    url: Annotated[
+        str, typer.Option("--url", help="The peer's base URL, e.g. https://jpn.example:8000")
+    ],
+    user: Annotated[
+        str, typer.Option("--user", help="The credential name this node presents to the peer.")
+    ],
+    api_root: Annotated[
+        str | None, typer.Option("--api-root", help="The peer's API root (default: its party).")
+    ] = None,
+    push: Annotated[
+        bool, typer.Option("--push/--no-push", help="Push what is releasable to it.")
+    ] = True,
+    pull: Annotated[
+        bool, typer.Option("--pull/--no-pull", help="Pull its view of this node.")
+    ] = True,
+    json: JsonOpt = False,
+) -> None:
+    """Add a peer. Its secret is read from standard input, or from ACCORD_PEER_PASSWORD."""
+    n = node()
+    code = party.strip().upper()
+    if code not in {p.code for p in n.registry().parties}:
+        raise InputError(f"--party: {code!r} is not a known party")
+    secret = os.environ.get("ACCORD_PEER_PASSWORD", "")
+    if not secret and not sys.stdin.isatty():
+        secret = sys.stdin.readline().strip()
+    peer = add_peer(n.store, name, code, url, user, secret, api_root, push, pull)
+    if json:
+        print_json(peer.to_json())
+    else:
+        console.print(
+            f"peer {name} ({code}) at {peer.url} added: push {peer.push}, pull {peer.pull}"
+        )
+
+
+@peer_app.command("list")
+def peer_list(json: JsonOpt = False) -> None:
+    """List peers (never their secrets)."""
+    peers = list_peers(node().store)
+    if json:
+        print_json([p.to_json() for p in peers])
+        return
+    table = Table()
+    for col in ("name", "party", "url", "user", "push", "pull"):
+        table.add_column(col)
+    for p in peers:
+        table.add_row(p.name, p.party, p.url, p.user, str(p.push), str(p.pull))
+    console.print(table)
+
+
+@peer_app.command("remove")
+def peer_remove(name: str, json: JsonOpt = False) -> None:
+    """Remove a peer and its sync cursors."""
+    remove_peer(node().store, name)
+    if json:
+        print_json({"name": name, "removed": True})
+    else:
+        console.print(f"peer {name} removed")
+
+
+@app.command("sync")
+def sync_cmd(
+    peer: Annotated[str | None, typer.Argument(help="One peer (default: all).")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Push to and pull from peers now. Exit 1 when any peer could not be synchronised."""
+    n = node()
+    party, _ = prepare(n.store, n.settings, extras=False)
+    live = Node(n.store, party, node_config(n.settings, party))
+    peers = [p for p in list_peers(n.store) if peer is None or p.name == peer]
+    if peer is not None and not peers:
+        raise InputError(f"no peer named {peer!r}")
+    reports = []
+    with Progress(console=console, transient=True, disable=json) as bar:
+        for p in peers:
+            task = bar.add_task(f"{p.name}", total=None)
+
+            def advance(_direction: str, count: int, task: TaskID = task) -> None:
+                bar.advance(task, count)
+
+            reports.append(sync_peer(live, p, progress=advance))
+    if json:
+        print_json([r.to_json() for r in reports])
+    else:
+        for r in reports:
+            state = "[green]ok[/]" if not r.errors else f"[red]failed[/]: {'; '.join(r.errors)}"
+            console.print(
+                f"{r.peer}: pushed {r.pushed} (refused {r.push_refused}), "
+                f"pulled {r.pulled} (refused {r.pull_refused}) — {state}"
+            )
+    raise typer.Exit(0 if all(not r.errors for r in reports) else 1)

@@ -1,0 +1,374 @@
+"""Node commands: serve, credential add|list|revoke, publish."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.table import Table
+
+from accord.cli.app import app, console, node, parse_date, print_json
+from accord.errors import InputError
+from accord.exchange import markings as mk
+from accord.exchange import repository as repo
+from accord.policy.decide import decide
+from accord.policy.marking import DEFAULT_PURPOSE, Marking
+from accord.policy.world import World
+from accord.principals import add_principal, list_principals, revoke_principal
+from accord.server import node_config, prepare
+
+credential_app = typer.Typer(help="Credentials of partner nodes and users.", no_args_is_help=True)
+app.add_typer(credential_app, name="credential")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default 8000).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes.")] = None,
+    certfile: Annotated[
+        Path | None, typer.Option("--certfile", help="TLS certificate (PEM).")
+    ] = None,
+    keyfile: Annotated[
+        Path | None, typer.Option("--keyfile", help="TLS private key (PEM).")
+    ] = None,
+) -> None:
+    """Run the node: TAXII 2.1 at /taxii2/. An empty store gets the demonstration scenario, sample
+    items and two demonstration credentials, printed once."""
+    import uvicorn
+
+    n = node()
+    s = n.settings
+    party, first = prepare(n.store, s)
+    config = node_config(s, party)
+    overrides = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "certfile": certfile,
+        "keyfile": keyfile,
+    }
+    for k, v in overrides.items():
+        if v is not None:
+            os.environ["ACCORD_" + k.upper()] = str(v)
+    bind_host = host or str(s.host)
+    bind_port = port if port is not None else int(s.port)
+    n_workers = workers if workers is not None else int(s.workers)
+    cert = certfile or (Path(str(s.certfile)) if s.certfile else None)
+    key = keyfile or (Path(str(s.keyfile)) if s.keyfile else None)
+    if (cert is None) != (key is None):
+        raise InputError("--certfile and --keyfile go together")
+    if n_workers < 1:
+        raise InputError("--workers must be at least 1")
+    scheme = "https" if cert else "http"
+    if first.loaded:
+        console.print(
+            f"New store: demonstration scenario loaded, {first.samples} sample objects published."
+        )
+    for name, what, secret in first.credentials:
+        console.print(f"  credential [bold]{name}[/] ({what}): {secret}")
+    console.print(
+        f"accord node of [bold]{party}[/] on {scheme}://{bind_host}:{bind_port}/taxii2/ "
+        f"(API root /{config.api_root}/, store {n.store.url}, {n_workers} worker(s))"
+    )
+    uvicorn.run(
+        "accord.server:app_factory",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=n_workers,
+        ssl_certfile=str(cert) if cert else None,
+        ssl_keyfile=str(key) if key else None,
+        log_level="warning",
+        timeout_graceful_shutdown=30,
+    )
+
+
+@credential_app.command("add")
+def credential_add(
+    name: str,
+    party: Annotated[
+        str, typer.Option("--party", help="The partner's party, or the user's nationality.")
+    ],
+    clearance: Annotated[
+        str | None,
+        typer.Option("--clearance", help="A user's clearance (a level of its party's scheme)."),
+    ] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="A need-to-know group (users).")
+    ] = None,
+    role: Annotated[
+        list[str] | None,
+        typer.Option("--role", help="operator, legal, analyst, logistics, auditor."),
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="partner or user (default: user with --clearance).")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Add a credential. The secret is read from standard input; with none, one is generated and
+    printed once. Only its salted slow hash is stored."""
+    n = node()
+    code = party.strip().upper()
+    registry = n.registry()
+    known = {p.code: p for p in registry.parties}
+    if code not in known:
+        raise InputError(f"--party: {code!r} is not a known party")
+    kind = kind or ("user" if clearance else "partner")
+    if kind == "user":
+        if clearance is None:
+            raise InputError("--clearance is required for a user")
+        if clearance not in known[code].level_codes():
+            raise InputError(
+                f"--clearance: {clearance!r} is not a level of {code} ({', '.join(known[code].level_codes())})"
+            )
+    elif clearance is not None or group:
+        raise InputError("--clearance and --group are for users, not partner nodes")
+    secret = None
+    if not sys.stdin.isatty():
+        text = sys.stdin.readline().strip()
+        secret = text or None
+    principal, secret_out = add_principal(
+        n.store,
+        name,
+        kind,
+        code,
+        secret=secret,
+        clearance=clearance,
+        groups=tuple(group or ()),
+        roles=tuple(role or ()),
+    )
+    generated = secret is None
+    if json:
+        data: dict[str, Any] = principal.to_json()
+        if generated:
+            data["secret"] = secret_out
+        print_json(data)
+        return
+    console.print(f"credential [bold]{name}[/] added ({kind} of {code})")
+    if generated:
+        console.print(f"secret (shown once): {secret_out}")
+
+
+@credential_app.command("list")
+def credential_list(json: JsonOpt = False) -> None:
+    """List credentials (never their secrets)."""
+    rows = [p.to_json() for p in list_principals(node().store)]
+    if json:
+        print_json(rows)
+        return
+    table = Table()
+    for col in ("name", "kind", "party", "clearance", "groups", "roles", "state"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["name"]),
+            str(r["kind"]),
+            str(r["party"]),
+            str(r["clearance"] or ""),
+            " ".join(r["groups"]),  # type: ignore[arg-type]
+            " ".join(r["roles"]),  # type: ignore[arg-type]
+            "revoked" if r["revoked"] else "live",
+        )
+    console.print(table)
+
+
+@credential_app.command("revoke")
+def credential_revoke(name: str, json: JsonOpt = False) -> None:
+    """Revoke a credential at once, in every serving process."""
+    revoke_principal(node().store, name)
+    if json:
+        print_json({"name": name, "revoked": True})
+    else:
+        console.print(f"credential {name} revoked")
+
+
+# ---- publish -----------------------------------------------------------------------------------
+
+
+def _read_objects(path: Path) -> list[Any]:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON: {exc}") from None
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict) and isinstance(data.get("objects"), list):
+        return list(data["objects"])  # an envelope or a bundle
+    if isinstance(data, dict) and "type" in data:
+        return [data]
+    raise InputError(f"{path}: expected a STIX bundle, a TAXII envelope, a list or one object")
+
+
+def preview(world: World, node_party: str, marking: Marking, at: date) -> list[dict[str, Any]]:
+    """Returns, for every other party, whether it could receive items under `marking` on `at`,
+    with rules, basis, route and level: the analyst's preview before publishing."""
+    out = []
+    for p in sorted(world.parties):
+        if p == node_party:
+            continue
+        d = decide(marking, p, at, holder=node_party, world=world)
+        out.append(
+            {
+                "party": p,
+                "allowed": d.allowed,
+                "rules": [r.value for r in d.rules],
+                "basis": list(d.basis),
+                "route": list(d.route),
+                "recipient_level": d.recipient_level,
+                "explanation": d.explanation,
+            }
+        )
+    return out
+
+
+@app.command("publish")
+def publish_cmd(
+    file: Annotated[Path, typer.Argument(help="STIX objects: a bundle, an envelope or a list.")],
+    level: Annotated[
+        str | None, typer.Option("--level", help="Level for objects without a release marking.")
+    ] = None,
+    topic: Annotated[list[str] | None, typer.Option("--topic", help="Topic (repeatable).")] = None,
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose (R4).")] = DEFAULT_PURPOSE,
+    rel_to: Annotated[
+        list[str] | None, typer.Option("--rel-to", help="REL TO party (repeatable).")
+    ] = None,
+    noforn: Annotated[bool, typer.Option("--noforn", help="Never to another party.")] = False,
+    orcon: Annotated[bool, typer.Option("--orcon", help="Originator controlled.")] = False,
+    collection: Annotated[
+        str, typer.Option("--collection", help="Collection id or alias.")
+    ] = "items",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the preview only.")] = False,
+    at: Annotated[str | None, typer.Option("--at", help="Preview date (default today).")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Publish STIX objects as this node's items, after showing who could receive each today."""
+    n = node()
+    s = n.settings
+    party, _ = prepare(n.store, s, extras=False)
+    world = World(n.registry())
+    day = parse_date(at) if at else (date.fromisoformat(str(s.date)) if s.date else date.today())
+    posted = _read_objects(file)
+    index = repo.marking_index(n.store)
+    inline = {
+        o["id"]: o for o in posted if isinstance(o, dict) and o.get("type") == "marking-definition"
+    }
+    default: Marking | None = None
+    if level is not None:
+        default = Marking.of(
+            party,
+            level,
+            [t.strip().lower() for t in topic or []],
+            purpose=purpose,
+            rel_to=None if not rel_to else [r.strip().upper() for r in rel_to],
+            noforn=noforn,
+            orcon=orcon,
+        )
+        world.check_marking(default)
+    groups: dict[str, tuple[Marking, list[str]]] = {}
+    objects: list[Any] = []
+    for obj in posted:
+        if not isinstance(obj, dict) or obj.get("type") == "marking-definition":
+            objects.append(obj)
+            continue
+        refs = [r for r in obj.get("object_marking_refs") or [] if r in index.rows or r in inline]
+        marking: Marking | None = None
+        if refs:
+            ref = refs[0]
+            marking = (
+                index.by_row[index.rows[ref]]
+                if ref in index.rows
+                else mk.from_definition(inline[ref])
+            )
+        elif default is not None:
+            marking = default
+            obj = {
+                **obj,
+                "object_marking_refs": [
+                    *(obj.get("object_marking_refs") or []),
+                    mk.marking_id(default),
+                ],
+            }
+        else:
+            raise InputError(
+                f"{file}: {obj.get('id', '(no id)')} carries no release marking: give --level (and --topic)"
+            )
+        if marking is not None:
+            key = mk.marking_id(marking)
+            groups.setdefault(key, (marking, []))[1].append(str(obj.get("id")))
+        objects.append(obj)
+    if default is not None and mk.marking_id(default) in groups:
+        objects.insert(0, mk.marking_definition(default))
+    previews: list[dict[str, Any]] = [
+        {
+            "marking": m.to_json(),
+            "marking_id": k,
+            "objects": ids,
+            "recipients": preview(world, party, m, day),
+        }
+        for k, (m, ids) in groups.items()
+    ]
+    result: dict[str, Any] = {"at": day.isoformat(), "preview": previews, "published": None}
+    if not dry_run:
+        target = next(
+            (
+                c
+                for c in repo.list_collections(n.store, node_config(s, party).api_root)
+                if collection in (c.id, c.alias)
+            ),
+            None,
+        )
+        if target is None or target.kind != "items":
+            raise InputError(f"--collection: {collection!r} is not this node's items collection")
+
+        def check(m: Marking) -> str | None:
+            if m.originator != party:
+                return f"this node publishes {party} items only (originator {m.originator})"
+            try:
+                world.check_marking(m)
+            except InputError as exc:
+                return str(exc)
+            return None
+
+        user = os.environ.get("ACCORD_USER") or os.environ.get("USER") or "cli"
+        outcomes = repo.add_objects(n.store, target, objects, f"cli:{user}", check)
+        result["published"] = {
+            "success_count": sum(o.ok for o in outcomes),
+            "failure_count": sum(not o.ok for o in outcomes),
+            "failures": [{"id": o.id, "message": o.message} for o in outcomes if not o.ok],
+        }
+    if json:
+        print_json(result)
+        return
+    for (m, _ids), p in zip(groups.values(), previews, strict=True):
+        title = f"{m.label()} — {len(p['objects'])} object(s), as of {day.isoformat()}"
+        table = Table(title=title, title_justify="left")
+        for col in ("party", "", "route", "level", "rules"):
+            table.add_column(col)
+        for r in p["recipients"]:
+            table.add_row(
+                r["party"],
+                "[green]can receive[/]" if r["allowed"] else "[red]cannot[/]",
+                "→".join(r["route"]),
+                r["recipient_level"] or "",
+                " ".join(r["rules"]) if not r["allowed"] else ", ".join(r["basis"]),
+            )
+        console.print(table)
+    pub = result["published"]
+    if pub is None:
+        console.print("dry run: nothing published")
+    else:
+        console.print(f"published: {pub['success_count']} stored, {pub['failure_count']} refused")
+        for f in pub["failures"]:
+            console.print(f"  {f['id']}: {f['message']}")

@@ -1,0 +1,145 @@
+"""Releasability commands: `accord check` (explain one decision) and `accord whatif` (diff a
+hypothetical world against the registry). Both read the node's registry and never write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from accord.cli.app import app, console, node, parse_date, print_json
+from accord.policy import DEFAULT_PURPOSE, Marking, World, decide, diff, marking_universe
+from accord.policy.whatif import summarise
+from accord.registry import files
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="The date (YYYY-MM-DD); default today.")]
+
+
+def _party(code: str) -> str:
+    return code.strip().upper()
+
+
+@app.command("check")
+def check_cmd(
+    originator: Annotated[str, typer.Option("--originator", help="The originator, e.g. KOR.")],
+    level: Annotated[str, typer.Option("--level", help="Level in the originator's scheme.")],
+    to: Annotated[str, typer.Option("--to", help="The recipient party.")],
+    topic: Annotated[
+        list[str], typer.Option("--topic", help="A topic of the item (repeat for several).")
+    ],
+    purpose: Annotated[
+        str, typer.Option("--purpose", help="What the item is given for (R4).")
+    ] = DEFAULT_PURPOSE,
+    rel_to: Annotated[
+        list[str] | None, typer.Option("--rel-to", help="REL TO party (repeat); none = no list.")
+    ] = None,
+    noforn: Annotated[bool, typer.Option("--noforn", help="NOFORN: no foreign release.")] = False,
+    orcon: Annotated[
+        bool, typer.Option("--orcon", help="ORCON: onward release needs a per-item consent.")
+    ] = False,
+    item: Annotated[
+        str | None,
+        typer.Option("--item", help="Item or marking id (matched by per-item consents)."),
+    ] = None,
+    holder: Annotated[
+        str | None, typer.Option("--holder", help="The releasing party; default the originator.")
+    ] = None,
+    at: AtOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Decide and explain whether an item may be released to a party (rules R1–R8)."""
+    day = parse_date(at)
+    marking = Marking.of(
+        _party(originator),
+        level.strip().upper(),
+        [t.strip().lower() for t in topic],
+        purpose.strip().lower(),
+        rel_to=None if not rel_to else [_party(p) for p in rel_to],
+        noforn=noforn,
+        orcon=orcon,
+        id=item,
+    )
+    world = World(node().registry())
+    d = decide(marking, _party(to), day, None if holder is None else _party(holder), world=world)
+    if json:
+        print_json(d.to_json())
+        return
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("item", marking.label())
+    grid.add_row("release", f"{d.holder} → {d.recipient} on {day.isoformat()}")
+    grid.add_row("failed" if not d.allowed else "satisfied", ", ".join(r.value for r in d.rules))
+    grid.add_row("route", " → ".join(d.route) if d.route else "—")
+    grid.add_row("recipient level", d.recipient_level or "—")
+    grid.add_row("basis" if d.allowed else "considered", ", ".join(d.basis) or "—")
+    if d.recorded_consent is not None:
+        rc = d.recorded_consent
+        grid.add_row("records consent", f"{rc.originator} → {rc.holder} to {rc.recipient}")
+    grid.add_row("explanation", d.explanation)
+    title = "[bold green]ALLOWED[/]" if d.allowed else "[bold red]DENIED[/]"
+    console.print(Panel(grid, title=title, title_align="left"))
+
+
+@app.command("whatif")
+def whatif_cmd(
+    scenario: Annotated[
+        Path, typer.Argument(help="Hypothetical registry additions, in the import format.")
+    ],
+    at: AtOpt = None,
+    purpose: Annotated[
+        str, typer.Option("--purpose", help="Purpose of the markings compared.")
+    ] = DEFAULT_PURPOSE,
+    party: Annotated[
+        list[str] | None, typer.Option("--party", help="Only pairs involving this party.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Show what would become (or stop being) releasable, and which routes would stop needing
+    the hub, if the file's records were real. Nothing is stored."""
+    day = parse_date(at)
+    part, lines = files.read_file(scenario)
+    real = World(node().registry())
+    hypo = real.with_additions(part, lines)
+    markings = marking_universe(hypo, purpose.strip().lower())
+    result = diff(real, hypo, markings, day)
+    only = {_party(p) for p in party or ()}
+    for code in sorted(only):
+        hypo.party(code)
+    pairs = [p for p in result.pairs if not only or only & {p.holder, p.recipient}]
+    added = {
+        "agreements": [a.id for a in part.agreements],
+        "consents": [c.id for c in part.consents],
+        "notes": [n.id for n in part.notes],
+        "parties": [p.code for p in part.parties],
+    }
+    if json:
+        out = result.to_json()
+        out["pairs"] = [p.to_json() for p in pairs]
+        out["hypothetical"] = added
+        out["purpose"] = purpose
+        print_json(out)
+        return
+    records = ", ".join(i for ids in added.values() for i in ids) or "nothing"
+    console.print(
+        f"What if [bold]{records}[/] were real, on {day.isoformat()} "
+        f"({result.markings} markings: every party × level × topic, purpose {purpose})"
+    )
+    if not pairs:
+        console.print("No change: the same markings flow, by the same routes.")
+        return
+    table = Table(title_justify="left")
+    for col in ("originator → recipient", "becomes releasable", "stops", "no longer via hub"):
+        table.add_column(col)
+    for p in pairs:
+        table.add_row(
+            f"{p.holder} → {p.recipient}",
+            summarise(hypo, p.gained) or "—",
+            summarise(hypo, p.lost) or "—",
+            summarise(hypo, p.unhubbed) or "—",
+        )
+    console.print(table)

@@ -1,0 +1,74 @@
+"""The release record: every object version served to a partner, with time, principal, basis and
+the level the recipient must mark it with (PRODUCT.md §2 "Release"). Releases are final (R8), so
+they are records of the hash-chained audit log (`accord.audit`), never rewritten.
+
+One record per response keeps the read path fast (one append per page, not per object) while
+naming every object version it carried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from accord.audit import log as audit
+from accord.exchange.repository import Outcome, Row, marking_index
+from accord.exchange.visibility import View
+from accord.principals import Principal
+from accord.store import Store
+
+
+def release_body(
+    store: Store, party: str, collection_id: str, rows: Sequence[Row], view: View, channel: str
+) -> dict[str, Any]:
+    """Returns the audit body of a release of `rows` to `party`."""
+    index = marking_index(store)
+    grants = {}
+    for mrow in {r.marking for r in rows}:
+        g = view.grants.get(mrow)
+        sid = index.stix_ids.get(mrow, str(mrow))
+        grants[sid] = {
+            "basis": list(g.basis) if g else [],
+            "route": list(g.route) if g else [],
+            "level": g.level if g else None,
+        }
+    return {
+        "party": party,
+        "collection": collection_id,
+        "channel": channel,
+        "count": len(rows),
+        "objects": [
+            [r.stix_id, r.version, index.stix_ids.get(r.marking, str(r.marking))] for r in rows
+        ],
+        "grants": grants,
+    }
+
+
+def record_release(
+    store: Store,
+    who: Principal,
+    collection_id: str,
+    rows: Sequence[Row],
+    view: View,
+    channel: str = "taxii-read",
+) -> None:
+    """Appends the release of `rows` to `who` to the audit log."""
+    body = release_body(store, who.party, collection_id, rows, view, channel)
+    audit.record(store, "release", who.name, who.party, body)
+
+
+def record_ingest(
+    store: Store, who: Principal, collection_id: str, outcomes: Sequence[Outcome]
+) -> None:
+    """Appends what an envelope delivered: a receipt for stored objects, a refusal for the rest."""
+    ok = [[o.id, o.version, o.message] for o in outcomes if o.ok]
+    bad = [[o.id, o.version, o.message] for o in outcomes if not o.ok]
+    with store.begin() as conn:
+        if ok:
+            audit.append(
+                conn, "receipt", who.name, who.party, {"collection": collection_id, "objects": ok}
+            )
+        if bad:
+            audit.append(
+                conn, "refusal", who.name, who.party, {"collection": collection_id, "objects": bad}
+            )

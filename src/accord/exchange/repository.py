@@ -1,0 +1,584 @@
+"""The object store: collections, release markings and STIX object versions in the store.
+
+Reads return stored JSON text untouched so that responses are spliced, not re-serialised. Writes
+are one transaction per envelope; `date_added` is strictly increasing within a collection because
+the collection row is locked (PostgreSQL `FOR UPDATE`, SQLite's single writer) while it is bumped.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from accord.audit import log as audit
+from accord.errors import NotFound
+from accord.exchange import markings as mk
+from accord.exchange.stix import check_object, timestamp_key, version_of
+from accord.policy.marking import Marking
+from accord.store import Store
+from accord.store.exchange_schema import collections, markings, objects
+
+MEDIA_STIX = "application/stix+json;version=2.1"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A TAXII collection. `kind` is `items` (the node's items: its users publish, partners and
+    users read) or `inbox` (partners deliver, the node's users read)."""
+
+    id: str
+    api_root: str
+    alias: str | None
+    title: str
+    description: str
+    kind: str
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def ensure_collections(store: Store, api_root: str, party: str) -> list[Collection]:
+    """Creates the node's two collections in `api_root` when it has none; returns them all."""
+    existing = list_collections(store, api_root)
+    if existing:
+        return existing
+    ns = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
+    rows = [
+        {
+            "id": str(uuid.uuid5(ns, f"accord:{api_root}:{party}:items")),
+            "api_root": api_root,
+            "alias": "items",
+            "title": f"{party} items",
+            "description": f"Items {party} holds, each released only as the agreements allow.",
+            "kind": "items",
+            "last_added": 0,
+        },
+        {
+            "id": str(uuid.uuid5(ns, f"accord:{api_root}:{party}:inbox")),
+            "api_root": api_root,
+            "alias": "inbox",
+            "title": f"{party} inbox",
+            "description": f"Partners deliver items released to {party} here.",
+            "kind": "inbox",
+            "last_added": 0,
+        },
+    ]
+    with store.begin() as conn:
+        if (
+            conn.execute(
+                sa.select(collections.c.id).where(collections.c.api_root == api_root)
+            ).first()
+            is None
+        ):
+            conn.execute(sa.insert(collections), rows)
+    return list_collections(store, api_root)
+
+
+def list_collections(store: Store, api_root: str) -> list[Collection]:
+    """Returns the collections of an API root in a stable order (by kind, then id)."""
+    with store.read() as conn:
+        rows = conn.execute(
+            sa.select(collections)
+            .where(collections.c.api_root == api_root)
+            .order_by(collections.c.kind, collections.c.id)
+        ).all()
+    return [_collection(r) for r in rows]
+
+
+def _collection(r: sa.Row[Any]) -> Collection:
+    m = r._mapping
+    return Collection(m["id"], m["api_root"], m["alias"], m["title"], m["description"], m["kind"])
+
+
+@dataclass(frozen=True)
+class MarkingIndex:
+    """Every stored release marking: `by_row` (row id → Marking), `stix_ids` (row id → STIX id),
+    `rows` (STIX id → row id) and `version` (changes when a marking is added)."""
+
+    by_row: dict[int, Marking]
+    stix_ids: dict[int, str]
+    rows: dict[str, int]
+    version: int
+
+
+_index_cache: dict[tuple[str, int], MarkingIndex] = {}
+
+
+def marking_index(store: Store) -> MarkingIndex:
+    """Returns the markings, cached per process and refreshed when a marking is added."""
+    with store.read() as conn:
+        top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(markings.c.id), 0))).scalar()
+    version = int(top or 0)
+    key = (store.url, version)
+    cached = _index_cache.get(key)
+    if cached is not None:
+        return cached
+    with store.read() as conn:
+        rows = conn.execute(sa.select(markings.c.id, markings.c.stix_id, markings.c.spec)).all()
+    by_row: dict[int, Marking] = {}
+    stix_ids: dict[int, str] = {}
+    for rid, sid, spec in rows:
+        d = orjson.loads(spec)
+        by_row[rid] = Marking.of(
+            originator=d["originator"],
+            level=d["level"],
+            topics=d["topics"],
+            purpose=d["purpose"],
+            rel_to=d["rel_to"],
+            noforn=d["noforn"],
+            orcon=d["orcon"],
+            id=sid,
+            groups=d["groups"],
+        )
+        stix_ids[rid] = sid
+    index = MarkingIndex(by_row, stix_ids, {v: k for k, v in stix_ids.items()}, version)
+    _index_cache.clear()
+    _index_cache[key] = index
+    return index
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one posted object: `ok`, its id and version, and a message."""
+
+    ok: bool
+    id: str
+    version: str
+    message: str
+
+
+# A function deciding whether the publisher may store an object under this marking: returns
+# None when it may, or the reason it may not.
+PublishCheck = Callable[[Marking], str | None]
+
+
+def add_objects(
+    store: Store,
+    collection: Collection,
+    posted: Sequence[Any],
+    publisher: str,
+    may_publish: PublishCheck,
+    visible: Visible = None,
+) -> list[Outcome]:
+    """Stores the usable objects of an envelope in one transaction; returns one outcome per
+    object in order. Unusable objects (malformed, without a release marking, refused by
+    `may_publish`) are reported, never stored; exact duplicates are successes. `visible` is what
+    the publisher may receive: an (id, version) already stored under a marking outside it is
+    answered exactly like a fresh object ("stored") and left as it was, so that posting cannot
+    probe for objects the publisher may not see (Appendix B)."""
+    outcomes: list[Outcome | None] = [None] * len(posted)
+    index = marking_index(store)
+    envelope_markings: dict[str, Marking] = {}
+    envelope_defs: dict[str, dict[str, Any]] = {}
+    checked: list[tuple[int, dict[str, Any], str, str]] = []  # (position, obj, version, key)
+    for i, obj in enumerate(posted):
+        why = check_object(obj)
+        raw_id = obj.get("id") if isinstance(obj, dict) else None
+        oid: str = raw_id if isinstance(raw_id, str) else ""
+        ver = version_of(obj) if isinstance(obj, dict) else ""
+        if why is not None:
+            outcomes[i] = Outcome(False, oid[:160] or "(no id)", ver[:40], why)
+            continue
+        key = timestamp_key(ver) or ver
+        if obj["type"] == "marking-definition":
+            try:
+                m = mk.from_definition(obj)
+            except Exception as exc:  # noqa: BLE001 — any malformed extension is this object's failure
+                outcomes[i] = Outcome(False, oid, ver, str(exc))
+                continue
+            if m is None:
+                outcomes[i] = Outcome(
+                    False, oid, ver, "a marking-definition without a release marking is not stored"
+                )
+                continue
+            envelope_markings[oid] = m
+            envelope_defs[oid] = obj
+        checked.append((i, obj, ver, key))
+
+    def release_marking(obj: dict[str, Any]) -> tuple[str | None, str | None]:
+        if obj["type"] == "marking-definition":
+            return obj["id"], None
+        refs = [
+            r
+            for r in obj.get("object_marking_refs") or []
+            if r in envelope_markings or r in index.rows
+        ]
+        if not refs:
+            return (
+                None,
+                "no release marking: object_marking_refs names no accord or ACS release marking",
+            )
+        if len(set(refs)) > 1:
+            return None, "more than one release marking: an object carries exactly one"
+        return refs[0], None
+
+    refusals: dict[str, str | None] = {}  # one publishing decision per marking, not per object
+    marking_rows: dict[str, int | str] = {}
+    hidden_conflicts: list[str] = []
+    with store.begin() as conn:
+        coll = conn.execute(
+            sa.select(collections.c.last_added)
+            .where(collections.c.id == collection.id)
+            .with_for_update()
+        ).first()
+        if coll is None:
+            raise NotFound(f"collection {collection.id} does not exist")
+        last = int(coll[0])
+        # Every version already stored for the posted ids, in one query per 500 ids.
+        stored: dict[tuple[str, str], tuple[int, str, bool, int]] = {}
+        known_ids: set[str] = set()
+        wanted = sorted({obj["id"] for _, obj, _, _ in checked})
+        for k in range(0, len(wanted), 500):
+            chunk = wanted[k : k + 500]
+            for seq, sid, vkey, old_body, deleted, mrow in conn.execute(
+                sa.select(
+                    objects.c.seq,
+                    objects.c.stix_id,
+                    objects.c.version_key,
+                    objects.c.body,
+                    objects.c.deleted,
+                    objects.c.marking,
+                ).where(objects.c.collection_id == collection.id, objects.c.stix_id.in_(chunk))
+            ):
+                stored[(sid, vkey)] = (seq, old_body, deleted, mrow)
+                known_ids.add(sid)
+        new_rows: list[dict[str, Any]] = []
+        new_keys: set[tuple[str, str]] = set()
+        new_ids: set[str] = set()
+        multi: set[str] = set()
+        for i, obj, ver, key in checked:
+            oid = obj["id"]
+            ref, why = release_marking(obj)
+            if ref is None:
+                outcomes[i] = Outcome(False, oid, ver, why or "no release marking")
+                continue
+            marking = envelope_markings.get(ref) or index.by_row[index.rows[ref]]
+            if ref not in refusals:
+                refusals[ref] = may_publish(marking)
+            refusal = refusals[ref]
+            if refusal is not None:
+                outcomes[i] = Outcome(False, oid, ver, refusal)
+                continue
+            if ref not in marking_rows:
+                marking_rows[ref] = _marking_row(
+                    conn, ref, marking, envelope_markings, index, envelope_defs.get(ref)
+                )
+            row_id = marking_rows[ref]
+            if isinstance(row_id, str):
+                outcomes[i] = Outcome(False, oid, ver, row_id)
+                continue
+            found = stored.get((oid, key))
+            if found is not None:
+                seq, old_body, deleted, mrow = found
+                if visible is not None and mrow not in visible:
+                    outcomes[i] = Outcome(True, oid, ver, "stored")
+                    hidden_conflicts.append(oid)
+                elif orjson.loads(old_body) != obj:
+                    outcomes[i] = Outcome(
+                        False, oid, ver, "another object with this id and version is stored"
+                    )
+                elif deleted:
+                    last = max(now_us(), last + 1)
+                    conn.execute(
+                        sa.update(objects)
+                        .where(objects.c.seq == seq)
+                        .values(deleted=False, date_added=last)
+                    )
+                    outcomes[i] = Outcome(True, oid, ver, "restored")
+                else:
+                    outcomes[i] = Outcome(True, oid, ver, "already stored")
+                continue
+            if (oid, key) in new_keys:
+                outcomes[i] = Outcome(True, oid, ver, "duplicate in this envelope")
+                continue
+            if oid in known_ids or oid in new_ids:
+                multi.add(oid)
+            new_ids.add(oid)
+            last = max(now_us(), last + 1)
+            new_keys.add((oid, key))
+            new_rows.append(
+                {
+                    "collection_id": collection.id,
+                    "stix_id": oid,
+                    "type": obj["type"],
+                    "version": ver,
+                    "version_key": key,
+                    "spec_version": str(obj.get("spec_version", "2.1")),
+                    "date_added": last,
+                    "marking": row_id,
+                    "deleted": False,
+                    "multi": False,
+                    "published_by": publisher,
+                    "body": orjson.dumps(obj).decode(),
+                }
+            )
+            outcomes[i] = Outcome(True, oid, ver, "stored")
+        for r in new_rows:
+            if r["stix_id"] in multi:
+                r["multi"] = True
+        if hidden_conflicts:
+            # The poster is told "stored"; the record says what really happened.
+            audit.append(
+                conn, "refusal", publisher, collection.id, {"hidden_conflicts": hidden_conflicts}
+            )
+        if new_rows:
+            conn.execute(sa.insert(objects), new_rows)
+        if multi:
+            # An object with several versions takes the slower "latest visible version" test
+            # on reads; single-version objects (the vast majority) skip it.
+            conn.execute(
+                sa.update(objects)
+                .where(
+                    objects.c.collection_id == collection.id, objects.c.stix_id.in_(sorted(multi))
+                )
+                .values(multi=True)
+            )
+        conn.execute(
+            sa.update(collections).where(collections.c.id == collection.id).values(last_added=last)
+        )
+    return [o for o in outcomes if o is not None]
+
+
+def _marking_row(
+    conn: sa.Connection,
+    ref: str,
+    marking: Marking,
+    envelope: dict[str, Marking],
+    index: MarkingIndex,
+    definition: dict[str, Any] | None = None,
+) -> int | str:
+    """Returns the row id of the marking `ref`, registering it when new; a string explains why a
+    posted marking-definition clashes with a stored one (marking definitions are immutable)."""
+    if ref in index.rows:
+        stored = index.by_row[index.rows[ref]]
+        if ref in envelope and mk.spec_json(envelope[ref]) != mk.spec_json(stored):
+            return "a different marking-definition with this id is stored (markings are immutable)"
+        return index.rows[ref]
+    found = conn.execute(
+        sa.select(markings.c.id, markings.c.spec).where(markings.c.stix_id == ref)
+    ).first()
+    if found is not None:
+        if found[1] != mk.spec_json(marking):
+            return "a different marking-definition with this id is stored (markings are immutable)"
+        return int(found[0])
+    body = definition or (mk.marking_definition(marking) if ref == mk.marking_id(marking) else None)
+    res = conn.execute(
+        sa.insert(markings).values(
+            stix_id=ref,
+            originator=marking.originator,
+            spec=mk.spec_json(marking),
+            body=orjson.dumps(body or {"id": ref}).decode(),
+        )
+    )
+    pk = res.inserted_primary_key
+    assert pk is not None
+    return int(pk[0])
+
+
+def ensure_marking(store: Store, marking: Marking) -> str:
+    """Registers a release marking (idempotent); returns its STIX id."""
+    ref = marking_id_for(marking)
+    with store.begin() as conn:
+        _marking_row(conn, ref, marking, {}, marking_index(store))
+    return ref
+
+
+def marking_id_for(marking: Marking) -> str:
+    return mk.marking_id(marking)
+
+
+# ---- queries ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    """A TAXII filter set (§3.4): ids, types, versions (`last`, `first`, `all` or timestamps),
+    spec versions, `added_after` (µs), and the endpoint-fixed object id."""
+
+    ids: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ("last",)
+    spec_versions: tuple[str, ...] = ()
+    added_after: int | None = None
+
+
+Visible = frozenset[int] | None  # None: every marking (no filter)
+
+
+def _visible_clause(visible: Visible, table: sa.FromClause, dialect: str) -> sa.ColumnElement[bool]:
+    """The membership test `marking ∈ visible`, passed as ONE parameter (a PostgreSQL array, a
+    JSON array read by SQLite's json_each): thousands of markings cost one bind, not thousands."""
+    if visible is None:
+        return sa.true()
+    if not visible:
+        return sa.false()
+    ids = sorted(visible)
+    if dialect == "postgresql":
+        return table.c.marking == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
+    each = sa.func.json_each(
+        sa.bindparam(None, orjson.dumps(ids).decode(), type_=sa.Text)
+    ).table_valued("value")
+    return table.c.marking.in_(sa.select(each.c.value))
+
+
+def _where(
+    collection_id: str, visible: Visible, q: Query, dialect: str = "sqlite"
+) -> list[sa.ColumnElement[bool]]:
+    o = objects
+    cond: list[sa.ColumnElement[bool]] = [
+        o.c.collection_id == collection_id,
+        o.c.deleted.is_(False),
+        _visible_clause(visible, o, dialect),
+    ]
+    if q.ids:
+        cond.append(o.c.stix_id.in_(q.ids))
+    if q.types:
+        cond.append(o.c.type.in_(q.types))
+    if q.spec_versions and "2.1" not in q.spec_versions:
+        cond.append(sa.false())
+    if q.added_after is not None:
+        cond.append(o.c.date_added > q.added_after)
+    if "all" not in q.versions:
+        # "Latest" and "first" are judged among the versions this principal may see, so that
+        # neither the count nor the existence of a hidden version leaks (Appendix B).
+        other = objects.alias("other")
+        same = sa.and_(
+            other.c.collection_id == o.c.collection_id,
+            other.c.stix_id == o.c.stix_id,
+            other.c.deleted.is_(False),
+            _visible_clause(visible, other, dialect),
+        )
+        alts: list[sa.ColumnElement[bool]] = []
+        if "last" in q.versions:
+            alts.append(~sa.exists().where(same, other.c.version_key > o.c.version_key))
+        if "first" in q.versions:
+            alts.append(~sa.exists().where(same, other.c.version_key < o.c.version_key))
+        stamps = [timestamp_key(v) for v in q.versions if v not in ("last", "first")]
+        if stamps:
+            alts.append(o.c.version_key.in_([s for s in stamps if s]))
+        if "last" in q.versions or "first" in q.versions:
+            # The only version of an object is both its first and its last.
+            cond.append(sa.or_(o.c.multi.is_(False), *alts))
+        else:
+            cond.append(sa.or_(*alts))
+    return cond
+
+
+@dataclass(frozen=True)
+class Row:
+    seq: int
+    stix_id: str
+    version: str
+    date_added: int
+    marking: int
+    body: str
+
+
+def page(
+    store: Store, collection_id: str, visible: Visible, q: Query, after: int | None, limit: int
+) -> tuple[list[Row], bool]:
+    """Returns up to `limit` visible object versions after position `after` (a date_added), in
+    ascending date_added order, and whether more remain."""
+    cond = _where(collection_id, visible, q, store.dialect)
+    if after is not None:
+        cond.append(objects.c.date_added > after)
+    stmt = (
+        sa.select(
+            objects.c.seq,
+            objects.c.stix_id,
+            objects.c.version,
+            objects.c.date_added,
+            objects.c.marking,
+            objects.c.body,
+        )
+        .where(*cond)
+        .order_by(objects.c.date_added)
+        .limit(limit + 1)
+    )
+    with store.read() as conn:
+        rows = [Row(*r) for r in conn.execute(stmt).all()]
+    return rows[:limit], len(rows) > limit
+
+
+def version_page(
+    store: Store,
+    collection_id: str,
+    visible: Visible,
+    object_id: str,
+    q: Query,
+    after: int | None,
+    limit: int,
+) -> tuple[list[Row], bool]:
+    """Returns the visible versions of one object (every version, `match[version]` ignored)."""
+    return page(
+        store,
+        collection_id,
+        visible,
+        Query(
+            ids=(object_id,),
+            versions=("all",),
+            spec_versions=q.spec_versions,
+            added_after=q.added_after,
+        ),
+        after,
+        limit,
+    )
+
+
+def delete_versions(
+    store: Store,
+    collection_id: str,
+    visible: Visible,
+    object_id: str,
+    q: Query,
+    publisher: str | None = None,
+) -> int:
+    """Marks the matching visible versions of an object deleted (kept for the record, never served
+    again); returns how many. With `publisher`, only versions that principal posted."""
+    cond = _where(
+        collection_id,
+        visible,
+        Query(ids=(object_id,), versions=q.versions, spec_versions=q.spec_versions),
+        store.dialect,
+    )
+    if publisher is not None:
+        cond.append(objects.c.published_by == publisher)
+    with store.begin() as conn:
+        seqs = [r[0] for r in conn.execute(sa.select(objects.c.seq).where(*cond)).all()]
+        if seqs:
+            conn.execute(sa.update(objects).where(objects.c.seq.in_(seqs)).values(deleted=True))
+    return len(seqs)
+
+
+def count_objects(store: Store, collection_id: str | None = None) -> int:
+    """Returns how many live object versions are stored (in one collection or all)."""
+    stmt = sa.select(sa.func.count()).select_from(objects).where(objects.c.deleted.is_(False))
+    if collection_id is not None:
+        stmt = stmt.where(objects.c.collection_id == collection_id)
+    with store.read() as conn:
+        return int(conn.execute(stmt).scalar() or 0)
+
+
+def distinct_marking_rows(rows: Iterable[Row]) -> set[int]:
+    return {r.marking for r in rows}
+
+
+def marking_definitions(store: Store, rows: set[int]) -> list[str]:
+    """Returns the stored marking-definition objects (JSON text) of the given marking rows."""
+    if not rows:
+        return []
+    with store.read() as conn:
+        found = (
+            conn.execute(sa.select(markings.c.body).where(markings.c.id.in_(sorted(rows))))
+            .scalars()
+            .all()
+        )
+    return [b for b in found if b.startswith('{"type"') or '"type":"marking-definition"' in b]

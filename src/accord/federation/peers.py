@@ -1,0 +1,143 @@
+"""Peers: the partner nodes this node pushes to and pulls from."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import sqlalchemy as sa
+
+from accord.audit import log as audit
+from accord.errors import InputError, NotFound
+from accord.settings import Secret
+from accord.store import Store
+from accord.store.federation_schema import peers, sync_cursors
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A partner node: `party`, base `url`, its `api_root`, the credentials this node presents
+    (`secret` is masked in repr), and whether to `push` and/or `pull`."""
+
+    name: str
+    party: str
+    url: str
+    api_root: str
+    user: str
+    secret: Secret
+    push: bool = True
+    pull: bool = True
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "party": self.party,
+            "url": self.url,
+            "api_root": self.api_root,
+            "user": self.user,
+            "push": self.push,
+            "pull": self.pull,
+        }
+
+
+def add_peer(
+    store: Store,
+    name: str,
+    party: str,
+    url: str,
+    user: str,
+    secret: str,
+    api_root: str | None = None,
+    push: bool = True,
+    pull: bool = True,
+) -> Peer:
+    """Records a peer; raises InputError for a bad URL or a duplicate name."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InputError(f"--url: {url!r} is not an http(s) URL")
+    if not secret:
+        raise InputError(
+            "the peer's secret is empty (pipe it on stdin or set ACCORD_PEER_PASSWORD)"
+        )
+    peer = Peer(
+        name, party, url.rstrip("/"), api_root or party.lower(), user, Secret(secret), push, pull
+    )
+    with store.begin() as conn:
+        if conn.execute(sa.select(peers.c.name).where(peers.c.name == name)).first():
+            raise InputError(f"a peer named {name!r} exists; remove it first")
+        conn.execute(
+            sa.insert(peers).values(
+                name=name, party=party, url=peer.url, api_root=peer.api_root, user=user, secret=secret,
+                push=push, pull=pull, created_at=time.time_ns() // 1000,
+            )
+        )  # fmt: skip
+        audit.append(
+            conn, "credential", "operator", f"peer:{name}", {"action": "peer-add", **peer.to_json()}
+        )
+    return peer
+
+
+def list_peers(store: Store) -> list[Peer]:
+    """Returns every peer by name."""
+    with store.read() as conn:
+        rows = conn.execute(sa.select(peers).order_by(peers.c.name)).all()
+    return [
+        Peer(
+            r.name, r.party, r.url, r.api_root, r.user, Secret(r.secret), bool(r.push), bool(r.pull)
+        )
+        for r in rows
+    ]
+
+
+def get_peer(store: Store, name: str) -> Peer:
+    for p in list_peers(store):
+        if p.name == name:
+            return p
+    raise NotFound(f"no peer named {name!r}")
+
+
+def remove_peer(store: Store, name: str) -> None:
+    """Removes a peer and its cursors; raises NotFound."""
+    with store.begin() as conn:
+        if conn.execute(sa.delete(peers).where(peers.c.name == name)).rowcount == 0:
+            raise NotFound(f"no peer named {name!r}")
+        conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.peer == name))
+        audit.append(conn, "credential", "operator", f"peer:{name}", {"action": "peer-remove"})
+
+
+def get_cursor(store: Store, peer: str, direction: str, collection: str) -> int:
+    with store.read() as conn:
+        v = conn.execute(
+            sa.select(sync_cursors.c.position).where(
+                sync_cursors.c.peer == peer,
+                sync_cursors.c.direction == direction,
+                sync_cursors.c.collection == collection,
+            )
+        ).scalar()
+    return int(v) if v is not None else 0
+
+
+def put_cursor(
+    conn: sa.Connection, peer: str, direction: str, collection: str, position: int
+) -> None:
+    """Moves a cursor forward inside the caller's transaction (never backward)."""
+    cond = (
+        sync_cursors.c.peer == peer,
+        sync_cursors.c.direction == direction,
+        sync_cursors.c.collection == collection,
+    )
+    found = conn.execute(sa.select(sync_cursors.c.position).where(*cond)).scalar()
+    now = time.time_ns() // 1000
+    if found is None:
+        conn.execute(
+            sa.insert(sync_cursors).values(
+                peer=peer,
+                direction=direction,
+                collection=collection,
+                position=position,
+                updated_at=now,
+            )
+        )
+    elif position > int(found):
+        conn.execute(sa.update(sync_cursors).where(*cond).values(position=position, updated_at=now))

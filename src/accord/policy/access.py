@@ -1,0 +1,83 @@
+"""R9 USER_ACCESS: may a person at a node see an item (GSOMIA Art. 7; domain.md §6 rule 5).
+
+A user sees an item only with a clearance (a level of the node's own scheme) at least the item's
+level mapped into the node's scheme, and a need-to-know group the item names. Rank, appointment or
+clearance alone never grants access. An unclassified item (rank 0 in the node's scheme) needs no
+group. A node that holds no level for the item (no agreement maps it) denies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from accord.errors import NotFound
+
+from .marking import Marking
+from .rules import Rule
+from .world import World
+
+
+@dataclass(frozen=True)
+class User:
+    """A person at a node: `node` is the node's party, `clearance` a level of its scheme."""
+
+    name: str
+    node: str
+    clearance: str
+    groups: frozenset[str] = field(default_factory=frozenset)
+    nationality: str | None = None
+
+
+@dataclass(frozen=True)
+class AccessDecision:
+    """`allowed`; `rules` (USER_ACCESS); `level` — the item's level in the node's scheme;
+    `explanation`."""
+
+    allowed: bool
+    rules: tuple[Rule, ...]
+    level: str | None
+    explanation: str
+
+
+def may_access(user: User, marking: Marking, at: date, *, world: World) -> AccessDecision:
+    """Decides R9 for `user` and `marking` on `at`; raises NotFound for an unknown node party or
+    a clearance that is not a level of the node's scheme."""
+    node = world.party(user.node)
+    if not world.has_level(node.code, user.clearance):
+        raise NotFound(
+            f"{user.clearance!r} is not a level of {node.code} ({', '.join(node.level_codes())})"
+        )
+    world.check_marking(marking)
+    level = world.holder_level(marking, node.code)
+    who = f"{user.name} ({node.code} {user.clearance})"
+    if level is None:
+        return AccessDecision(
+            False,
+            (Rule.USER_ACCESS,),
+            None,
+            f"DENIED: {node.code} holds {marking.originator} {marking.level} at no level of its "
+            f"own scheme, so {who} cannot be cleared for it (R9 USER_ACCESS).",
+        )
+    rank = world.rank(node.code, level)
+    cleared = world.rank(node.code, user.clearance) >= rank
+    need = rank == 0 or bool(marking.groups & user.groups)
+    why = []
+    if not cleared:
+        why.append(f"clearance {user.clearance} is below the item's {node.code} level {level}")
+    if not need:
+        named = ", ".join(sorted(marking.groups)) or "none"
+        why.append(
+            f"no need-to-know: the item names the groups {named}; clearance alone never "
+            "grants access (GSOMIA Art. 7)"
+        )
+    if why:
+        text = f"DENIED: {who} may not see it on {at.isoformat()}: " + "; ".join(why) + "."
+        return AccessDecision(False, (Rule.USER_ACCESS,), level, text)
+    return AccessDecision(
+        True,
+        (Rule.USER_ACCESS,),
+        level,
+        f"ALLOWED: {who} is cleared at or above {level} and shares a need-to-know group "
+        f"the item names (R9 USER_ACCESS).",
+    )

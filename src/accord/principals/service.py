@@ -1,0 +1,183 @@
+"""Adding, listing, revoking and authenticating principals.
+
+A principal is a partner node (`kind="partner"`, acting for its `party`) or a user of the node
+(`kind="user"`: nationality `party`, `clearance` in the node's scheme, need-to-know `groups`,
+`roles`). Secrets are never stored or logged, only their scrypt hash.
+
+Authentication checks the row on every request (so a revocation takes effect at once, in every
+process) but pays the slow hash once per process for a given (name, secret, stored hash): the cache
+is keyed by a keyed digest of the secret, never the secret itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import orjson
+import sqlalchemy as sa
+
+from accord.audit import log as audit
+from accord.errors import InputError, NotFound, Unauthenticated
+from accord.principals.hashing import hash_secret, verify
+from accord.store import Store
+from accord.store.exchange_schema import principals
+
+KINDS = ("partner", "user")
+ROLES = ("operator", "legal", "analyst", "logistics", "auditor")
+_CACHE_KEY = os.urandom(32)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: `name`, `kind` (partner | user), `party`, and for users
+    `clearance`, `groups` and `roles`."""
+
+    name: str
+    kind: str
+    party: str
+    clearance: str | None = None
+    groups: frozenset[str] = field(default_factory=frozenset)
+    roles: frozenset[str] = field(default_factory=frozenset)
+    revoked: bool = False
+
+    @property
+    def is_partner(self) -> bool:
+        return self.kind == "partner"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "party": self.party,
+            "clearance": self.clearance,
+            "groups": sorted(self.groups),
+            "roles": sorted(self.roles),
+            "revoked": self.revoked,
+        }
+
+
+def _row_to_principal(row: sa.Row[tuple[object, ...]]) -> Principal:
+    m = row._mapping
+    return Principal(
+        name=str(m["name"]),
+        kind=str(m["kind"]),
+        party=str(m["party"]),
+        clearance=None if m["clearance"] is None else str(m["clearance"]),
+        groups=frozenset(orjson.loads(str(m["groups"]))),
+        roles=frozenset(orjson.loads(str(m["roles"]))),
+        revoked=m["revoked_at"] is not None,
+    )
+
+
+def add_principal(
+    store: Store,
+    name: str,
+    kind: str,
+    party: str,
+    secret: str | None = None,
+    clearance: str | None = None,
+    groups: tuple[str, ...] = (),
+    roles: tuple[str, ...] = (),
+    actor: str = "operator",
+) -> tuple[Principal, str]:
+    """Creates a principal; returns it and its secret (generated when `secret` is None).
+
+    Raises InputError for a bad name, kind, role or an existing live name."""
+    if not name or len(name) > 100 or any(c in name for c in ":/ \t\n"):
+        raise InputError(f"{name!r} is not a usable credential name (no spaces, ':' or '/')")
+    if kind not in KINDS:
+        raise InputError(f"{kind!r} is not a principal kind ({', '.join(KINDS)})")
+    for r in roles:
+        if r not in ROLES:
+            raise InputError(f"{r!r} is not a role ({', '.join(ROLES)})")
+    if secret is not None and len(secret) < 8:
+        raise InputError("the secret must have at least 8 characters")
+    secret = secret if secret is not None else secrets.token_urlsafe(24)
+    row = {
+        "name": name,
+        "kind": kind,
+        "party": party,
+        "clearance": clearance,
+        "groups": orjson.dumps(sorted(set(groups))).decode(),
+        "roles": orjson.dumps(sorted(set(roles))).decode(),
+        "secret_hash": hash_secret(secret),
+        "created_at": int(time.time() * 1_000_000),
+        "revoked_at": None,
+    }
+    with store.begin() as conn:
+        found = conn.execute(
+            sa.select(principals.c.revoked_at).where(principals.c.name == name)
+        ).first()
+        if found is not None and found[0] is None:
+            raise InputError(f"a credential named {name!r} exists; revoke it first")
+        if found is not None:
+            conn.execute(sa.delete(principals).where(principals.c.name == name))
+        conn.execute(sa.insert(principals).values(row))
+        audit.append(
+            conn,
+            "credential",
+            actor,
+            name,
+            {
+                "action": "add",
+                "kind": kind,
+                "party": party,
+                "clearance": clearance,
+                "groups": sorted(set(groups)),
+                "roles": sorted(set(roles)),
+            },
+        )
+    principal = Principal(
+        name, kind, party, clearance, frozenset(groups), frozenset(roles), revoked=False
+    )
+    return principal, secret
+
+
+def list_principals(store: Store) -> list[Principal]:
+    """Returns every principal, revoked ones included, by name."""
+    with store.read() as conn:
+        rows = conn.execute(sa.select(principals).order_by(principals.c.name)).all()
+    return [_row_to_principal(r) for r in rows]
+
+
+def revoke_principal(store: Store, name: str, actor: str = "operator") -> None:
+    """Revokes a principal at once; raises NotFound when there is no live principal by that name."""
+    with store.begin() as conn:
+        done = conn.execute(
+            sa.update(principals)
+            .where(principals.c.name == name, principals.c.revoked_at.is_(None))
+            .values(revoked_at=int(time.time() * 1_000_000))
+        )
+        if done.rowcount == 0:
+            raise NotFound(f"no live credential named {name!r}")
+        audit.append(conn, "credential", actor, name, {"action": "revoke"})
+
+
+_verified: dict[tuple[str, bytes, str], bool] = {}
+
+
+def authenticate(store: Store, name: str, secret: str) -> Principal:
+    """Returns the live principal whose secret this is; raises Unauthenticated otherwise (the
+    message never says whether the name exists)."""
+    with store.read() as conn:
+        row = conn.execute(sa.select(principals).where(principals.c.name == name)).first()
+    if row is None or row._mapping["revoked_at"] is not None:
+        # Spend comparable time whether or not the name exists.
+        hmac.compare_digest(b"x", b"y")
+        raise Unauthenticated("invalid credentials")
+    stored = str(row._mapping["secret_hash"])
+    key = (name, hmac.new(_CACHE_KEY, secret.encode(), hashlib.sha256).digest(), stored)
+    ok = _verified.get(key)
+    if ok is None:
+        ok = verify(secret, stored)
+        if len(_verified) > 10_000:
+            _verified.clear()
+        _verified[key] = ok
+    if not ok:
+        raise Unauthenticated("invalid credentials")
+    return _row_to_principal(row)

@@ -1,0 +1,104 @@
+"""Building a serving node from settings: the store, the node's party, first-run setup, the app.
+
+`accord serve` and every uvicorn worker process call `app_factory()`, which reads the settings
+afresh (environment, then file, then default), so N workers serve one store with no shared memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from starlette.applications import Starlette
+
+from accord.app import create_app
+from accord.errors import InputError
+from accord.exchange import repository as repo
+from accord.exchange.samples import sample_objects
+from accord.principals import add_principal, list_principals
+from accord.registry import repository as registry_repo
+from accord.registry import service
+from accord.settings import Settings, load_settings
+from accord.store import Store, open_store
+from accord.taxii.node import Node, NodeConfig
+
+
+def node_config(settings: Settings, party: str) -> NodeConfig:
+    """Returns the TAXII settings of the node."""
+    as_of = None
+    if settings.date:
+        try:
+            as_of = date.fromisoformat(str(settings.date))
+        except ValueError:
+            raise InputError(f"ACCORD_DATE: {settings.date!r} is not a date (YYYY-MM-DD)") from None
+    return NodeConfig(
+        api_root=str(settings.api_root or party.lower()),
+        title=f"accord node of {party}",
+        max_content_length=int(settings.max_content_length),
+        max_page_size=int(settings.max_page_size),
+        as_of=as_of,
+    )
+
+
+@dataclass
+class FirstRun:
+    """What first-run setup did: scenario loaded, samples published, demo credentials made."""
+
+    loaded: bool = False
+    samples: int = 0
+    credentials: tuple[tuple[str, str, str], ...] = ()  # (name, description, secret)
+
+
+def prepare(store: Store, settings: Settings, extras: bool = True) -> tuple[str, FirstRun]:
+    """Returns this node's party, setting up an empty store first with the demonstration scenario.
+    A demonstration store (one `accord demo` loaded) also gets a few sample items when it holds
+    none, and two demonstration credentials when it has none (printed once, stored hashed)."""
+    first = FirstRun()
+    if not registry_repo.load(store).parties:
+        service.load_demo(store)
+        first.loaded = True
+    party = str(settings.party or registry_repo.get_meta(store, "party") or service.DEMO_PARTY)
+    if registry_repo.get_meta(store, "party") is None:
+        registry_repo.set_meta(store, "party", party)
+    world = registry_repo.load(store)
+    me = next((p for p in world.parties if p.code == party), None)
+    if me is None:
+        raise InputError(f"this node's party {party!r} is not in the registry")
+    config = node_config(settings, party)
+    collections = repo.ensure_collections(store, config.api_root, party)
+    items = next(c for c in collections if c.kind == "items")
+    demo = extras and registry_repo.get_meta(store, "demo") == "1"
+    if demo and repo.count_objects(store) == 0:
+        outcomes = repo.add_objects(store, items, sample_objects(me), "accord-demo", lambda m: None)
+        first.samples = sum(1 for o in outcomes if o.ok)
+    if demo and not list_principals(store):
+        clearance = me.level_codes()[1] if len(me.level_codes()) > 2 else me.level_codes()[0]
+        _, s1 = add_principal(
+            store,
+            "analyst",
+            "user",
+            party,
+            clearance=clearance,
+            groups=("dprk", "military"),
+            roles=("analyst",),
+        )
+        partner = "JPN" if party != "JPN" else "KOR"
+        _, s2 = add_principal(store, f"{partner.lower()}-node", "partner", partner)
+        first.credentials = (
+            ("analyst", f"user of {party}, cleared {clearance}, groups dprk and military", s1),
+            (f"{partner.lower()}-node", f"partner node of {partner}", s2),
+        )
+    return party, first
+
+
+def build_node(settings: Settings) -> tuple[Node, FirstRun]:
+    """Returns a serving node for the settings, prepared on first run."""
+    store = open_store(str(settings.database_url))
+    party, first = prepare(store, settings)
+    return Node(store, party, node_config(settings, party)), first
+
+
+def app_factory() -> Starlette:
+    """The uvicorn factory: one app per worker process, from the environment's settings."""
+    node, _ = build_node(load_settings())
+    return create_app(node)

@@ -1,0 +1,89 @@
+"""Tables of the exchange: collections, release markings, STIX objects, principals and status
+resources (TAXII node, issue #4). Same `metadata` as the registry tables. Releases are records of
+the audit log (`accord.audit`).
+
+- `objects.date_added` is an integer count of microseconds since the epoch, strictly increasing
+  within a collection (`collections.last_added` is bumped under the writer's lock), so
+  `added_after` paging can neither lose nor repeat an object (taxii-stix.md §1.5).
+- `objects.version_key` is the object's version (`modified`, else `created`) normalised to
+  microseconds so that versions compare as text; `version` keeps the original string.
+- `objects.marking` is the release class (`markings.id`): visibility is a set-membership test on
+  it (ARCHITECTURE.md, "Markings are release classes").
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
+
+from accord.store.schema import metadata
+
+# SQLite's rowid alias must be INTEGER; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("api_root", String(64), nullable=False),
+    Column("alias", String(64), nullable=True),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("kind", String(16), nullable=False),
+    Column("last_added", BigInteger, nullable=False, server_default="0"),
+)
+
+markings = Table(
+    "markings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("stix_id", String(100), nullable=False, unique=True),
+    Column("originator", String(16), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+objects = Table(
+    "objects",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("collection_id", String(36), nullable=False),
+    Column("stix_id", String(160), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("version", String(40), nullable=False),
+    Column("version_key", String(32), nullable=False),
+    Column("spec_version", String(8), nullable=False),
+    Column("date_added", BigInteger, nullable=False),
+    Column("marking", Integer, nullable=False),
+    Column("deleted", Boolean, nullable=False, server_default=sa.false()),
+    Column("multi", Boolean, nullable=False, server_default=sa.false()),
+    Column("published_by", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    sa.UniqueConstraint("collection_id", "stix_id", "version_key", name="uq_objects_version"),
+)
+Index("ix_objects_added", objects.c.collection_id, objects.c.date_added)
+Index("ix_objects_marking", objects.c.marking)
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("party", String(16), nullable=False),
+    Column("clearance", String(16), nullable=True),
+    Column("groups", Text, nullable=False, server_default="[]"),
+    Column("roles", Text, nullable=False, server_default="[]"),
+    Column("secret_hash", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+)
+
+statuses = Table(
+    "statuses",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("api_root", String(64), nullable=False),
+    Column("principal", String(100), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+)

@@ -1,0 +1,32 @@
+"""Tables of federation (issue #5): peers and their durable sync cursors."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, Column, String, Table, Text
+
+from accord.store.schema import metadata
+
+peers = Table(
+    "peers",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("party", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("api_root", String(64), nullable=False),
+    Column("user", String(100), nullable=False),
+    # The secret this node presents to the peer: it must be usable, so it cannot be hashed.
+    Column("secret", Text, nullable=False),
+    Column("push", Boolean, nullable=False),
+    Column("pull", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+sync_cursors = Table(
+    "sync_cursors",
+    metadata,
+    Column("peer", String(100), primary_key=True),
+    Column("direction", String(8), primary_key=True),
+    Column("collection", String(100), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)

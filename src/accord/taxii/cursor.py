@@ -1,0 +1,60 @@
+"""Stateless `next` tokens (§3.5, Appendix B).
+
+A token is `base64url(payload).base64url(hmac)`: the payload binds the principal, the endpoint,
+the collection and a digest of the other filters to a position (the last date_added served). Any
+process holding the node's key can serve the next page (nothing is kept in memory, unlike
+medallion), a token replayed by another principal or with other filters is refused (400), and
+every page is re-authorised because visibility is recomputed per request: the token carries only a
+position, never a result set.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Sequence
+
+import orjson
+
+from accord.errors import InputError
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def query_digest(params: Sequence[tuple[str, str]]) -> str:
+    """Returns a digest of the filters other than `next` and `limit`, order-independent."""
+    kept = sorted((k, v) for k, v in params if k not in ("next", "limit"))
+    return hashlib.sha256(orjson.dumps(kept)).hexdigest()[:32]
+
+
+def issue(key: bytes, principal: str, scope: str, digest: str, position: int) -> str:
+    """Returns a token for the page after `position`."""
+    payload = orjson.dumps({"p": principal, "s": scope, "q": digest, "a": position})
+    sig = hmac.new(key, payload, hashlib.sha256).digest()[:16]
+    return f"{_b64(payload)}.{_b64(sig)}"
+
+
+def redeem(key: bytes, token: str, principal: str, scope: str, digest: str) -> int:
+    """Returns the position a token names; InputError when it is forged, altered, or issued for
+    another principal, endpoint or set of filters."""
+    try:
+        head, sig = token.split(".", 1)
+        payload = _unb64(head)
+        good = hmac.compare_digest(
+            _unb64(sig), hmac.new(key, payload, hashlib.sha256).digest()[:16]
+        )
+        data = orjson.loads(payload) if good else None
+    except (ValueError, orjson.JSONDecodeError):
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("a"), int):
+        raise InputError("next: not a token this server issued")
+    if data.get("p") != principal or data.get("s") != scope or data.get("q") != digest:
+        raise InputError("next: the token was issued for another request (same filters required)")
+    return int(data["a"])

@@ -1,0 +1,60 @@
+"""The one place where accord's errors become HTTP responses: the TAXII error resource (§3.6.1)
+with the right status. Foreign exceptions never reach a client as a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from accord import errors as e
+from accord.taxii.media import TAXII
+
+log = logging.getLogger("accord.http")
+
+# Most specific first: the first class an error is an instance of decides its status.
+STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
+    (e.Unauthenticated, 401, "Unauthorized"),
+    (e.Forbidden, 403, "Forbidden"),
+    (e.NotFound, 404, "Not Found"),
+    (e.NotAcceptable, 406, "Not Acceptable"),
+    (e.TooLarge, 413, "Payload Too Large"),
+    (e.UnsupportedMedia, 415, "Unsupported Media Type"),
+    (e.Unprocessable, 422, "Unprocessable Content"),
+    (e.Refused, 422, "Refused"),
+    (e.InputError, 400, "Bad Request"),
+    (e.StoreError, 503, "Service Unavailable"),
+    (e.AccordError, 500, "Internal Server Error"),
+)
+
+
+def error_response(status: int, title: str, description: str) -> Response:
+    body = {"title": title, "description": description, "http_status": str(status)}
+    headers = (
+        {"WWW-Authenticate": 'Basic realm="accord", charset="UTF-8"'} if status == 401 else None
+    )
+    return Response(orjson.dumps(body), status_code=status, media_type=TAXII, headers=headers)
+
+
+async def on_accord_error(request: Request, exc: Exception) -> Response:
+    for cls, status, title in STATUS:
+        if isinstance(exc, cls):
+            if status >= 500:
+                log.error("request failed: %s", type(exc).__name__)
+            return error_response(status, title, str(exc))
+    raise exc  # pragma: no cover - every AccordError matches the last row
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_response(
+        exc.status_code, str(exc.detail), f"{request.method} {request.url.path}: {exc.detail}"
+    )
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error serving %s %s", request.method, request.url.path)
+    return error_response(500, "Internal Server Error", "the server failed; the error was logged")

@@ -1,0 +1,381 @@
+"""The TAXII 2.1 endpoints (§4, §5), each computed over the caller's view.
+
+Every list, count, page, `more`/`next`, manifest, version list and X-TAXII header comes from the
+same restricted query, so nothing about an object the caller may not receive can be inferred
+(Appendix B). Every object version served to a partner node is recorded as a release.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from accord.errors import Forbidden, InputError, NotFound, TooLarge, Unprocessable
+from accord.exchange import repository as repo
+from accord.exchange.receiving import partner_may_deliver, user_may_publish
+from accord.exchange.releases import record_ingest, record_release
+from accord.exchange.visibility import View
+from accord.policy.access import User
+from accord.principals import Principal
+from accord.taxii import cursor, media, params
+from accord.taxii.node import Node
+from accord.taxii.statuses import get_status, save_status
+
+Handler = Callable[[Request, Node, Principal], Awaitable[Response]]
+
+
+def taxii_response(
+    body: bytes | str, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(body, status_code=status, media_type=media.TAXII, headers=headers)
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return taxii_response(orjson.dumps(data), status, headers)
+
+
+def endpoint(
+    accept_extra: tuple[str, ...] = (),
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """Wraps a handler: authenticates, checks Accept, hands over the node and the principal.
+    Errors propagate to the app's single error mapping (`accord.taxii.errors`)."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            node: Node = request.app.state.node
+            who = node.authenticate(request.headers.get("authorization"))
+            media.check_accept(request.headers.get("accept"), accept_extra)
+            return await handler(request, node, who)
+
+        return run
+
+    return wrap
+
+
+def _root(request: Request, node: Node) -> str:
+    root = str(request.path_params["api_root"])
+    if root != node.config.api_root:
+        raise NotFound(f"no API root {root!r}")
+    return root
+
+
+# ---- access to collections ---------------------------------------------------------------------
+
+
+def can_read(who: Principal, node: Node, c: repo.Collection) -> bool:
+    if who.is_partner:
+        return who.party != node.party
+    return who.party == node.party
+
+
+def can_write(who: Principal, node: Node, c: repo.Collection) -> bool:
+    if who.is_partner:
+        return c.kind == "inbox" and who.party != node.party
+    return c.kind == "items" and who.party == node.party
+
+
+def _collection(request: Request, node: Node, who: Principal) -> repo.Collection:
+    """Returns the collection named in the path (id or alias) that the caller may see; a
+    collection it may neither read nor write is absent (404)."""
+    root = _root(request, node)
+    wanted = str(request.path_params["collection_id"])
+    for c in repo.list_collections(node.store, root):
+        if wanted in (c.id, c.alias) and (can_read(who, node, c) or can_write(who, node, c)):
+            return c
+    raise NotFound(f"no collection {wanted!r} in this API root")
+
+
+def _collection_json(who: Principal, node: Node, c: repo.Collection) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "can_read": can_read(who, node, c),
+        "can_write": can_write(who, node, c),
+        "media_types": [repo.MEDIA_STIX],
+    }
+    if c.alias:
+        data["alias"] = c.alias
+    return data
+
+
+# ---- discovery, API root, status, collections ------------------------------------------------
+
+
+@endpoint()
+async def discovery(request: Request, node: Node, who: Principal) -> Response:
+    """Server Discovery (§4.1)."""
+    root = f"/{node.config.api_root}/"
+    return _json(
+        {
+            "title": node.config.title,
+            "description": f"accord node of {node.party}: items released strictly under the agreements in force",
+            "default": root,
+            "api_roots": [root],
+        }
+    )
+
+
+@endpoint()
+async def api_root(request: Request, node: Node, who: Principal) -> Response:
+    """Get API Root Information (§4.2)."""
+    _root(request, node)
+    return _json(
+        {
+            "title": node.config.title,
+            "versions": [media.TAXII],
+            "max_content_length": node.config.max_content_length,
+        }
+    )
+
+
+@endpoint()
+async def status(request: Request, node: Node, who: Principal) -> Response:
+    """Get Status (§4.3): only the principal that made the request sees its status."""
+    root = _root(request, node)
+    body = get_status(node.store, root, str(request.path_params["status_id"]), who.name)
+    return taxii_response(body)
+
+
+@endpoint()
+async def collections(request: Request, node: Node, who: Principal) -> Response:
+    """Get Collections (§5.1): only those the caller may read or write."""
+    root = _root(request, node)
+    listed = [
+        _collection_json(who, node, c)
+        for c in repo.list_collections(node.store, root)
+        if can_read(who, node, c) or can_write(who, node, c)
+    ]
+    return _json({"collections": listed} if listed else {})
+
+
+@endpoint()
+async def collection(request: Request, node: Node, who: Principal) -> Response:
+    """Get a Collection (§5.2)."""
+    return _json(_collection_json(who, node, _collection(request, node, who)))
+
+
+# ---- reading objects -------------------------------------------------------------------------
+
+
+def _readable(request: Request, node: Node, who: Principal) -> tuple[repo.Collection, View]:
+    c = _collection(request, node, who)
+    if not can_read(who, node, c):
+        raise Forbidden("this collection is not readable with these credentials")
+    return c, node.view(who)
+
+
+def _visible(view: View) -> repo.Visible:
+    # Always the explicit set, even when it is every marking the view knew of: a marking stored
+    # after the view was computed (a publish landing while this request runs) is not in it, and
+    # an unfiltered query would serve its objects (tests/taxii/test_taxii_leaks.py).
+    return view.rows
+
+
+def _paged(
+    request: Request, node: Node, who: Principal, c: repo.Collection, endpoint_name: str, scope: str
+) -> tuple[repo.Query, int, int | None, str]:
+    items = list(request.query_params.multi_items())
+    q, limit, token = params.parse(items, endpoint_name, node.config.max_page_size)
+    digest = cursor.query_digest(items)
+    after = (
+        None if token is None else cursor.redeem(node.cursor_key, token, who.name, scope, digest)
+    )
+    return q, limit, after, digest
+
+
+def _headers(rows: list[repo.Row]) -> dict[str, str]:
+    if not rows:
+        return {}
+    return {
+        "X-TAXII-Date-Added-First": params.format_us(rows[0].date_added),
+        "X-TAXII-Date-Added-Last": params.format_us(rows[-1].date_added),
+    }
+
+
+def _envelope(rows: list[repo.Row], more: bool, token: str | None) -> bytes:
+    # Stored JSON is spliced in, never re-parsed (ARCHITECTURE.md, "Read as a partner").
+    head = b'{"more":true,"next":' + orjson.dumps(token) if more else b'{"more":false'
+    if not rows:
+        return head + b"}"
+    return head + b',"objects":[' + ",".join(r.body for r in rows).encode() + b"]}"
+
+
+def _next(
+    node: Node,
+    who: Principal,
+    scope: str,
+    digest: str,
+    rows: list[repo.Row],
+    more: bool,
+    after: int | None,
+) -> str | None:
+    if not more:
+        return None
+    position = rows[-1].date_added if rows else (after or 0)
+    return cursor.issue(node.cursor_key, who.name, scope, digest, position)
+
+
+@endpoint()
+async def get_objects(request: Request, node: Node, who: Principal) -> Response:
+    """Get Objects (§5.4)."""
+    c, view = _readable(request, node, who)
+    scope = f"objects:{c.id}"
+    q, limit, after, digest = _paged(request, node, who, c, "objects", scope)
+    rows, more = repo.page(node.store, c.id, _visible(view), q, after, limit)
+    token = _next(node, who, scope, digest, rows, more, after)
+    if who.is_partner and rows:
+        record_release(node.store, who, c.id, rows, view)
+    return taxii_response(_envelope(rows, more, token), headers=_headers(rows))
+
+
+@endpoint()
+async def get_object(request: Request, node: Node, who: Principal) -> Response:
+    """Get an Object (§5.6): a search with `match[id]` set to the object id."""
+    c, view = _readable(request, node, who)
+    object_id = str(request.path_params["object_id"])
+    scope = f"object:{c.id}:{object_id}"
+    q, limit, after, digest = _paged(request, node, who, c, "object", scope)
+    q = repo.Query(
+        ids=(object_id,),
+        versions=q.versions,
+        spec_versions=q.spec_versions,
+        added_after=q.added_after,
+    )
+    rows, more = repo.page(node.store, c.id, _visible(view), q, after, limit)
+    if not rows and after is None and q.added_after is None:
+        raise NotFound(f"no object {object_id[:160]!r} in this collection")
+    token = _next(node, who, scope, digest, rows, more, after)
+    if who.is_partner and rows:
+        record_release(node.store, who, c.id, rows, view)
+    return taxii_response(_envelope(rows, more, token), headers=_headers(rows))
+
+
+@endpoint(accept_extra=("application/stix+json",))
+async def get_manifest(request: Request, node: Node, who: Principal) -> Response:
+    """Get Object Manifests (§5.3)."""
+    c, view = _readable(request, node, who)
+    scope = f"manifest:{c.id}"
+    q, limit, after, digest = _paged(request, node, who, c, "objects", scope)
+    rows, more = repo.page(node.store, c.id, _visible(view), q, after, limit)
+    token = _next(node, who, scope, digest, rows, more, after)
+    data: dict[str, Any] = {"more": more}
+    if token:
+        data["next"] = token
+    if rows:
+        data["objects"] = [
+            {
+                "id": r.stix_id,
+                "date_added": params.format_us(r.date_added),
+                "version": r.version,
+                "media_type": repo.MEDIA_STIX,
+            }
+            for r in rows
+        ]
+    return _json(data, headers=_headers(rows))
+
+
+@endpoint()
+async def get_versions(request: Request, node: Node, who: Principal) -> Response:
+    """Get Object Versions (§5.8)."""
+    c, view = _readable(request, node, who)
+    object_id = str(request.path_params["object_id"])
+    scope = f"versions:{c.id}:{object_id}"
+    q, limit, after, digest = _paged(request, node, who, c, "versions", scope)
+    rows, more = repo.version_page(node.store, c.id, _visible(view), object_id, q, after, limit)
+    if not rows and after is None and q.added_after is None:
+        raise NotFound(f"no object {object_id[:160]!r} in this collection")
+    token = _next(node, who, scope, digest, rows, more, after)
+    data: dict[str, Any] = {"more": more}
+    if token:
+        data["next"] = token
+    if rows:
+        data["versions"] = [r.version for r in rows]
+    return _json(data, headers=_headers(rows))
+
+
+@endpoint()
+async def delete_object(request: Request, node: Node, who: Principal) -> Response:
+    """Delete an Object (§5.7): needs can_read and can_write (the §5.7 table)."""
+    c = _collection(request, node, who)
+    if not (can_read(who, node, c) and can_write(who, node, c)):
+        raise Forbidden("deleting needs both read and write access to this collection")
+    view = node.view(who)
+    items = list(request.query_params.multi_items())
+    q, _, _ = params.parse(items, "delete", node.config.max_page_size)
+    if not any(k == "match[version]" for k, _ in items):
+        # §5.7 deletes the object, every version of it; match[version] narrows that down. (The
+        # `last` default of §3.4.1 would leave the earlier versions served after a 200.)
+        q = repo.Query(ids=q.ids, versions=("all",), spec_versions=q.spec_versions)
+    # A partner deletes only what it delivered itself, never another partner's delivery.
+    n = repo.delete_versions(
+        node.store,
+        c.id,
+        _visible(view),
+        str(request.path_params["object_id"]),
+        q,
+        publisher=who.name if who.is_partner else None,
+    )
+    if n == 0:
+        raise NotFound("no such object (or version) in this collection")
+    return _json({})
+
+
+# ---- adding objects ---------------------------------------------------------------------------
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise InputError("Content-Length is not a number")
+        if int(declared) > limit:
+            raise TooLarge(f"the body ({declared} bytes) exceeds max_content_length ({limit})")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"the body exceeds max_content_length ({limit})")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def publish_check(node: Node, who: Principal, c: repo.Collection) -> repo.PublishCheck:
+    """Returns the rule deciding which markings `who` may store in `c` (`accord.exchange.receiving`)."""
+    _, world = node.world()
+    if who.is_partner:
+        return partner_may_deliver(world, node.party, who.party, node.today())
+    user = User(who.name, node.party, who.clearance or "U", who.groups, who.party)
+    return user_may_publish(world, node.party, user, node.today())
+
+
+@endpoint()
+async def add_objects(request: Request, node: Node, who: Principal) -> Response:
+    """Add Objects (§5.5): 202 with a status; valid objects are stored, the others are reported
+    in `failures` with the reason (taxii-stix.md §8 item 3)."""
+    c = _collection(request, node, who)
+    if not can_write(who, node, c):
+        raise Forbidden("this collection is not writable with these credentials")
+    media.check_content_type(request.headers.get("content-type"))
+    raw = await _read_body(request, node.config.max_content_length)
+    try:
+        envelope = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
+        raise Unprocessable("the body must be an envelope: an object with an 'objects' list")
+    posted = envelope["objects"]
+    requested = repo.now_us()
+    outcomes = repo.add_objects(
+        node.store, c, posted, who.name, publish_check(node, who, c), visible=node.view(who).rows
+    )
+    record_ingest(node.store, who, c.id, outcomes)
+    status_id = str(uuid.uuid4())
+    body = save_status(node.store, node.config.api_root, status_id, who.name, requested, outcomes)
+    return taxii_response(body, status=202)

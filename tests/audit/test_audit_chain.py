@@ -1,0 +1,188 @@
+"""The audit chain: any single altered, deleted or reordered record is detected and named, on
+every backend; checkpoints are signed; disclosures answer "who has my item?"."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from accord.audit import checkpoints, log
+from accord.cli.main import main
+from accord.store import Store
+from accord.store.audit_schema import audit_checkpoints, audit_head, audit_log
+
+N = 8
+
+
+def fill(store: Store, n: int = N) -> None:
+    for i in range(n):
+        log.record(
+            store,
+            "release",
+            f"peer-{i % 3}",
+            "JPN",
+            {"objects": [[f"indicator--{i}", "v", "m"]], "i": i},
+        )
+
+
+def test_an_untouched_chain_verifies(store: Store) -> None:
+    fill(store)
+    v = log.verify(store)
+    assert v.ok and v.records == N and v.first_bad is None
+
+
+def test_an_empty_chain_verifies(store: Store) -> None:
+    assert log.verify(store).ok
+
+
+@pytest.mark.parametrize("target", range(1, N + 1))
+def test_altering_any_field_of_any_record_is_detected_and_named(store: Store, target: int) -> None:
+    fill(store)
+    for column, value in {
+        "body": '{"i":999}',
+        "actor": "mallory",
+        "kind": "receipt",
+        "at": 1,
+        "subject": "USA",
+    }.items():
+        with store.begin() as conn:
+            old = conn.execute(
+                sa.select(audit_log.c[column]).where(audit_log.c.seq == target)
+            ).scalar()
+            conn.execute(
+                sa.update(audit_log).where(audit_log.c.seq == target).values({column: value})
+            )
+        v = log.verify(store)
+        assert not v.ok and v.first_bad == target and "altered" in (v.reason or ""), column
+        with store.begin() as conn:
+            conn.execute(
+                sa.update(audit_log).where(audit_log.c.seq == target).values({column: old})
+            )
+        assert log.verify(store).ok
+
+
+@pytest.mark.parametrize("target", range(1, N + 1))
+def test_deleting_any_record_is_detected_and_named(store: Store, target: int) -> None:
+    fill(store)
+    with store.begin() as conn:
+        conn.execute(sa.delete(audit_log).where(audit_log.c.seq == target))
+    v = log.verify(store)
+    assert not v.ok and v.first_bad == target and "missing" in (v.reason or "")
+
+
+@pytest.mark.parametrize("target", range(1, N))
+def test_swapping_any_two_neighbours_is_detected(store: Store, target: int) -> None:
+    fill(store)
+    with store.begin() as conn:
+        conn.execute(sa.update(audit_log).where(audit_log.c.seq == target).values(seq=-1))
+        conn.execute(sa.update(audit_log).where(audit_log.c.seq == target + 1).values(seq=target))
+        conn.execute(sa.update(audit_log).where(audit_log.c.seq == -1).values(seq=target + 1))
+    v = log.verify(store)
+    assert not v.ok and v.first_bad == target
+
+
+def test_a_rewritten_record_with_a_recomputed_hash_breaks_the_next_link(store: Store) -> None:
+    fill(store)
+    with store.begin() as conn:
+        r = conn.execute(sa.select(audit_log).where(audit_log.c.seq == 5)).first()
+        assert r is not None
+        m = r._mapping
+        forged = log.record_hash(
+            m["prev"], 5, m["at"], m["kind"], m["actor"], m["subject"], '{"i":-1}'
+        )
+        conn.execute(
+            sa.update(audit_log).where(audit_log.c.seq == 5).values(body='{"i":-1}', hash=forged)
+        )
+    v = log.verify(store)
+    assert not v.ok and v.first_bad == 6
+
+
+def test_truncating_the_tail_is_detected_by_the_head(store: Store) -> None:
+    fill(store)
+    with store.begin() as conn:
+        conn.execute(sa.delete(audit_log).where(audit_log.c.seq == N))
+    v = log.verify(store)
+    assert not v.ok and v.first_bad == N
+
+
+def test_checkpoints_are_signed_and_pin_the_chain(store: Store) -> None:
+    fill(store)
+    cp = checkpoints.checkpoint(store)
+    assert cp is not None and cp.seq == N and checkpoints.check_signature(cp)
+    assert checkpoints.checkpoint(store) is None  # nothing new
+    assert checkpoints.verify_checkpoints(store) == []
+    # Rewrite the whole chain consistently from record 1: the chain verifies, the checkpoint does not.
+    with store.begin() as conn:
+        rows = conn.execute(sa.select(audit_log).order_by(audit_log.c.seq)).all()
+        prev = log.GENESIS
+        for r in rows:
+            m = r._mapping
+            body = m["body"].replace("indicator", "ghost") if m["seq"] == 3 else m["body"]
+            h = log.record_hash(prev, m["seq"], m["at"], m["kind"], m["actor"], m["subject"], body)
+            conn.execute(
+                sa.update(audit_log)
+                .where(audit_log.c.seq == m["seq"])
+                .values(body=body, prev=prev, hash=h)
+            )
+            prev = h
+        conn.execute(sa.update(audit_head).values(hash=prev))
+    assert log.verify(store).ok
+    assert checkpoints.verify_checkpoints(store) == [
+        f"checkpoint {N}: the chain no longer passes through the signed hash"
+    ]
+    with store.begin() as conn:
+        conn.execute(sa.update(audit_checkpoints).values(signature="00" * 64))
+    assert "signature does not verify" in checkpoints.verify_checkpoints(store)[0]
+
+
+def test_disclosures_list_every_release_of_an_item(store: Store) -> None:
+    with store.begin() as conn:
+        body = {
+            "party": "JPN",
+            "objects": [
+                ["indicator--a", "2017-01-01T00:00:00.000Z", "marking-definition--m"],
+                ["indicator--b", "v", "marking-definition--m"],
+            ],
+            "grants": {
+                "marking-definition--m": {
+                    "basis": ["kor-jpn-gsomia-2016"],
+                    "route": ["KOR", "JPN"],
+                    "level": "GOKUHI",
+                }
+            },
+        }
+        log.append(conn, "release", "jpn-node", "JPN", body)
+        log.append(
+            conn,
+            "release",
+            "usa-node",
+            "USA",
+            {**body, "party": "USA", "objects": body["objects"][1:]},
+        )
+    rows = log.disclosures(store, "indicator--a")
+    assert [(r["party"], r["level"], r["basis"]) for r in rows] == [
+        ("JPN", "GOKUHI", ["kor-jpn-gsomia-2016"])
+    ]
+    assert {r["party"] for r in log.disclosures(store, "indicator--b")} == {"JPN", "USA"}
+    assert log.disclosures(store, "indicator--zzz") == []
+
+
+def test_cli_verify_exit_codes_and_export(
+    store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(store, 4)
+    url = str(store.engine.url.render_as_string(hide_password=False)).replace(
+        "postgresql+psycopg://", "postgresql://"
+    )
+    monkeypatch.setenv("ACCORD_DATABASE_URL", url)
+    assert main(["audit", "verify", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+    assert main(["audit", "export"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [json.loads(x)["seq"] for x in lines] == [1, 2, 3, 4]
+    with store.begin() as conn:
+        conn.execute(sa.update(audit_log).where(audit_log.c.seq == 2).values(actor="x"))
+    assert main(["audit", "verify"]) == 1
+    assert "record 2" in capsys.readouterr().out

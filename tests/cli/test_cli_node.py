@@ -1,0 +1,225 @@
+"""`accord credential` and `accord publish`, as an operator and an analyst run them."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from accord.cli.main import main
+from accord.exchange import repository as repo
+from accord.principals import authenticate
+from accord.store import open_store
+
+INDICATOR = {
+    "type": "indicator",
+    "spec_version": "2.1",
+    "id": "indicator--6b3f5f7e-2c1d-4b8e-9a55-7e1f0c2d3a4b",
+    "created": "2016-12-01T00:00:00.000Z",
+    "modified": "2016-12-01T00:00:00.000Z",
+    "pattern": "[ipv4-addr:value = '203.0.113.7']",
+    "pattern_type": "stix",
+    "valid_from": "2016-12-01T00:00:00Z",
+}
+
+
+class Cli:
+    def __init__(
+        self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        self.url, self.capsys, self.monkeypatch = url, capsys, monkeypatch
+
+    def __call__(
+        self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    ) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        self.monkeypatch.setenv("ACCORD_DATABASE_URL", self.url)
+        for k, v in (env or {}).items():
+            self.monkeypatch.setenv(k, v)
+
+        class FakeStdin(io.StringIO):
+            def isatty(self) -> bool:
+                return stdin is None
+
+        self.monkeypatch.setattr(sys, "stdin", FakeStdin(stdin or ""))
+        code = main(list(args))
+        out = self.capsys.readouterr()
+        return code, out.out, out.err
+
+
+@pytest.fixture
+def cli(store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    c = Cli(store_url, capsys, monkeypatch)
+    assert c("demo", "--json")[0] == 0
+    return c
+
+
+def test_credential_secret_from_stdin_is_hashed_and_works(cli: Cli) -> None:
+    code, out, err = cli(
+        "credential", "add", "jpn-peer", "--party", "JPN", "--json", stdin="a-long-secret\n"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["kind"] == "partner" and data["party"] == "JPN" and "secret" not in data
+    store = open_store(cli.url)
+    assert authenticate(store, "jpn-peer", "a-long-secret").party == "JPN"
+    code, out, _ = cli("credential", "list", "--json")
+    assert "a-long-secret" not in out
+    assert {r["name"]: r["revoked"] for r in json.loads(out)}["jpn-peer"] is False
+
+
+def test_credential_generated_secret_is_printed_once(cli: Cli) -> None:
+    code, out, _ = cli(
+        "credential",
+        "add",
+        "ops",
+        "--party",
+        "KOR",
+        "--clearance",
+        "II",
+        "--group",
+        "dprk",
+        "--json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["kind"] == "user" and data["clearance"] == "II" and data["groups"] == ["dprk"]
+    secret = data["secret"]
+    assert len(secret) >= 20
+    assert authenticate(open_store(cli.url), "ops", secret).clearance == "II"
+
+
+def test_revoked_credential_stops_working(cli: Cli) -> None:
+    cli("credential", "add", "tmp", "--party", "USA", stdin="tmp-secret-123\n")
+    assert cli("credential", "revoke", "tmp")[0] == 0
+    from accord.errors import Unauthenticated
+
+    with pytest.raises(Unauthenticated):
+        authenticate(open_store(cli.url), "tmp", "tmp-secret-123")
+    code, _, err = cli("credential", "revoke", "tmp")
+    assert code == 2 and "no live credential" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--party", "XXX"], "'XXX' is not a known party", id="unknown-party"),
+        pytest.param(
+            ["--party", "KOR", "--clearance", "TS"],
+            "'TS' is not a level of KOR",
+            id="clearance-not-in-scheme",
+        ),
+        pytest.param(
+            ["--party", "JPN", "--group", "x"],
+            "--clearance and --group are for users",
+            id="group-on-partner",
+        ),
+        pytest.param(["--party", "KOR", "--role", "king"], "'king' is not a role", id="bad-role"),
+    ],
+)
+def test_credential_bad_input_exits_2(cli: Cli, args: list[str], message: str) -> None:
+    code, _, err = cli("credential", "add", "someone", *args, stdin="some-secret-1\n")
+    assert code == 2 and message in err
+
+
+def write_objects(tmp_path: Path, objects: list[dict[str, object]], shape: str = "bundle") -> Path:
+    p = tmp_path / "items.json"
+    if shape == "bundle":
+        data: object = {
+            "type": "bundle",
+            "id": "bundle--0b5b3a7e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+            "objects": objects,
+        }
+    elif shape == "envelope":
+        data = {"objects": objects}
+    else:
+        data = objects
+    p.write_bytes(orjson.dumps(data))
+    return p
+
+
+@pytest.mark.parametrize(
+    ("at", "jpn_allowed", "jpn_rules"),
+    [
+        pytest.param("2016-11-22", False, {"IN_FORCE"}, id="before-gsomia"),
+        pytest.param("2016-11-23", True, set(), id="gsomia-in-force"),
+    ],
+)
+def test_publish_dry_run_previews_who_can_receive(
+    cli: Cli, tmp_path: Path, at: str, jpn_allowed: bool, jpn_rules: set[str]
+) -> None:
+    path = write_objects(tmp_path, [INDICATOR])
+    code, out, err = cli(
+        "publish",
+        str(path),
+        "--level",
+        "II",
+        "--topic",
+        "general-military",
+        "--dry-run",
+        "--at",
+        at,
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["published"] is None
+    (group,) = data["preview"]
+    assert group["objects"] == [INDICATOR["id"]]
+    by_party = {r["party"]: r for r in group["recipients"]}
+    assert by_party["JPN"]["allowed"] is jpn_allowed
+    assert jpn_rules <= set(by_party["JPN"]["rules"])
+    assert by_party["USA"]["allowed"] is True and by_party["USA"]["recipient_level"] == "S"
+    assert by_party["CHN"]["allowed"] is False
+    assert repo.count_objects(open_store(cli.url)) == 0  # nothing published
+
+
+@pytest.mark.parametrize("shape", ["bundle", "envelope", "list"])
+def test_publish_stores_objects_with_the_described_marking(
+    cli: Cli, tmp_path: Path, shape: str
+) -> None:
+    path = write_objects(tmp_path, [INDICATOR], shape)
+    code, out, err = cli(
+        "publish",
+        str(path),
+        "--level",
+        "III",
+        "--topic",
+        "dprk-missile",
+        "--rel-to",
+        "USA",
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["published"]["success_count"] == 2  # the marking-definition and the indicator
+    recipients = {r["party"]: r["allowed"] for r in data["preview"][0]["recipients"]}
+    assert recipients["USA"] is True and recipients["JPN"] is False  # REL TO USA only (R5)
+    store = open_store(cli.url)
+    assert repo.count_objects(store) == 2
+    index = repo.marking_index(store)
+    assert any(m.rel_to == frozenset({"USA"}) and m.level == "III" for m in index.by_row.values())
+
+
+def test_publish_without_marking_or_level_exits_2(cli: Cli, tmp_path: Path) -> None:
+    code, _, err = cli("publish", str(write_objects(tmp_path, [INDICATOR])))
+    assert code == 2 and "carries no release marking" in err
+
+
+def test_publish_refuses_unknown_level_and_topic(cli: Cli, tmp_path: Path) -> None:
+    path = write_objects(tmp_path, [INDICATOR])
+    code, _, err = cli("publish", str(path), "--level", "TS")
+    assert code == 2 and "'TS' is not a level of KOR" in err
+    code, _, err = cli("publish", str(path), "--level", "II", "--topic", "gossip")
+    assert code == 2 and "'gossip' is not a known topic" in err
+
+
+def test_publish_bad_file_exits_2(cli: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    code, _, err = cli("publish", str(bad), "--level", "II")
+    assert code == 2 and "not valid JSON" in err

@@ -1,0 +1,320 @@
+"""Faults during sync: a peer stopped mid-sync, connections cut after the peer acted, a node killed
+with SIGKILL during ingest. After recovery every acknowledged object is on the entitled node exactly
+once, on no other, and every node's audit chain verifies (issue #5)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from taxii_live import LiveNode, free_port, start_node
+
+from accord.app import create_app
+from accord.audit import log as audit
+from accord.exchange import markings as mk
+from accord.exchange import repository as repo
+from accord.federation.peers import Peer, add_peer, get_peer
+from accord.federation.sync import sync_peer
+from accord.policy.marking import Marking
+from accord.principals import add_principal
+from accord.server import prepare
+from accord.settings import load_settings
+from accord.store import open_store
+
+AFTER = date(2017, 6, 1)
+OK = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # releasable to JPN
+NO = Marking.of("KOR", "I", ["general-military"], groups=["military"])  # no Korea–Japan row
+PREFIX = "indicator--00000000-0000-4000-9000-"  # this suite's items (the nodes' samples travel too)
+
+
+def publish(node: LiveNode, n: int, start: int = 0) -> list[str]:
+    """Publishes n indicators on KOR's node, alternating releasable and not; returns the ids of
+    the releasable ones."""
+    items = next(c for c in repo.list_collections(node.store, "kor") if c.kind == "items")
+    objs: list[dict[str, object]] = [mk.marking_definition(OK), mk.marking_definition(NO)]
+    ok_ids = []
+    for i in range(start, start + n):
+        m = OK if i % 2 == 0 else NO
+        oid = f"{PREFIX}{i:012d}"
+        objs.append(
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": oid,
+                "created": "2017-01-01T00:00:00.000Z",
+                "modified": "2017-01-01T00:00:00.000Z",
+                "pattern": f"[ipv4-addr:value = '10.0.{i // 256 % 256}.{i % 256}']",
+                "pattern_type": "stix",
+                "valid_from": "2017-01-01T00:00:00Z",
+                "object_marking_refs": [mk.marking_id(m)],
+            }
+        )
+        if m is OK:
+            ok_ids.append(oid)
+    assert all(o.ok for o in repo.add_objects(node.store, items, objs, "analyst", lambda m: None))
+    return ok_ids
+
+
+def inbox_counts(url: str, party: str = "jpn") -> dict[str, int]:
+    """stix_id → number of stored versions in the node's inbox."""
+    store = open_store(url)
+    try:
+        inbox = next(c for c in repo.list_collections(store, party) if c.kind == "inbox")
+        rows, _ = repo.page(store, inbox.id, None, repo.Query(versions=("all",)), None, 100_000)
+    finally:
+        store.close()
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.stix_id] = counts.get(r.stix_id, 0) + 1
+    return counts
+
+
+@pytest.fixture
+def kor(tmp_path: Path) -> Iterator[LiveNode]:
+    node = start_node(f"sqlite:///{tmp_path / 'kor.db'}", party="KOR", as_of=AFTER)
+    yield node
+    node.stop()
+
+
+def prepare_jpn(url: str) -> None:
+    store = open_store(url)
+    prepare(store, load_settings(environ={"ACCORD_PARTY": "JPN"}), extras=False)
+    add_principal(store, "kor-peer", "partner", "KOR", "kor-fed-secret")
+    store.close()
+
+
+def serve_in_thread(url: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    from accord.taxii.node import Node, NodeConfig
+
+    node = Node(open_store(url), "JPN", NodeConfig(api_root="jpn", title="JPN", as_of=AFTER))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(node), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not server.started and time.time() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    return server, thread
+
+
+def test_a_peer_stopped_mid_sync_loses_and_duplicates_nothing(
+    kor: LiveNode, tmp_path: Path
+) -> None:
+    ok_ids = publish(kor, 2400)  # 1200 releasable: several pages of 500
+    jpn_url = f"sqlite:///{tmp_path / 'jpn.db'}"
+    prepare_jpn(jpn_url)
+    port = free_port()
+    server, thread = serve_in_thread(jpn_url, port)
+    add_peer(
+        kor.store,
+        "jpn",
+        "JPN",
+        f"http://127.0.0.1:{port}",
+        "kor-peer",
+        "kor-fed-secret",
+        pull=False,
+    )
+    peer = get_peer(kor.store, "jpn")
+    pages = []
+
+    def stop_after_first_page(direction: str, count: int) -> None:
+        pages.append(count)
+        if len(pages) == 1:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+    report = sync_peer(kor.node, peer, progress=stop_after_first_page, retries=2)
+    assert report.errors and "did not answer" in report.errors[0]
+    partial = inbox_counts(jpn_url)
+    assert 0 < len(partial) < len(ok_ids) + 2
+    server, thread = serve_in_thread(jpn_url, port)  # the peer comes back
+    try:
+        report = sync_peer(kor.node, peer, retries=2)
+        assert not report.errors
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    counts = inbox_counts(jpn_url)
+    assert {k for k in counts if k.startswith(PREFIX)} == set(ok_ids)
+    assert set(counts.values()) == {1}  # exactly once
+    assert audit.verify(kor.store).ok
+    jpn_store = open_store(jpn_url)
+    assert audit.verify(jpn_store).ok
+    jpn_store.close()
+
+
+class CuttingProxy:
+    """A loopback TCP proxy that, on chosen connections, lets the request through to the peer and
+    then cuts the connection instead of returning the answer: the peer acted, the sender never
+    heard (the hardest case for "nothing lost, nothing duplicated")."""
+
+    def __init__(self, upstream: int, cut: set[int]) -> None:
+        self.upstream, self.cut = upstream, cut
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.count = 0
+        self.alive = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while self.alive:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            self.count += 1
+            threading.Thread(
+                target=self._serve, args=(client, self.count in self.cut), daemon=True
+            ).start()
+
+    def _serve(self, client: socket.socket, cut: bool) -> None:
+        server = socket.create_connection(("127.0.0.1", self.upstream))
+
+        def pipe(src: socket.socket, dst: socket.socket, drop: bool) -> None:
+            try:
+                while data := src.recv(65536):
+                    if drop:
+                        time.sleep(0.2)  # let the peer finish its work, then cut
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+
+        threading.Thread(target=pipe, args=(client, server, False), daemon=True).start()
+        pipe(server, client, cut)
+
+    def close(self) -> None:
+        self.alive = False
+        self.sock.close()
+
+
+def test_cut_connections_are_retried_without_duplicates(kor: LiveNode, tmp_path: Path) -> None:
+    ok_ids = publish(kor, 2000)
+    jpn_url = f"sqlite:///{tmp_path / 'jpn.db'}"
+    prepare_jpn(jpn_url)
+    port = free_port()
+    server, thread = serve_in_thread(jpn_url, port)
+    proxy = CuttingProxy(port, cut={1, 2})
+    try:
+        add_peer(
+            kor.store,
+            "jpn",
+            "JPN",
+            f"http://127.0.0.1:{proxy.port}",
+            "kor-peer",
+            "kor-fed-secret",
+            pull=False,
+        )
+        report = sync_peer(kor.node, get_peer(kor.store, "jpn"), retries=4)
+        assert not report.errors, report.errors
+        assert proxy.count >= 3  # the cuts happened and were retried
+    finally:
+        proxy.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+    counts = inbox_counts(jpn_url)
+    assert {k for k in counts if k.startswith(PREFIX)} == set(ok_ids)
+    assert set(counts.values()) == {1}
+    releases = [
+        r for r in audit.export(kor.store) if r["kind"] == "release" and r["subject"] == "JPN"
+    ]
+    sent = [o[0] for r in releases for o in r["body"]["objects"] if o[0].startswith(PREFIX)]
+    assert sorted(sent) == sorted(
+        ok_ids
+    )  # each release recorded once, though some pages were resent
+
+
+def test_a_node_killed_during_ingest_recovers_exactly_once(kor: LiveNode, tmp_path: Path) -> None:
+    ok_ids = publish(kor, 6000)
+    jpn_url = f"sqlite:///{tmp_path / 'jpn.db'}"
+    prepare_jpn(jpn_url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "ACCORD_DATABASE_URL": jpn_url,
+        "ACCORD_PORT": str(port),
+        "ACCORD_PARTY": "JPN",
+        "ACCORD_DATE": AFTER.isoformat(),
+    }
+    exe = str(Path(sys.executable).with_name("accord"))
+
+    def start() -> subprocess.Popen[bytes]:
+        p = subprocess.Popen(
+            [exe, "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/taxii2/", timeout=1)
+                return p
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        p.kill()
+        raise AssertionError("the JPN node did not start")
+
+    proc = start()
+    add_peer(
+        kor.store,
+        "jpn",
+        "JPN",
+        f"http://127.0.0.1:{port}",
+        "kor-peer",
+        "kor-fed-secret",
+        pull=False,
+    )
+    peer: Peer = get_peer(kor.store, "jpn")
+    pages: list[int] = []
+
+    def kill_during_third_page(direction: str, count: int) -> None:
+        pages.append(count)
+        if len(pages) == 2:  # two pages acknowledged: kill while the third is being ingested
+            threading.Timer(0.03, lambda: os.kill(proc.pid, signal.SIGKILL)).start()
+
+    first = sync_peer(kor.node, peer, progress=kill_during_third_page, retries=1)
+    proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    assert first.errors  # the sync was cut short by the kill
+    acknowledged = inbox_counts(jpn_url)
+    assert len(pages) >= 2 and len(acknowledged) >= 1000
+    proc = start()
+    try:
+        second = sync_peer(kor.node, peer, retries=2)
+        assert not second.errors, second.errors
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    counts = inbox_counts(jpn_url)
+    assert {k for k in counts if k.startswith(PREFIX)} == set(ok_ids)
+    assert set(counts.values()) == {1}
+    assert set(acknowledged) <= set(counts)
+    assert audit.verify(kor.store).ok
+    jpn_store = open_store(jpn_url)
+    assert audit.verify(jpn_store).ok
+    jpn_store.close()

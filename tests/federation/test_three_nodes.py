@@ -1,0 +1,241 @@
+"""Three national nodes (KOR, JPN, USA) as real servers on loopback, each with its own store and
+the demonstration registry: exactly which items arrive where, before and after 2016-11-23, with and
+without the originator's consent (issue #5; R6, R7; TISA para 4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from taxii_live import LiveNode, start_node
+
+from accord.audit import log as audit
+from accord.exchange import markings as mk
+from accord.exchange import repository as repo
+from accord.federation.peers import add_peer
+from accord.federation.sync import sync_peer
+from accord.policy.marking import Marking
+from accord.principals import add_principal
+from accord.registry import service
+from accord.registry.model import Consent, Registry
+from backends import BACKENDS, drop_pg_database, make_pg_database
+
+BEFORE = date(2016, 6, 1)  # TISA in force, no Korea–Japan GSOMIA yet
+AFTER = date(2017, 6, 1)  # Korea–Japan GSOMIA in force
+
+A = Marking.of(
+    "KOR", "II", ["dprk-nuclear"], groups=["dprk"]
+)  # within TISA's scope and KOR's consent
+B = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # outside TISA's scope
+C = Marking.of("KOR", "I", ["dprk-missile"], groups=["dprk"])  # Level I: no Korea–Japan row
+
+
+def indicator(n: int, m: Marking) -> dict[str, object]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+        "created": "2016-05-01T00:00:00.000Z",
+        "modified": "2016-05-01T00:00:00.000Z",
+        "pattern": f"[ipv4-addr:value = '192.0.2.{n}']",
+        "pattern_type": "stix",
+        "valid_from": "2016-05-01T00:00:00Z",
+        "object_marking_refs": [mk.marking_id(m)],
+    }
+
+
+ITEMS = {"A": indicator(1, A), "B": indicator(2, B), "C": indicator(3, C)}
+
+
+class Federation:
+    def __init__(self, nodes: dict[str, LiveNode]) -> None:
+        self.nodes = nodes
+
+    def at(self, day: date) -> None:
+        for n in self.nodes.values():
+            n.node.config.as_of = day
+
+    def sync(self, party: str, peer: str | None = None) -> list[dict[str, object]]:
+        n = self.nodes[party]
+        from accord.federation.peers import list_peers
+
+        return [
+            sync_peer(n.node, p, retries=2).to_json()
+            for p in list_peers(n.store)
+            if peer in (None, p.name)
+        ]
+
+    def copies(self, party: str, key: str) -> int:
+        """How many stored versions of item `key` the node holds, all collections together."""
+        store = self.nodes[party].store
+        n = 0
+        for c in repo.list_collections(store, party.lower()):
+            q = repo.Query(ids=(str(ITEMS[key]["id"]),), versions=("all",))
+            n += len(repo.page(store, c.id, None, q, None, 100)[0])
+        return n
+
+    def held(self, party: str) -> set[str]:
+        """Which of A, B, C the node holds (in any collection)."""
+        store = self.nodes[party].store
+        ids = set()
+        for c in repo.list_collections(store, party.lower()):
+            rows, _ = repo.page(store, c.id, None, repo.Query(versions=("all",)), None, 10_000)
+            ids |= {r.stix_id for r in rows}
+        return {k for k, v in ITEMS.items() if v["id"] in ids}
+
+
+def _start(url: str, party: str) -> LiveNode:
+    return start_node(url, party=party, as_of=BEFORE)
+
+
+@pytest.fixture
+def fed(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Federation]:
+    backend = getattr(request, "param", "sqlite")
+    made: list[str] = []
+    nodes: dict[str, LiveNode] = {}
+    for party in ("KOR", "JPN", "USA"):
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp(party) / 'accord.db'}"
+        else:
+            url, name = make_pg_database()
+            made.append(name)
+        nodes[party] = _start(url, party)
+    secrets = {p: f"{p.lower()}-fed-secret" for p in nodes}
+    for holder, n in nodes.items():
+        for other in nodes:
+            if other != holder:
+                add_principal(n.store, f"{other.lower()}-peer", "partner", other, secrets[other])
+    for holder, n in nodes.items():
+        for other, o in nodes.items():
+            if other != holder:
+                add_peer(
+                    n.store,
+                    other.lower(),
+                    other,
+                    o.url,
+                    f"{holder.lower()}-peer",
+                    secrets[holder],
+                    pull=False,
+                )
+    # KOR's analyst publishes three items on its own node.
+    kor = nodes["KOR"]
+    items = next(c for c in repo.list_collections(kor.store, "kor") if c.kind == "items")
+    objs = [mk.marking_definition(m) for m in (A, B, C)] + list(ITEMS.values())
+    outcomes = repo.add_objects(kor.store, items, objs, "analyst", lambda m: None)
+    assert all(o.ok for o in outcomes)
+    try:
+        yield Federation(nodes)
+    finally:
+        for n in nodes.values():
+            n.stop()
+        for name in made:
+            drop_pg_database(name)
+
+
+@pytest.mark.parametrize("fed", BACKENDS, indirect=True)
+def test_before_the_gsomia_korea_reaches_japan_only_through_the_hub(fed: Federation) -> None:
+    fed.at(BEFORE)
+    fed.sync("KOR")
+    assert fed.held("USA") == {"A", "B", "C"}  # Korea–US 1987: every level, every topic
+    assert fed.held("JPN") == set()  # no direct Korea–Japan agreement: nothing direct
+    fed.sync("USA")
+    # The hub relays A only: KOR's TISA consent covers DPRK nuclear/missile up to Level II (R6, R7).
+    assert fed.held("JPN") == {"A"}
+    disclosures = audit.disclosures(fed.nodes["USA"].store, str(ITEMS["A"]["id"]))
+    assert [(d["party"], d["level"]) for d in disclosures] == [
+        ("JPN", "GOKUHI")
+    ]  # re-marked by the hub
+    kor_disclosures = audit.disclosures(fed.nodes["KOR"].store, str(ITEMS["A"]["id"]))
+    assert {d["party"] for d in kor_disclosures} == {"USA"}
+    for n in fed.nodes.values():
+        assert audit.verify(n.store).ok
+
+
+def test_after_the_gsomia_korea_sends_directly_except_level_one(fed: Federation) -> None:
+    fed.at(AFTER)
+    fed.sync("KOR")
+    assert fed.held("JPN") == {"A", "B"}  # C is Level I: no Korea–Japan row (R2)
+    assert fed.held("USA") == {"A", "B", "C"}
+    kor = fed.nodes["KOR"].store
+    (a_to_jpn,) = [d for d in audit.disclosures(kor, str(ITEMS["A"]["id"])) if d["party"] == "JPN"]
+    assert (
+        a_to_jpn["basis"][0] in ("kor-jpn-gsomia-2016", "tisa-2014")
+        and a_to_jpn["level"] == "GOKUHI"
+    )
+    assert a_to_jpn["route"] == ["KOR", "JPN"]
+    fed.sync("USA")  # the hub's relay of A is an exact duplicate at JPN: changes nothing
+    assert fed.held("JPN") == {"A", "B"}
+    assert fed.copies("JPN", "A") == fed.copies("JPN", "B") == 1
+    for n in fed.nodes.values():
+        assert audit.verify(n.store).ok
+
+
+def test_without_the_originators_consent_the_hub_relays_nothing(fed: Federation) -> None:
+    fed.at(BEFORE)
+    expired = Consent(
+        id="kor-consent-tisa-2014",
+        originator="KOR",
+        holder="USA",
+        recipients=("JPN",),
+        arrangement="tisa-2014",
+        topics=("dprk-nuclear", "dprk-missile"),
+        max_level="II",
+        valid_from=date(2014, 12, 29),
+        valid_until=date(2015, 1, 31),
+    )
+    for party in ("USA", "JPN"):
+        service.import_registry(fed.nodes[party].store, Registry(consents=(expired,)))
+    fed.sync("KOR")
+    fed.sync("USA")
+    assert fed.held("JPN") == set()
+
+
+def test_each_version_is_sent_once_per_peer(fed: Federation) -> None:
+    fed.at(AFTER)
+    first = fed.sync("KOR", "jpn")
+    again = fed.sync("KOR", "jpn")
+    assert first[0]["pushed"] >= 4  # A, B, their marking-definitions and the releasable samples
+    assert again[0]["pushed"] == 0
+    releases = [
+        r
+        for r in audit.export(fed.nodes["KOR"].store)
+        if r["kind"] == "release" and r["subject"] == "JPN"
+    ]
+    sent = [tuple(o) for r in releases for o in r["body"]["objects"]]
+    assert len(sent) == len(set(sent)) == first[0]["pushed"]
+    assert {ITEMS["A"]["id"], ITEMS["B"]["id"]} <= {o[0] for o in sent}
+    assert ITEMS["C"]["id"] not in {o[0] for o in sent}
+
+
+def test_the_receiver_refuses_what_the_sender_may_not_release(fed: Federation) -> None:
+    """JPN's node re-checks with its own registry: USA pushing a Korean Level I item is refused."""
+    fed.at(BEFORE)
+    fed.sync("KOR", "usa")
+    usa = fed.nodes["USA"]
+    jpn = fed.nodes["JPN"]
+    # Force a relay that USA's engine would not make, straight over TAXII, as a rogue sender would.
+    import httpx
+    import orjson
+
+    body = orjson.dumps({"objects": [mk.marking_definition(C), ITEMS["C"]]})
+    r = httpx.post(
+        jpn.url + "/jpn/collections/inbox/objects/",
+        content=body,
+        auth=("usa-peer", "usa-fed-secret"),
+        headers={
+            "Accept": "application/taxii+json;version=2.1",
+            "Content-Type": "application/taxii+json;version=2.1",
+        },
+        timeout=30,
+    )
+    assert r.status_code == 202
+    status = r.json()
+    assert status["failure_count"] == 2 and status["success_count"] == 0
+    assert "USA may not release this KOR item to JPN" in status["failures"][1]["message"]
+    assert fed.held("JPN") == set()
+    refusals = [x for x in audit.export(jpn.store) if x["kind"] == "refusal"]
+    assert refusals and refusals[-1]["actor"] == "usa-peer"
+    assert usa.store is not None
