@@ -1,21 +1,39 @@
 """`create_app(node)`: the node's ASGI application. No global app: tests run several nodes in one
-process, each with its own store."""
+process, each with its own store.
+
+One process serves three surfaces, each a sub-application with its own error mapping:
+- `/taxii2/` and `/{api_root}/…`: TAXII 2.1 for partners and tools (`accord.taxii`);
+- `/api/v1/…`: the management REST API (`accord.api`);
+- `/ui/…`: the web interface for people (`accord.web`); `/` redirects there.
+"""
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import Route
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
 
+from accord.api import create_api
 from accord.errors import AccordError
 from accord.taxii import errors, views
 from accord.taxii.node import Node
+from accord.web import create_web
+
+
+async def _home(request: Request) -> Response:
+    return RedirectResponse("/ui/", status_code=303)
 
 
 def create_app(node: Node) -> Starlette:
     """Returns the ASGI app serving `node` over TAXII 2.1 at /taxii2/ and /{api_root}/."""
     c = "/{api_root}/collections/{collection_id}"
     routes = [
+        # The sub-applications come first: "/{api_root}/" would otherwise also match "/ui/".
+        Route("/", _home, methods=["GET"]),
+        Mount("/api/v1", app=create_api(node)),
+        Mount("/ui", app=create_web(node)),
         Route("/taxii2/", views.discovery, methods=["GET"]),
         Route("/{api_root}/", views.api_root, methods=["GET"]),
         Route("/{api_root}/status/{status_id}/", views.status, methods=["GET"]),
