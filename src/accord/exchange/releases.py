@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
+
 from accord.audit import log as audit
 from accord.exchange.repository import Outcome, Row, marking_index
 from accord.exchange.visibility import View
@@ -58,17 +60,17 @@ def record_release(
 
 
 def record_ingest(
-    store: Store, who: Principal, collection_id: str, outcomes: Sequence[Outcome]
+    conn: sa.Connection, who: Principal, collection_id: str, outcomes: Sequence[Outcome]
 ) -> None:
-    """Appends what an envelope delivered: a receipt for stored objects, a refusal for the rest."""
+    """Appends what an envelope delivered, inside the ingest's own transaction: a receipt for the
+    stored objects, a refusal for the rest."""
     ok = [[o.id, o.version, o.message] for o in outcomes if o.ok]
     bad = [[o.id, o.version, o.message] for o in outcomes if not o.ok]
-    with store.begin() as conn:
-        if ok:
-            audit.append(
-                conn, "receipt", who.name, who.party, {"collection": collection_id, "objects": ok}
-            )
-        if bad:
-            audit.append(
-                conn, "refusal", who.name, who.party, {"collection": collection_id, "objects": bad}
-            )
+    if ok:
+        audit.append(
+            conn, "receipt", who.name, who.party, {"collection": collection_id, "objects": ok}
+        )
+    if bad:
+        audit.append(
+            conn, "refusal", who.name, who.party, {"collection": collection_id, "objects": bad}
+        )

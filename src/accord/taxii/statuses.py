@@ -38,25 +38,24 @@ def status_body(status_id: str, requested: int, outcomes: Sequence[Outcome]) -> 
 
 
 def save_status(
-    store: Store,
+    conn: sa.Connection,
     api_root: str,
     status_id: str,
     principal: str,
     requested: int,
     outcomes: Sequence[Outcome],
 ) -> bytes:
-    """Stores the status resource; returns its JSON."""
+    """Stores the status resource inside the caller's transaction; returns its JSON."""
     body = orjson.dumps(status_body(status_id, requested, outcomes))
-    with store.begin() as conn:
-        conn.execute(
-            sa.insert(statuses).values(
-                id=status_id,
-                api_root=api_root,
-                principal=principal,
-                created=requested,
-                body=body.decode(),
-            )
+    conn.execute(
+        sa.insert(statuses).values(
+            id=status_id,
+            api_root=api_root,
+            principal=principal,
+            created=requested,
+            body=body.decode(),
         )
+    )
     return body
 
 

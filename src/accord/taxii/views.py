@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -372,10 +373,24 @@ async def add_objects(request: Request, node: Node, who: Principal) -> Response:
         raise Unprocessable("the body must be an envelope: an object with an 'objects' list")
     posted = envelope["objects"]
     requested = repo.now_us()
-    outcomes = repo.add_objects(
-        node.store, c, posted, who.name, publish_check(node, who, c), visible=node.view(who).rows
-    )
-    record_ingest(node.store, who, c.id, outcomes)
     status_id = str(uuid.uuid4())
-    body = save_status(node.store, node.config.api_root, status_id, who.name, requested, outcomes)
+    saved: list[bytes] = []
+
+    def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
+        # The receipt, the refusals and the status resource commit with the objects, or not at all.
+        record_ingest(conn, who, c.id, outcomes)
+        saved.append(
+            save_status(conn, node.config.api_root, status_id, who.name, requested, outcomes)
+        )
+
+    repo.add_objects(
+        node.store,
+        c,
+        posted,
+        who.name,
+        publish_check(node, who, c),
+        visible=node.view(who).rows,
+        then=record,
+    )
+    body = saved[0]
     return taxii_response(body, status=202)
