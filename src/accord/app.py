@@ -9,6 +9,11 @@ One process serves three surfaces, each a sub-application with its own error map
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,17 +22,38 @@ from starlette.routing import Mount, Route
 
 from accord.api import create_api
 from accord.errors import AccordError
+from accord.federation import scheduler
 from accord.taxii import errors, views
 from accord.taxii.node import Node
 from accord.web import create_web
+
+
+def _lifespan(
+    node: Node, sync_interval: float
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = (
+            asyncio.create_task(scheduler.run(node, sync_interval)) if sync_interval > 0 else None
+        )
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return lifespan
 
 
 async def _home(request: Request) -> Response:
     return RedirectResponse("/ui/", status_code=303)
 
 
-def create_app(node: Node) -> Starlette:
-    """Returns the ASGI app serving `node` over TAXII 2.1 at /taxii2/ and /{api_root}/."""
+def create_app(node: Node, sync_interval: float = 0) -> Starlette:
+    """Returns the ASGI app serving `node` over TAXII 2.1 at /taxii2/ and /{api_root}/; with a
+    positive `sync_interval` (seconds) it also syncs with every peer on that schedule."""
     c = "/{api_root}/collections/{collection_id}"
     routes = [
         # The sub-applications come first: "/{api_root}/" would otherwise also match "/ui/".
@@ -47,6 +73,7 @@ def create_app(node: Node) -> Starlette:
         Route(c + "/objects/{object_id}/versions/", views.get_versions, methods=["GET"]),
     ]
     app = Starlette(
+        lifespan=_lifespan(node, sync_interval),
         routes=routes,
         exception_handlers={
             AccordError: errors.on_accord_error,

@@ -100,5 +100,6 @@ def build_node(settings: Settings) -> tuple[Node, FirstRun]:
 
 def app_factory() -> Starlette:
     """The uvicorn factory: one app per worker process, from the environment's settings."""
-    node, _ = build_node(load_settings())
-    return create_app(node)
+    settings = load_settings()
+    node, _ = build_node(settings)
+    return create_app(node, sync_interval=float(settings.sync_interval))

@@ -239,3 +239,110 @@ def test_the_receiver_refuses_what_the_sender_may_not_release(fed: Federation) -
     refusals = [x for x in audit.export(jpn.store) if x["kind"] == "refusal"]
     assert refusals and refusals[-1]["actor"] == "usa-peer"
     assert usa.store is not None
+
+
+# ---- the originator's rights after release (issue #5 §6) ----------------------------------------
+
+
+def test_reclassification_reaches_every_holder_and_is_honoured(fed: Federation) -> None:
+    from accord.federation import notices
+
+    fed.at(AFTER)
+    fed.sync("KOR")
+    a = str(ITEMS["A"]["id"])
+    out = notices.send_originator_notice(
+        fed.nodes["KOR"].node, "reclassification", a, new_level="III"
+    )
+    assert out["holders"] == {"JPN": "jpn: delivered", "USA": "usa: delivered"}
+    for party in ("KOR", "JPN", "USA"):
+        store = fed.nodes[party].store
+        assert notices.held(store, a).marking.level == "III", party
+        (rec,) = [r for r in notices.notices(store) if r["kind"] == "reclassification"]
+        assert rec["from"] == "II" and rec["to"] == "III"
+        assert audit.verify(store).ok
+    # Nothing is recalled (R8): the release records still say what left, and when.
+    assert {d["party"] for d in audit.disclosures(fed.nodes["KOR"].store, a)} == {"JPN", "USA"}
+
+
+def test_destruction_request_is_carried_out_by_holders(fed: Federation) -> None:
+    from accord.errors import NotFound
+    from accord.federation import notices
+
+    fed.at(AFTER)
+    fed.sync("KOR")
+    b = str(ITEMS["B"]["id"])
+    out = notices.send_originator_notice(fed.nodes["KOR"].node, "destruction", b)
+    assert set(out["holders"]) == {"JPN", "USA"}
+    for party in ("JPN", "USA"):
+        with pytest.raises(NotFound):
+            notices.held(fed.nodes[party].store, b)
+        assert [r["kind"] for r in notices.notices(fed.nodes[party].store)] == ["destruction"]
+    assert "B" not in fed.held("JPN")
+
+
+def test_a_compromise_report_reaches_the_originator_at_once(fed: Federation) -> None:
+    from accord.federation import notices
+
+    fed.at(AFTER)
+    fed.sync("KOR")
+    a = str(ITEMS["A"]["id"])
+    out = notices.report_compromise(fed.nodes["JPN"].node, a, "laptop lost in transit")
+    assert out["originator"] == "KOR" and out["delivery"] == "kor: delivered"
+    (seen,) = [r for r in notices.notices(fed.nodes["KOR"].store) if r["kind"] == "compromise"]
+    assert seen["reporter"] == "JPN" and seen["description"] == "laptop lost in transit"
+
+
+def test_only_the_originator_may_reclassify(fed: Federation) -> None:
+    import httpx
+
+    from accord.federation import notices
+
+    fed.at(AFTER)
+    fed.sync("KOR")
+    a = str(ITEMS["A"]["id"])
+    forged = notices.make_notice("reclassification", a, "USA", new_level="U")
+    jpn = fed.nodes["JPN"]
+    r = httpx.post(
+        jpn.url + "/jpn/collections/inbox/objects/",
+        json={"objects": [forged]},
+        auth=("usa-peer", "usa-fed-secret"),
+        headers={
+            "Accept": "application/taxii+json;version=2.1",
+            "Content-Type": "application/taxii+json;version=2.1",
+        },
+        timeout=30,
+    )
+    status = r.json()
+    assert (
+        status["failure_count"] == 1
+        and "only the originator (KOR)" in status["failures"][0]["message"]
+    )
+    assert notices.held(jpn.store, a).marking.level == "II"
+
+
+def test_serve_syncs_on_a_schedule(fed: Federation) -> None:
+    """`accord serve` pushes on its own every `sync_interval` seconds (here 0.3 s)."""
+    import threading
+    import time
+
+    import uvicorn
+    from taxii_live import free_port
+
+    from accord.app import create_app
+
+    fed.at(AFTER)
+    kor = fed.nodes["KOR"]
+    app = create_app(kor.node, sync_interval=0.3)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.time() + 20
+        while time.time() < deadline and fed.held("JPN") != {"A", "B"}:
+            time.sleep(0.2)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert fed.held("JPN") == {"A", "B"} and fed.held("USA") == {"A", "B", "C"}

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from accord.cli.app import app, console, node, print_json
 from accord.errors import InputError
+from accord.federation import notices
 from accord.federation.peers import add_peer, list_peers, remove_peer
 from accord.federation.sync import sync_peer
 from accord.server import node_config, prepare
@@ -119,3 +120,68 @@ def sync_cmd(
                 f"pulled {r.pulled} (refused {r.pull_refused}) — {state}"
             )
     raise typer.Exit(0 if all(not r.errors for r in reports) else 1)
+
+
+notice_app = typer.Typer(
+    help="The originator's rights after release: reclassify, destroy, report a compromise.",
+    no_args_is_help=True,
+)
+app.add_typer(notice_app, name="notice")
+
+
+def _live() -> Node:
+    n = node()
+    party, _ = prepare(n.store, n.settings, extras=False)
+    return Node(n.store, party, node_config(n.settings, party))
+
+
+def _show(data: dict[str, object], json: bool) -> None:
+    if json:
+        print_json(data)
+        return
+    for k, v in data.items():
+        console.print(f"{k}: {v}")
+
+
+@notice_app.command("reclassify")
+def notice_reclassify(
+    item: str,
+    level: Annotated[str, typer.Option("--level", help="The new level, in this node's scheme.")],
+    json: JsonOpt = False,
+) -> None:
+    """Re-mark one of this node's items and notify every party it was released to."""
+    _show(notices.send_originator_notice(_live(), "reclassification", item, new_level=level), json)
+
+
+@notice_app.command("destroy")
+def notice_destroy(item: str, json: JsonOpt = False) -> None:
+    """Ask every party one of this node's items was released to, to destroy it."""
+    _show(notices.send_originator_notice(_live(), "destruction", item), json)
+
+
+@notice_app.command("compromise")
+def notice_compromise(
+    item: str,
+    description: Annotated[
+        str, typer.Option("--description", help="What was lost or compromised, how.")
+    ],
+    json: JsonOpt = False,
+) -> None:
+    """Report the loss or compromise of a held item to its originator's node, at once."""
+    _show(notices.report_compromise(_live(), item, description), json)
+
+
+@notice_app.command("list")
+def notice_list(json: JsonOpt = False) -> None:
+    """Every reclassification, destruction and compromise recorded at this node."""
+    rows = notices.notices(node().store)
+    if json:
+        print_json(rows)
+        return
+    table = Table()
+    for col in ("record", "kind", "item", "by", "details"):
+        table.add_column(col)
+    for r in rows:
+        details = {k: v for k, v in r.items() if k not in ("seq", "at", "kind", "actor", "item")}
+        table.add_row(str(r["seq"]), str(r["kind"]), str(r["item"]), str(r["actor"]), str(details))
+    console.print(table)

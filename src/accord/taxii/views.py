@@ -21,6 +21,7 @@ from accord.exchange import repository as repo
 from accord.exchange.receiving import partner_may_deliver, user_may_publish
 from accord.exchange.releases import record_ingest, record_release
 from accord.exchange.visibility import View
+from accord.federation import notices
 from accord.policy.access import User
 from accord.principals import Principal
 from accord.taxii import cursor, media, params
@@ -371,16 +372,35 @@ async def add_objects(request: Request, node: Node, who: Principal) -> Response:
         raise InputError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
         raise Unprocessable("the body must be an envelope: an object with an 'objects' list")
-    posted = envelope["objects"]
     requested = repo.now_us()
     status_id = str(uuid.uuid4())
     saved: list[bytes] = []
+    # Notices of the originator's rights (reclassification, destruction, compromise) are acted on,
+    # not stored as items (accord.federation.notices).
+    is_notice = [
+        isinstance(o, dict) and o.get("type") == notices.NOTICE_TYPE for o in envelope["objects"]
+    ]
+    posted = [o for o, n in zip(envelope["objects"], is_notice, strict=True) if not n]
+    handled: list[repo.Outcome] = []
+    for obj in (o for o, n in zip(envelope["objects"], is_notice, strict=True) if n):
+        oid, ver = str(obj.get("id", "(no id)"))[:160], str(obj.get("modified", ""))[:40]
+        if not who.is_partner:
+            handled.append(repo.Outcome(False, oid, ver, "notices come from partner nodes"))
+            continue
+        try:
+            handled.append(
+                repo.Outcome(True, oid, ver, notices.receive(node, who.party, who.name, obj))
+            )
+        except (InputError, NotFound) as exc:
+            handled.append(repo.Outcome(False, oid, ver, str(exc)))
 
     def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
         # The receipt, the refusals and the status resource commit with the objects, or not at all.
         record_ingest(conn, who, c.id, outcomes)
         saved.append(
-            save_status(conn, node.config.api_root, status_id, who.name, requested, outcomes)
+            save_status(
+                conn, node.config.api_root, status_id, who.name, requested, handled + outcomes
+            )
         )
 
     repo.add_objects(
