@@ -16,7 +16,7 @@ from accord.cli.app import app, console, node, parse_date, print_json
 from accord.errors import InputError
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
-from accord.policy.decide import decide
+from accord.exchange.preview import preview
 from accord.policy.marking import DEFAULT_PURPOSE, Marking
 from accord.policy.world import World
 from accord.principals import add_principal, list_principals, revoke_principal
@@ -209,28 +209,6 @@ def _read_objects(path: Path) -> list[Any]:
     if isinstance(data, dict) and "type" in data:
         return [data]
     raise InputError(f"{path}: expected a STIX bundle, a TAXII envelope, a list or one object")
-
-
-def preview(world: World, node_party: str, marking: Marking, at: date) -> list[dict[str, Any]]:
-    """Returns, for every other party, whether it could receive items under `marking` on `at`,
-    with rules, basis, route and level: the analyst's preview before publishing."""
-    out = []
-    for p in sorted(world.parties):
-        if p == node_party:
-            continue
-        d = decide(marking, p, at, holder=node_party, world=world)
-        out.append(
-            {
-                "party": p,
-                "allowed": d.allowed,
-                "rules": [r.value for r in d.rules],
-                "basis": list(d.basis),
-                "route": list(d.route),
-                "recipient_level": d.recipient_level,
-                "explanation": d.explanation,
-            }
-        )
-    return out
 
 
 @app.command("publish")

@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""Federation benchmark (issue #5), one command, every server on loopback:
+
+    .venv/bin/python bench/bench_sync.py [--objects 100000] [--reps 3]
+
+Korea's node (`accord serve`, SQLite) holds `--objects` indicators, all releasable to Japan.
+Side by side in the same run, against the same server:
+- ceiling: a plain paged TAXII read of those objects by Japan's partner credential (limit 500,
+  following `next`), no storing;
+- pull: Japan's node runs `accord sync kor` (pull only) into a fresh store;
+- push: Korea's node runs `accord sync jpn` (push only) to a fresh Japanese node.
+Objects/s are medians of `--reps` runs; ratios to the ceiling are printed with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_taxii as bt  # noqa: E402
+
+ACCORD = bt.ACCORD
+TAXII = bt.TAXII
+
+
+def load_kor(url: str, n: int) -> None:
+    """Bulk-loads n objects under 200 KOR II/III markings (all releasable to Japan)."""
+    import sqlalchemy as sa
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+    from accord.exchange import markings as mk
+    from accord.exchange.repository import ensure_collections
+    from accord.policy.marking import Marking
+    from accord.registry import service
+    from accord.store import open_store
+    from accord.store.exchange_schema import markings, objects
+
+    store = open_store(url)
+    service.load_demo(store)
+    items = next(c for c in ensure_collections(store, "kor", "KOR") if c.kind == "items")
+    defs, rows = [], []
+    for k in range(200):
+        m = Marking.of("KOR", "II" if k % 2 else "III", ["general-military"], groups=[f"g{k}"])
+        d = mk.marking_definition(m)
+        defs.append(d)
+        rows.append(
+            {
+                "stix_id": d["id"],
+                "originator": "KOR",
+                "spec": mk.spec_json(m),
+                "body": orjson.dumps(d).decode(),
+            }
+        )
+    with store.begin() as conn:
+        conn.execute(sa.insert(markings), rows)
+        ids = [r[0] for r in conn.execute(sa.select(markings.c.id).order_by(markings.c.id))]
+    t0 = time.time_ns() // 1000 - n - 1000
+    ts = "2024-01-01T00:00:00.000Z"
+    batch = []
+    for i in range(n):
+        oid = f"indicator--{bt.uuid.UUID(int=i + 1, version=4)}"
+        body = {
+            "type": "indicator", "spec_version": "2.1", "id": oid, "created": ts, "modified": ts,
+            "name": f"sync bench {i}", "pattern": f"[ipv4-addr:value = '10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}']",
+            "pattern_type": "stix", "valid_from": ts, "object_marking_refs": [defs[i % 200]["id"]],
+            "description": "Synthetic indicator generated for the accord federation benchmark.",
+        }  # fmt: skip
+        batch.append(
+            {
+                "collection_id": items.id, "stix_id": oid, "type": "indicator", "version": ts,
+                "version_key": "2024-01-01T00:00:00.000000Z", "spec_version": "2.1", "date_added": t0 + i,
+                "marking": ids[i % 200], "deleted": False, "multi": False, "published_by": "bench",
+                "body": orjson.dumps(body).decode(),
+            }
+        )  # fmt: skip
+        if len(batch) == 20000:
+            with store.begin() as conn:
+                conn.execute(sa.insert(objects), batch)
+            batch = []
+    if batch:
+        with store.begin() as conn:
+            conn.execute(sa.insert(objects), batch)
+    with store.begin() as conn:
+        conn.exec_driver_sql(
+            f"UPDATE collections SET last_added = {t0 + n} WHERE id = '{items.id}'"
+        )
+        conn.exec_driver_sql("ANALYZE")
+    store.close()
+
+
+def ceiling(base: str, reps: int) -> float:
+    rates = []
+    for _ in range(reps):
+        n = 0
+        with httpx.Client(
+            auth=("bench-jpn", "bench-jpn-pass"), headers={"Accept": TAXII}, timeout=120
+        ) as c:
+            t0 = time.perf_counter()
+            params: dict[str, str] = {"limit": "500", "match[version]": "all"}
+            while True:
+                r = c.get(f"{base}/kor/collections/items/objects/", params=params)
+                r.raise_for_status()
+                env = orjson.loads(r.content)
+                n += len(env.get("objects", []))
+                if not env.get("more"):
+                    break
+                params = {**params, "next": env["next"]}
+            rates.append(n / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def timed_sync(env: dict[str, str], cwd: Path, peer: str) -> tuple[float, dict]:
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [ACCORD, "sync", peer, "--json"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise SystemExit(f"sync failed: {out.stdout[-500:]} {out.stderr[-500:]}")
+    return elapsed, json.loads(out.stdout)[0]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--objects", type=int, default=100_000)
+    ap.add_argument("--reps", type=int, default=3)
+    a = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="accord-sync-"))
+    kor_url = f"sqlite:///{work / 'kor.db'}"
+    load_kor(kor_url, a.objects)
+    kor = bt.AccordServer(kor_url, work, date="2017-06-01")
+    kor.credentials()  # bench-analyst (KOR user) and bench-jpn (JPN partner)
+    kor_base = kor.start()
+    results: dict = {"objects": a.objects, "date": time.strftime("%Y-%m-%d")}
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in open("/proc/cpuinfo")
+            if ln.startswith("model name")
+        ),
+        "?",
+    )
+    results["machine"] = {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}
+    try:
+        results["ceiling"] = round(ceiling(kor_base, a.reps))
+        print(f"ceiling (plain paged read): {results['ceiling']}/s", file=sys.stderr)
+        pulls, pushes = [], []
+        for rep in range(a.reps):
+            # pull: a fresh Japanese store pulls from Korea's server
+            jdir = work / f"jpn-pull-{rep}"
+            jdir.mkdir()
+            jenv = {**os.environ, "ACCORD_DATABASE_URL": f"sqlite:///{jdir / 'jpn.db'}", "ACCORD_PARTY": "JPN",
+                    "ACCORD_DATE": "2017-06-01", "ACCORD_PEER_PASSWORD": "bench-jpn-pass"}  # fmt: skip
+            subprocess.run(
+                [ACCORD, "init", "--party", "JPN"],
+                env=jenv,
+                cwd=jdir,
+                check=True,
+                capture_output=True,
+            )
+            subprocess.run(
+                [ACCORD, "demo", "--json"], env=jenv, cwd=jdir, check=True, capture_output=True
+            )
+            subprocess.run([ACCORD, "peer", "add", "kor", "--party", "KOR", "--url", kor_base, "--user", "bench-jpn",
+                            "--no-push"], env=jenv, cwd=jdir, check=True, capture_output=True)  # fmt: skip
+            el, rep_json = timed_sync(jenv, jdir, "kor")
+            pulls.append(rep_json["pulled"] / el)
+            print(f"pull run {rep}: {rep_json['pulled']} objects in {el:.1f} s", file=sys.stderr)
+            # push: Korea pushes to a fresh Japanese server
+            pdir = work / f"jpn-push-{rep}"
+            pdir.mkdir()
+            jsrv = bt.AccordServer(f"sqlite:///{pdir / 'jpn.db'}", pdir, date="2017-06-01")
+            jsrv.env["ACCORD_PARTY"] = "JPN"
+            jsrv.cli("init", "--party", "JPN")
+            jsrv.cli("demo", "--json")
+            jsrv.cli("credential", "add", "kor-peer", "--party", "KOR", stdin="kor-peer-pass\n")
+            jbase = jsrv.start()
+            kenv = {**kor.env, "ACCORD_PEER_PASSWORD": "kor-peer-pass"}
+            subprocess.run(
+                [ACCORD, "peer", "remove", "jpn"], env=kenv, cwd=work, capture_output=True
+            )
+            subprocess.run([ACCORD, "peer", "add", "jpn", "--party", "JPN", "--url", jbase, "--user", "kor-peer",
+                            "--no-pull"], env=kenv, cwd=work, check=True, capture_output=True)  # fmt: skip
+            try:
+                el, rep_json = timed_sync(kenv, work, "jpn")
+            finally:
+                jsrv.stop()
+            pushed = rep_json["pushed"]
+            pushes.append(pushed / el)
+            print(f"push run {rep}: {pushed} objects in {el:.1f} s", file=sys.stderr)
+        results["pull"] = round(statistics.median(pulls))
+        results["push"] = round(statistics.median(pushes))
+        results["pull_ratio"] = round(results["pull"] / results["ceiling"], 3)
+        results["push_ratio"] = round(results["push"] / results["ceiling"], 3)
+        results["runs"] = {"pull": [round(x) for x in pulls], "push": [round(x) for x in pushes]}
+    finally:
+        kor.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print(
+        f"ceiling {results['ceiling']}/s | pull {results['pull']}/s ({results['pull_ratio']:.0%}) | "
+        f"push {results['push']}/s ({results['push_ratio']:.0%})",
+        file=sys.stderr,
+    )
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
