@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import orjson
+import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import AccordError
@@ -125,47 +127,50 @@ def push(
     # The peer's own information is never pushed back to it: it holds the original.
     index = repo.marking_index(node.store)
     visible = frozenset(r for r in view.rows if index.by_row[r].originator != peer.party)
-    for c in repo.list_collections(node.store, node.config.api_root):
-        position = get_cursor(node.store, peer.name, "push", c.id)
-        while True:
-            rows, _more = repo.page(
-                node.store, c.id, visible, repo.Query(versions=("all",)), position, PAGE
-            )
-            if not rows:
-                break
-            definitions = repo.marking_definitions(node.store, {r.marking for r in rows})
-            r = client.request(
-                "POST",
-                client.collection_path("inbox") + "objects/",
-                content=_envelope(definitions, rows),
-                headers={"Content-Type": TAXII},
-            )
-            if r.status_code != 202:
-                raise PeerUnavailable(
-                    f"peer {peer.name} refused the envelope: HTTP {r.status_code} {r.text[:200]}"
-                )
-            status = orjson.loads(r.content)
-            failures = status.get("failures", [])
-            refused = {f.get("id") for f in failures}
-            accepted = [x for x in rows if x.stix_id not in refused]
-            body = release_body(node.store, peer.party, c.id, accepted, view, "push")
-            with node.store.begin() as conn:
-                if accepted:
-                    audit.append(conn, "release", who.name, peer.party, body)
-                if failures:
-                    audit.append(
-                        conn,
-                        "refusal",
-                        peer.name,
-                        peer.party,
-                        {"direction": "push", "failures": failures},
+    path = client.collection_path("inbox") + "objects/"
+
+    def post(rows: list[repo.Row]) -> httpx.Response:
+        definitions = repo.marking_definitions(node.store, {r.marking for r in rows})
+        return client.request(
+            "POST", path, content=_envelope(definitions, rows), headers={"Content-Type": TAXII}
+        )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for c in repo.list_collections(node.store, node.config.api_root):
+            position = get_cursor(node.store, peer.name, "push", c.id)
+            query = repo.Query(versions=("all",))
+            rows, _ = repo.page(node.store, c.id, visible, query, position, PAGE)
+            while rows:
+                sending = pool.submit(post, rows)
+                # Read the next page while the peer ingests this one.
+                upcoming, _ = repo.page(node.store, c.id, visible, query, rows[-1].date_added, PAGE)
+                r = sending.result()
+                if r.status_code != 202:
+                    raise PeerUnavailable(
+                        f"peer {peer.name} refused the envelope: HTTP {r.status_code} {r.text[:200]}"
                     )
-                put_cursor(conn, peer.name, "push", c.id, rows[-1].date_added)
-            report.pushed += len(accepted)
-            report.push_refused += len([x for x in rows if x.stix_id in refused])
-            position = rows[-1].date_added
-            if progress:
-                progress("push", len(rows))
+                status = orjson.loads(r.content)
+                failures = status.get("failures", [])
+                refused = {f.get("id") for f in failures}
+                accepted = [x for x in rows if x.stix_id not in refused]
+                body = release_body(node.store, peer.party, c.id, accepted, view, "push")
+                with node.store.begin() as conn:
+                    if accepted:
+                        audit.append(conn, "release", who.name, peer.party, body)
+                    if failures:
+                        audit.append(
+                            conn,
+                            "refusal",
+                            peer.name,
+                            peer.party,
+                            {"direction": "push", "failures": failures},
+                        )
+                    put_cursor(conn, peer.name, "push", c.id, rows[-1].date_added)
+                report.pushed += len(accepted)
+                report.push_refused += len(rows) - len(accepted)
+                if progress:
+                    progress("push", len(rows))
+                rows = upcoming
 
 
 def pull(
@@ -178,26 +183,44 @@ def pull(
         c for c in repo.list_collections(node.store, node.config.api_root) if c.kind == "inbox"
     )
     sender = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
-    for alias in ("items", "inbox"):
-        position = get_cursor(node.store, peer.name, "pull", alias)
-        params: dict[str, str] = {"limit": str(PAGE), "match[version]": "all"}
-        if position:
-            params["added_after"] = format_us(position)
-        path = client.collection_path(alias) + "objects/"
-        while True:
-            r = client.request("GET", path, params=params)
-            if r.status_code in (403, 404):
-                break  # the peer does not let us read that collection
-            if r.status_code != 200:
-                raise PeerUnavailable(f"peer {peer.name}: HTTP {r.status_code} reading {alias}")
-            env = orjson.loads(r.content)
-            objects = env.get("objects", [])
-            if objects:
-                outcomes = repo.add_objects(node.store, inbox, objects, sender.name, check)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for alias in ("items", "inbox"):
+            position = get_cursor(node.store, peer.name, "pull", alias)
+            params: dict[str, str] = {"limit": str(PAGE), "match[version]": "all"}
+            if position:
+                params["added_after"] = format_us(position)
+            path = client.collection_path(alias) + "objects/"
+            fetching: Future[httpx.Response] | None = pool.submit(
+                client.request, "GET", path, params=params
+            )
+            while fetching is not None:
+                r = fetching.result()
+                if r.status_code in (403, 404):
+                    break  # the peer does not let us read that collection
+                if r.status_code != 200:
+                    raise PeerUnavailable(f"peer {peer.name}: HTTP {r.status_code} reading {alias}")
+                env = orjson.loads(r.content)
+                fetching = None
+                if env.get("more") and env.get("next"):
+                    # Fetch the next page while this one is checked and stored.
+                    nxt = {**params, "next": env["next"]}
+                    fetching = pool.submit(client.request, "GET", path, params=nxt)
+                objects = env.get("objects", [])
+                if not objects:
+                    continue
                 last = r.headers.get("X-TAXII-Date-Added-Last")
-                ok = [[o.id, o.version, o.message] for o in outcomes if o.ok]
-                bad = [[o.id, o.version, o.message] for o in outcomes if not o.ok]
-                with node.store.begin() as conn:
+                counts: list[int] = []
+
+                def record(
+                    conn: sa.Connection,
+                    outcomes: list[repo.Outcome],
+                    last: str | None = last,
+                    alias: str = alias,
+                    counts: list[int] = counts,
+                ) -> None:
+                    # Receipt, refusals and the cursor commit with the objects, or not at all.
+                    ok = [[o.id, o.version, o.message] for o in outcomes if o.ok]
+                    bad = [[o.id, o.version, o.message] for o in outcomes if not o.ok]
                     if ok:
                         audit.append(
                             conn,
@@ -222,13 +245,13 @@ def pull(
                             alias,
                             parse_timestamp_us(last, "X-TAXII-Date-Added-Last"),
                         )
-                report.pulled += len(ok)
-                report.pull_refused += len(bad)
+                    counts[:] = [len(ok), len(bad)]
+
+                repo.add_objects(node.store, inbox, objects, sender.name, check, then=record)
+                report.pulled += counts[0]
+                report.pull_refused += counts[1]
                 if progress:
                     progress("pull", len(objects))
-            if not env.get("more") or not env.get("next"):
-                break
-            params = {**params, "next": env["next"]}
 
 
 def sync_peer(
