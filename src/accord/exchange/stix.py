@@ -3,6 +3,7 @@ a setting). Each check returns why an object is unusable, or None."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ SCO_TYPES = frozenset(
 UNVERSIONED = "1970-01-01T00:00:00.000Z"
 
 
+@functools.lru_cache(maxsize=65536)
 def timestamp_key(value: str) -> str | None:
     """Returns a STIX/TAXII timestamp normalised to `YYYY-MM-DDTHH:MM:SS.ffffffZ` (sortable as
     text), or None when it is not an RFC 3339 UTC timestamp."""
