@@ -228,9 +228,11 @@ def run_accord_10k(work: Path) -> dict:
 # ---- a million objects -------------------------------------------------------------------------
 
 
-def bulk_load(url: str, n: int, n_markings: int = 2000) -> None:
-    """Loads `n` indicators under `n_markings` KOR markings straight into the store: half the
-    markings at level I (no Korea–Japan row: hidden from JPN), half at II or III (released)."""
+def bulk_load(url: str, n: int, n_markings: int = 2000, hide_half: bool = True) -> None:
+    """Loads `n` indicators under `n_markings` KOR markings straight into the store, with the
+    marking-definitions as objects of the collection (as ingest stores them). With `hide_half`,
+    half the markings are at level I (no Korea–Japan row: hidden from JPN), the rest at II or III
+    (released to JPN); without it, all are at II or III."""
     sys.path.insert(0, str(ROOT / "src"))
     import sqlalchemy as sa
 
@@ -246,7 +248,7 @@ def bulk_load(url: str, n: int, n_markings: int = 2000) -> None:
     items = next(c for c in ensure_collections(store, "kor", "KOR") if c.kind == "items")
     rows = []
     for k in range(n_markings):
-        level = "I" if k % 2 == 0 else ("II" if k % 4 == 1 else "III")
+        level = "I" if hide_half and k % 2 == 0 else ("II" if k % 4 in (1, 2) else "III")
         m = Marking.of("KOR", level, ["general-military"], groups=[f"g{k}"])
         rows.append(
             {
@@ -260,8 +262,24 @@ def bulk_load(url: str, n: int, n_markings: int = 2000) -> None:
         conn.execute(sa.insert(markings), rows)
         ids = [r[0] for r in conn.execute(sa.select(markings.c.id).order_by(markings.c.id))]
     t0 = time.time_ns() // 1000 - n
-    batch = []
     ts = "2024-01-01T00:00:00.000Z"
+    batch = [
+        {
+            "collection_id": items.id,
+            "stix_id": r["stix_id"],
+            "type": "marking-definition",
+            "version": "2016-11-23T00:00:00.000Z",
+            "version_key": "2016-11-23T00:00:00.000000Z",
+            "spec_version": "2.1",
+            "date_added": t0 - len(rows) + k,
+            "marking": ids[k],
+            "deleted": False,
+            "multi": False,
+            "published_by": "bench",
+            "body": r["body"],
+        }  # fmt: skip
+        for k, r in enumerate(rows)
+    ]
     for i in range(n):
         oid = f"indicator--{uuid.UUID(int=i + 1, version=4)}"
         mid = ids[i % len(ids)]
@@ -291,10 +309,7 @@ def bulk_load(url: str, n: int, n_markings: int = 2000) -> None:
     with store.begin() as conn:
         conn.execute(sa.update(sa.table("collections", sa.column("id"), sa.column("last_added"))).where(
             sa.column("id") == items.id).values(last_added=t0 + n))  # fmt: skip
-        if store.dialect == "postgresql":
-            conn.exec_driver_sql("ANALYZE")
-        else:
-            conn.exec_driver_sql("ANALYZE")
+        conn.exec_driver_sql("ANALYZE")
     store.close()
 
 
