@@ -127,6 +127,8 @@ def run_medallion(binary: str, work: Path) -> dict:
                 "--collection", MED_COLLECTION, "--user", "bench", "--password", "bench-pass",
                 "--phases", "ingest,read", "--ingest", "10000x1000", "--read-limits", "1000",
                 "--phase-budget", "1500", "--max-seconds", "2400", "--label", "medallion",
+                # medallion's first page of a 10,000-object read takes minutes (perf-anchors §1)
+                "--request-timeout", "1200",
             ]
         )  # fmt: skip
     finally:
