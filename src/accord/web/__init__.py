@@ -1,12 +1,67 @@
-"""The web interface under /ui/ (issue #7)."""
+"""The web interface under /ui/ (issue #7): server-rendered pages for the people of the node.
+
+Pages (each needs a signed-in user of this node's nation; see `accord.web.pages`):
+
+| path | what |
+|---|---|
+| `/login`, `/logout` | sign-in form (CSRF-protected) and sign-out |
+| `/network?at=&focus=` | the agreement network on a date, with a timeline (`/network/figure`: the figure alone) |
+| `/agreements/{id}?at=` | one agreement: parties, scope, equivalence table, lifecycle, renewal deadline |
+| `/items`, `/items/{id}?at=` | the items the user may see (R9); one item with its release panel |
+| `/publish` | STIX JSON or a simple indicator, a marking, a preview, a publish |
+| `/whatif` | a hypothetical agreement or consent and what it would change on a date |
+| `/orders`, `/orders/{id}`, `/ledger` | logistics orders, one order, balances and ageing |
+| `/audit`, `/audit/disclosures?item=` | the chain's verification and records; who has an item |
+
+Templates and static files ship in the package; nothing is fetched from the network at run time.
+"""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
+from pathlib import Path
 
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from accord.errors import AccordError
 from accord.taxii.node import Node
+from accord.web import agreements, audit, auth, items, ledger, network, publish, whatif
+from accord.web.pages import SecurityHeaders, Web, on_accord_error, on_http_error
+
+STATIC = Path(__file__).parent / "static"
 
 
 def create_web(node: Node) -> Starlette:
     """Returns the web interface app for `node`, mounted at /ui by `accord.app.create_app`."""
-    return Starlette(routes=[])
+    get, both = ["GET"], ["GET", "POST"]
+    routes = [
+        Route("/", auth.home, methods=get),
+        Route("/login", auth.login, methods=both),
+        Route("/logout", auth.logout, methods=["POST"]),
+        Route("/network", network.network_page, methods=get),
+        Route("/network/figure", network.network_figure, methods=get),
+        Route("/agreements/{agreement_id}", agreements.agreement_page, methods=get),
+        Route("/items", items.items_page, methods=get),
+        Route("/items/{item_id}", items.item_page, methods=get),
+        Route("/publish", publish.publish_page, methods=both),
+        Route("/whatif", whatif.whatif_page, methods=both),
+        Route("/orders", ledger.orders_page, methods=get),
+        Route("/orders/{order_id}", ledger.order_page, methods=get),
+        Route("/ledger", ledger.ledger_page, methods=get),
+        Route("/audit", audit.audit_page, methods=get),
+        Route("/audit/disclosures", audit.disclosures_page, methods=get),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={
+            AccordError: on_accord_error,
+            HTTPException: on_http_error,
+        },
+    )
+    app.state.web = Web(node)
+    return app

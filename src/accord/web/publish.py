@@ -1,0 +1,265 @@
+"""The publish form: STIX JSON (or a simple indicator), a release marking, a preview, a publish.
+
+"Preview" shows, for the marking chosen, the release panel of `accord publish --dry-run` and
+whether the user may publish under it (R9), and stores nothing. "Publish" stores the objects in
+the node's items collection through `repository.add_objects`, checked by
+`receiving.user_may_publish` (the TAXII check for users) and recorded in the audit trail like a
+TAXII post. Objects that already carry a release marking keep it; the others get the form's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+
+from accord.errors import InputError
+from accord.exchange import markings as mk
+from accord.exchange import repository as repo
+from accord.exchange.receiving import user_may_publish
+from accord.exchange.releases import record_ingest
+from accord.exchange.stix import check_object
+from accord.policy.marking import DEFAULT_PURPOSE, Marking
+from accord.registry.model import INFO_PURPOSES, TOPICS
+from accord.web.items import Panel, release_panel
+from accord.web.pages import Ctx, page
+
+INDICATOR_TYPES = (
+    "malicious-activity",
+    "anomalous-activity",
+    "attribution",
+    "compromised",
+    "benign",
+    "unknown",
+)
+
+
+@dataclass
+class Group:
+    """Objects sharing one release marking, its panel, and why the user may not publish it."""
+
+    marking: Marking
+    ids: list[str]
+    panel: Panel
+    refusal: str | None
+
+
+@dataclass
+class Plan:
+    """What would be published: the objects (marking-definitions first), per-marking groups,
+    and the problems found (a problem stops a publish)."""
+
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def split_codes(text: str) -> list[str]:
+    """Returns the party codes in `JPN, USA` / `JPN USA` (upper-cased, de-duplicated)."""
+    return list(dict.fromkeys(c.upper() for c in text.replace(",", " ").split() if c))
+
+
+def form_marking(ctx: Ctx) -> Marking:
+    """Returns the marking the form describes; InputError names a bad field."""
+    level = ctx.param("level")
+    if not level:
+        raise InputError("choose a level")
+    rel = ctx.param("rel_to")
+    m = Marking.of(
+        ctx.node.party,
+        level,
+        ctx.params("topic"),
+        ctx.param("purpose") or DEFAULT_PURPOSE,
+        rel_to=split_codes(rel) if rel else None,
+        noforn=bool(ctx.param("noforn")),
+        orcon=bool(ctx.param("orcon")),
+        groups=[g.lower() for g in ctx.param("groups").replace(",", " ").split()],
+    )
+    if not m.topics:
+        raise InputError("choose at least one topic")
+    ctx.world().check_marking(m)
+    return m
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def form_objects(ctx: Ctx) -> list[Any]:
+    """Returns the posted objects: the pasted JSON (a bundle, an envelope, a list or one object),
+    or else one indicator built from the simple form."""
+    text = ctx.param("stix")
+    if text:
+        try:
+            data = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise InputError(f"the STIX JSON is not valid JSON: {exc}") from None
+        if isinstance(data, list):
+            return data
+        if isinstance(data, dict) and isinstance(data.get("objects"), list):
+            return list(data["objects"])
+        if isinstance(data, dict) and "type" in data:
+            return [data]
+        raise InputError("expected a STIX bundle, a TAXII envelope, a list or one object")
+    name, pattern = ctx.param("name"), ctx.param("pattern")
+    if not name or not pattern:
+        raise InputError("paste STIX JSON, or give the indicator a name and a pattern")
+    kind = ctx.param("indicator_type") or "malicious-activity"
+    now = _now()
+    obj: dict[str, Any] = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--{uuid.uuid4()}",
+        "created": now,
+        "modified": now,
+        "name": name,
+        "indicator_types": [kind],
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": now,
+    }
+    if ctx.param("description"):
+        obj["description"] = ctx.param("description")
+    return [obj]
+
+
+def plan(ctx: Ctx, marking: Marking, posted: list[Any], at: date) -> Plan:
+    """Returns what publishing `posted` would store, grouped by release marking, each group with
+    its release panel on `at` and the R9 check of the user."""
+    world = ctx.world()
+    index = repo.marking_index(ctx.node.store)
+    check = user_may_publish(world, ctx.node.party, ctx.person(), ctx.node.today())
+    inline = {
+        o["id"]: o
+        for o in posted
+        if isinstance(o, dict) and o.get("type") == "marking-definition" and "id" in o
+    }
+    out = Plan()
+    groups: dict[str, tuple[Marking, list[str]]] = {}
+    objects: list[dict[str, Any]] = []
+    for obj in posted:
+        if not isinstance(obj, dict):
+            out.problems.append("every object must be a JSON object")
+            continue
+        if obj.get("type") == "marking-definition":
+            objects.append(obj)
+            continue
+        why = check_object(obj)
+        if why is not None:
+            out.problems.append(f"{obj.get('id', '(no id)')}: {why}")
+        refs = [r for r in obj.get("object_marking_refs") or [] if r in index.rows or r in inline]
+        own: Marking | None = None
+        if refs:
+            own = (
+                index.by_row[index.rows[refs[0]]]
+                if refs[0] in index.rows
+                else mk.from_definition(inline[refs[0]])
+            )
+        if own is None:
+            own = marking
+            refs_now = list(obj.get("object_marking_refs") or [])
+            obj = {**obj, "object_marking_refs": [*refs_now, mk.marking_id(marking)]}
+        groups.setdefault(mk.marking_id(own), (own, []))[1].append(str(obj.get("id")))
+        objects.append(obj)
+    if mk.marking_id(marking) in groups and mk.marking_id(marking) not in inline:
+        objects.insert(0, mk.marking_definition(marking))
+    out.objects = objects
+    for m, ids in groups.values():
+        out.groups.append(Group(m, ids, release_panel(world, ctx.node.party, m, at), check(m)))
+    if not groups:
+        out.problems.append("nothing to publish: no object other than marking-definitions")
+    return out
+
+
+def _form_values(ctx: Ctx) -> dict[str, Any]:
+    keys = ("stix", "name", "pattern", "description", "indicator_type", "level", "purpose")
+    values: dict[str, Any] = {k: ctx.param(k) for k in keys}
+    values.update(
+        rel_to=ctx.param("rel_to"),
+        noforn=bool(ctx.param("noforn")),
+        orcon=bool(ctx.param("orcon")),
+        groups=ctx.param("groups"),
+        topics=ctx.params("topic"),
+        at=ctx.param("at"),
+    )
+    return values
+
+
+@page
+def publish_page(ctx: Ctx) -> Response:
+    """GET: the empty form. POST `action=preview`: the release panel for the marking, nothing
+    stored. POST `action=publish`: stores the objects and goes to the item (or lists outcomes)."""
+    levels = ctx.me().levels
+    cleared = ctx.world().rank(ctx.node.party, ctx.user.clearance or "U")
+    values: dict[str, Any]
+    if ctx.request.method == "GET":
+        values = {
+            "stix": "",
+            "name": "",
+            "pattern": "[ipv4-addr:value = '198.51.100.7']",
+            "description": "",
+            "indicator_type": "malicious-activity",
+            "level": levels[-2].code if len(levels) > 1 else levels[-1].code,
+            "purpose": DEFAULT_PURPOSE,
+            "rel_to": "",
+            "noforn": False,
+            "orcon": False,
+            "groups": " ".join(sorted(ctx.user.groups)),
+            "topics": [],
+            "at": "",
+        }
+    else:
+        values = _form_values(ctx)
+    common: dict[str, Any] = {
+        "section": "publish",
+        "values": values,
+        "levels": [lv for lv in levels if ctx.world().rank(ctx.node.party, lv.code) <= cleared],
+        "topics": TOPICS,
+        "purposes": INFO_PURPOSES,
+        "indicator_types": INDICATOR_TYPES,
+    }
+    if ctx.request.method == "GET":
+        return ctx.render("publish.html", result=None, outcomes=None, error=None, **common)
+    try:
+        at = ctx.date_param()
+        result = plan(ctx, form_marking(ctx), form_objects(ctx), at)
+    except InputError as exc:
+        return ctx.render(
+            "publish.html", status=400, result=None, outcomes=None, error=str(exc), **common
+        )
+    if ctx.param("action") != "publish" or result.problems:
+        status = 400 if result.problems and ctx.param("action") == "publish" else 200
+        return ctx.render(
+            "publish.html", status=status, result=result, outcomes=None, error=None, **common
+        )
+    target = next(
+        c
+        for c in repo.list_collections(ctx.node.store, ctx.node.config.api_root)
+        if c.kind == "items"
+    )
+    check = user_may_publish(ctx.world(), ctx.node.party, ctx.person(), ctx.node.today())
+    outcomes = repo.add_objects(
+        ctx.node.store,
+        target,
+        result.objects,
+        ctx.user.name,
+        check,
+        visible=ctx.node.view(ctx.user).rows,
+        then=lambda conn, done: record_ingest(conn, ctx.user, target.id, done),
+    )
+    stored = [o for o in outcomes if o.ok and not o.id.startswith("marking-definition--")]
+    failed = [o for o in outcomes if not o.ok]
+    if len(stored) == 1 and not failed:
+        return ctx.redirect(f"/items/{stored[0].id}?published=1")
+    return ctx.render(
+        "publish.html",
+        status=200 if not failed else 422,
+        result=result,
+        outcomes=outcomes,
+        error=None,
+        **common,
+    )

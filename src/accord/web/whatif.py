@@ -1,0 +1,262 @@
+"""The what-if page: a hypothetical agreement or consent, and what it would change on a date.
+
+The form describes registry additions (never stored); `World.with_additions` checks and merges them
+in memory, and `accord.policy.whatif.diff` compares what flows in the real and the hypothetical
+world over one marking per party × level × topic (spec §3, "What-if"; the same as `accord whatif`).
+The preset fills the form with the Korea–Japan GSOMIA the Dong-A Ilbo asked about in January 2011
+(`examples/whatif-kor-jpn-2011.yaml`) and answers it at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from accord.errors import ImportRejected, InputError
+from accord.policy.marking import DEFAULT_PURPOSE
+from accord.policy.whatif import WorldDiff, diff, marking_universe, summarise
+from accord.registry.model import (
+    INFO_PURPOSES,
+    TOPICS,
+    Agreement,
+    AgreementKind,
+    Consent,
+    Event,
+    EventKind,
+    Registry,
+    Scope,
+)
+from accord.web.pages import Ctx, page
+from accord.web.publish import split_codes
+
+#: The preset: the hypothetical agreement of examples/whatif-kor-jpn-2011.yaml as form values
+#: (tests/ui/test_ui_whatif.py checks that both describe the same agreement).
+PRESETS: dict[str, dict[str, Any]] = {
+    "kor-jpn-2011": {
+        "label": "Korea–Japan GSOMIA, January 2011",
+        "add_agreement": True,
+        "ag_id": "kor-jpn-gsomia-2011-hypothetical",
+        "ag_title": "Korea–Japan GSOMIA concluded in January 2011 (hypothetical)",
+        "ag_kind": "information-security",
+        "ag_parties": "KOR JPN",
+        "ag_hub": "",
+        "ag_all_topics": True,
+        "ag_topics": [],
+        "ag_rows": "KOR=II JPN=GOKUHI\nKOR=III JPN=HI\nKOR=U JPN=U",
+        "ag_signed": "2011-01-06",
+        "ag_force": "2011-01-06",
+        "add_consent": False,
+        "at": "2015-06-01",
+        "dates": ["2012-06-29", "2015-06-01", "2017-01-01"],
+    }
+}
+
+_BLANK: dict[str, Any] = {
+    "add_agreement": True,
+    "ag_id": "whatif-agreement",
+    "ag_title": "Hypothetical agreement",
+    "ag_kind": "information-security",
+    "ag_parties": "",
+    "ag_hub": "",
+    "ag_all_topics": True,
+    "ag_topics": [],
+    "ag_rows": "",
+    "ag_signed": "",
+    "ag_force": "",
+    "add_consent": False,
+    "c_id": "whatif-consent",
+    "c_originator": "",
+    "c_holder": "",
+    "c_recipients": "",
+    "c_all_topics": True,
+    "c_topics": [],
+    "c_max_level": "",
+    "c_from": "",
+    "c_until": "",
+    "at": "",
+    "purpose": DEFAULT_PURPOSE,
+    "only": "",
+}
+
+
+def parse_rows(text: str) -> tuple[dict[str, str], ...]:
+    """Returns equivalence rows from lines such as `KOR=II JPN=GOKUHI` (`:` works too)."""
+    rows = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        cells = line.replace(",", " ").split()
+        if not cells:
+            continue
+        row: dict[str, str] = {}
+        for cell in cells:
+            party, sep, level = cell.replace(":", "=").partition("=")
+            if not sep or not party or not level:
+                raise InputError(f"level row {n}: {cell!r} is not PARTY=LEVEL (e.g. KOR=II)")
+            row[party.strip().upper()] = level.strip().upper()
+        rows.append(row)
+    return tuple(rows)
+
+
+def _day(value: str, what: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{what}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def hypothesis(values: dict[str, Any]) -> Registry:
+    """Returns the registry additions the form values describe; InputError names a bad field."""
+    agreements: list[Agreement] = []
+    consents: list[Consent] = []
+    try:
+        if values["add_agreement"]:
+            events = []
+            signed = _day(values["ag_signed"], "signed on")
+            force = _day(values["ag_force"], "entry into force")
+            if signed:
+                events.append(Event(date=signed, kind=EventKind.SIGNED))
+            if force:
+                events.append(Event(date=force, kind=EventKind.ENTERED_INTO_FORCE))
+            if not events:
+                raise InputError(
+                    "give the hypothetical agreement a signing or entry-into-force date"
+                )
+            topics: Any = "all" if values["ag_all_topics"] else tuple(values["ag_topics"])
+            agreements.append(
+                Agreement(
+                    id=values["ag_id"] or "whatif-agreement",
+                    title=values["ag_title"] or "Hypothetical agreement",
+                    kind=values["ag_kind"],
+                    parties=tuple(split_codes(values["ag_parties"])),
+                    hub=values["ag_hub"].upper() or None,
+                    scope=Scope(topics=topics),
+                    equivalence=parse_rows(values["ag_rows"]),
+                    events=tuple(events),
+                    illustrative=True,
+                )
+            )
+        if values["add_consent"]:
+            start = _day(values["c_from"], "consent valid from")
+            if start is None:
+                raise InputError("give the hypothetical consent a 'valid from' date")
+            consents.append(
+                Consent(
+                    id=values["c_id"] or "whatif-consent",
+                    originator=values["c_originator"].upper(),
+                    holder=values["c_holder"].upper(),
+                    recipients=tuple(split_codes(values["c_recipients"])),
+                    topics="all" if values["c_all_topics"] else tuple(values["c_topics"]),
+                    max_level=values["c_max_level"].upper() or None,
+                    valid_from=start,
+                    valid_until=_day(values["c_until"], "consent valid until"),
+                    illustrative=True,
+                )
+            )
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
+        ]
+        raise ImportRejected(problems) from None
+    if not agreements and not consents:
+        raise InputError("add a hypothetical agreement, a consent, or both")
+    return Registry(agreements=tuple(agreements), consents=tuple(consents))
+
+
+def _values(ctx: Ctx) -> dict[str, Any]:
+    values = dict(_BLANK)
+    for k, v in _BLANK.items():
+        if isinstance(v, bool):
+            values[k] = bool(ctx.param(k))
+        elif isinstance(v, list):
+            values[k] = ctx.params(k)
+        else:
+            values[k] = ctx.param(k)
+    return values
+
+
+#: Diffs already computed, per (store, registry version, hypothesis, date, purpose).
+_answers: dict[tuple[object, ...], WorldDiff] = {}
+
+
+def answer(ctx: Ctx, values: dict[str, Any]) -> dict[str, Any]:
+    """Returns the diff and its presentation for the form values (raises InputError)."""
+    at = _day(values["at"], "date") or ctx.node.today()
+    purpose = values["purpose"] or DEFAULT_PURPOSE
+    if purpose not in INFO_PURPOSES:
+        raise InputError(f"purpose: {purpose!r} is not one of {', '.join(INFO_PURPOSES)}")
+    part = hypothesis(values)
+    version, real = ctx.node.world()
+    hypo = real.with_additions(part)
+    key = (ctx.node.store.url, version, part.model_dump_json(), at, purpose)
+    result = _answers.get(key)
+    if result is None:
+        result = diff(real, hypo, marking_universe(hypo, purpose), at)
+        if len(_answers) > 64:
+            _answers.clear()
+        _answers[key] = result
+    only = values["only"].upper()
+    if only:
+        hypo.party(only)
+    pairs = [p for p in result.pairs if not only or only in (p.holder, p.recipient)]
+    rows = [
+        {
+            "holder": p.holder,
+            "recipient": p.recipient,
+            "gained": summarise(hypo, p.gained),
+            "lost": summarise(hypo, p.lost),
+            "unhubbed": summarise(hypo, p.unhubbed),
+            "hubbed": summarise(hypo, p.hubbed),
+            "counts": (len(p.gained), len(p.lost), len(p.unhubbed), len(p.hubbed)),
+        }
+        for p in pairs
+    ]
+    records = [a.id for a in part.agreements] + [c.id for c in part.consents]
+    return {
+        "at": at,
+        "purpose": purpose,
+        "markings": result.markings,
+        "rows": rows,
+        "records": records,
+        "only": only,
+    }
+
+
+@page
+def whatif_page(ctx: Ctx) -> Response:
+    """GET: the form (filled and answered with `?preset=`, optionally `&at=`). POST: the answer
+    for the form's hypothesis."""
+    preset = ctx.param("preset") if ctx.request.method == "GET" else ""
+    chosen = PRESETS.get(preset)
+    values = dict(_BLANK, only=ctx.node.party)
+    if ctx.request.method == "POST":
+        values = _values(ctx)
+    elif chosen is not None:
+        values.update({k: v for k, v in chosen.items() if k in _BLANK})
+        if ctx.param("at"):
+            values["at"] = ctx.param("at")
+    common: dict[str, Any] = {
+        "section": "whatif",
+        "values": values,
+        "presets": PRESETS,
+        "preset": preset if chosen else "",
+        "topics": TOPICS,
+        "purposes": INFO_PURPOSES,
+        "kinds": [k.value for k in AgreementKind],
+    }
+    if ctx.request.method == "GET" and chosen is None:
+        return ctx.render("whatif.html", answer=None, error=None, problems=[], **common)
+    try:
+        result = answer(ctx, values)
+    except ImportRejected as exc:
+        return ctx.render(
+            "whatif.html", status=400, answer=None, error=str(exc), problems=exc.problems, **common
+        )
+    except InputError as exc:
+        return ctx.render(
+            "whatif.html", status=400, answer=None, error=str(exc), problems=[], **common
+        )
+    return ctx.render("whatif.html", answer=result, error=None, problems=[], **common)
