@@ -208,7 +208,11 @@ async def client(
 
 
 async def run_load(base: str, ids: list[str], clients: int, duration: float) -> tuple[Tally, float]:
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them on the server
+    # side, so that a request never races the server closing its connection.
+    limits = httpx.Limits(
+        max_connections=clients, max_keepalive_connections=clients, keepalive_expiry=1.0
+    )
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         warm = Tally()
         await asyncio.gather(
@@ -252,6 +256,12 @@ def main() -> int:
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=60)
+                server_log = [
+                    line
+                    for log in workdir.glob("serve-*.log")
+                    for line in log.read_text("utf-8", "replace").splitlines()
+                    if '"msg":"request"' not in line
+                ]
                 if name and args.pg_url:
                     drop(args.pg_url, name)
         every = [x for v in tally.latencies.values() for x in v]
@@ -270,6 +280,8 @@ def main() -> int:
         )
         for e in tally.errors[:5]:
             print("  " + e, file=sys.stderr)
+        for line in server_log[-20:]:
+            print("  server: " + line, file=sys.stderr)
     cpu = next(
         (
             line.split(":", 1)[1].strip()

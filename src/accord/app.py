@@ -23,6 +23,8 @@ from starlette.routing import Mount, Route
 from accord.api import create_api
 from accord.errors import AccordError
 from accord.federation import scheduler
+from accord.ops import health, metrics
+from accord.ops.logging import RequestLogMiddleware
 from accord.taxii import errors, views
 from accord.taxii.node import Node
 from accord.web import create_web
@@ -58,6 +60,9 @@ def create_app(node: Node, sync_interval: float = 0) -> Starlette:
     routes = [
         # The sub-applications come first: "/{api_root}/" would otherwise also match "/ui/".
         Route("/", _home, methods=["GET"]),
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         Mount("/api/v1", app=create_api(node)),
         Mount("/ui", app=create_web(node)),
         Route("/taxii2/", views.discovery, methods=["GET"]),
@@ -82,4 +87,6 @@ def create_app(node: Node, sync_interval: float = 0) -> Starlette:
         },
     )
     app.state.node = node
+    app.add_middleware(metrics.MetricsMiddleware)
+    app.add_middleware(RequestLogMiddleware)  # outermost: logs what the metrics counted too
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,9 @@ from accord.errors import InputError, StoreError
 
 # An arbitrary constant: the advisory lock that serialises migrations across processes.
 _MIGRATION_LOCK = 0x616363_6F7264
+# What a first start of SQLite racing another one may see; retried by `Store.migrate`.
+_SQLITE_RACES = ("database is locked", "already exists", "database schema has changed")
+_MIGRATE_TRIES = 8
 
 
 def normalise_url(url: str) -> str:
@@ -72,10 +76,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # pysqlite), so that writes can take the write lock up front with BEGIN IMMEDIATE.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    # The busy timeout first: switching a fresh file to WAL needs a lock that a process starting
+    # at the same moment may hold, and without a timeout SQLite gives up at once.
+    cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
 
 
@@ -120,7 +126,25 @@ class Store:
             yield conn
 
     def migrate(self) -> None:
-        """Creates or upgrades the schema to the newest revision; safe from many processes at once."""
+        """Creates or upgrades the schema to the newest revision; safe from many processes at once.
+
+        PostgreSQL serialises migrations with an advisory lock. SQLite takes its write lock up
+        front (BEGIN IMMEDIATE) and waits up to its busy timeout; a first start that still loses
+        a race ("database is locked" while another process holds the lock longer, "already
+        exists" when it created a table first) is retried: by then the schema is there, and
+        the retry finds nothing to do."""
+        for attempt in range(_MIGRATE_TRIES):
+            try:
+                self._migrate_once()
+                return
+            except StoreError as exc:
+                text = str(exc).lower()
+                retry = self.dialect == "sqlite" and any(s in text for s in _SQLITE_RACES)
+                if not retry or attempt == _MIGRATE_TRIES - 1:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+
+    def _migrate_once(self) -> None:
         cfg = Config()
         cfg.set_main_option("script_location", str(resources.files("accord.store") / "migrations"))
         with translate_errors(), self.engine.execution_options(accord_write=True).begin() as conn:

@@ -1,0 +1,115 @@
+"""The audit trail over the API: verify the chain, disclosures of an item, and the records
+themselves page by page (`accord audit verify|disclosures|export`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+import sqlalchemy as sa
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from accord.api.deps import NodeDep, Who
+from accord.api.errors import error_responses
+from accord.audit import checkpoints, log
+from accord.store.audit_schema import audit_log
+
+router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))
+
+
+def _when(us: int) -> str:
+    return datetime.fromtimestamp(us / 1_000_000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class VerifyOut(BaseModel):
+    ok: bool = Field(description="The chain is unbroken and every checkpoint verifies")
+    records: int
+    head: str
+    first_bad: int | None
+    reason: str | None
+    checkpoint_problems: list[str]
+
+
+class Disclosure(BaseModel):
+    party: str | None
+    principal: str
+    at: str = Field(description="When (UTC, ISO 8601 with microseconds)")
+    seq: int = Field(description="The audit record")
+    version: str
+    marking: str
+    basis: list[str]
+    route: list[str]
+    level: str | None
+    channel: str
+
+
+class AuditRecord(BaseModel):
+    seq: int
+    at: str
+    kind: str
+    actor: str
+    subject: str
+    body: dict[str, Any]
+    prev: str
+    hash: str
+
+
+class RecordsPage(BaseModel):
+    records: list[AuditRecord]
+    next_after: int | None = Field(description="Pass as `after` for the next page; null at the end")
+
+
+@router.get("/audit/verify", tags=["audit"], summary="Prove the chain unbroken, or name where")
+def verify(node: NodeDep, who: Who) -> VerifyOut:
+    verdict = log.verify(node.store)
+    problems = checkpoints.verify_checkpoints(node.store) if verdict.ok else []
+    return VerifyOut.model_validate(
+        {**verdict.to_json(), "ok": verdict.ok and not problems, "checkpoint_problems": problems}
+    )
+
+
+@router.get(
+    "/audit/disclosures/{item_id}",
+    tags=["audit"],
+    summary="Every party that received any version of an item: when, on which basis, at which level",
+)
+def disclosures(item_id: str, node: NodeDep, who: Who) -> list[Disclosure]:
+    rows = log.disclosures(node.store, item_id)
+    return [Disclosure.model_validate({**r, "at": _when(int(r["at"]))}) for r in rows]
+
+
+@router.get("/audit/records", tags=["audit"], summary="The records, oldest first, page by page")
+def records(
+    node: NodeDep,
+    who: Who,
+    after: Annotated[
+        int, Query(ge=0, le=2**62, description="Records after this sequence number")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> RecordsPage:
+    with node.store.read() as conn:
+        rows = conn.execute(
+            sa.select(audit_log)
+            .where(audit_log.c.seq > after)
+            .order_by(audit_log.c.seq)
+            .limit(limit + 1)
+        ).all()
+    out = []
+    for r in rows[:limit]:
+        m = r._mapping
+        out.append(
+            AuditRecord(
+                seq=int(m["seq"]),
+                at=_when(int(m["at"])),
+                kind=str(m["kind"]),
+                actor=str(m["actor"]),
+                subject=str(m["subject"]),
+                body=orjson.loads(m["body"]),
+                prev=str(m["prev"]),
+                hash=str(m["hash"]),
+            )
+        )
+    more = len(rows) > limit
+    return RecordsPage(records=out, next_after=out[-1].seq if more and out else None)

@@ -1,0 +1,120 @@
+"""Credentials of partner nodes and users (operators only), as `accord credential …`.
+
+A generated secret is returned once, in the answer to the POST that created it; only its salted
+scrypt hash is stored. Revoking takes effect at once in every process serving the store.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.api.deps import NodeDep, Who
+from accord.api.errors import Conflict, Invalid, error_responses
+from accord.principals import add_principal, list_principals, revoke_principal
+
+router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))
+
+Role = Literal["operator", "legal", "analyst", "logistics", "auditor"]
+Short = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CredentialOut(BaseModel):
+    name: str
+    kind: Literal["partner", "user"]
+    party: str
+    clearance: str | None
+    groups: list[str]
+    roles: list[str]
+    revoked: bool
+
+
+class NewCredential(BaseModel):
+    """A partner node (`kind: partner`) or a user with a clearance in its party's scheme."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(pattern=r"^[^:/\s]{1,100}$")]
+    kind: Literal["partner", "user"]
+    party: Short
+    clearance: Short | None = None
+    groups: list[Short] = Field(default=[], max_length=50)
+    roles: list[Role] = Field(default=[], max_length=5)
+    secret: Annotated[str, Field(min_length=8, max_length=200)] | None = Field(
+        default=None, description="Leave out to have one generated (returned once)"
+    )
+
+
+class CreatedCredential(CredentialOut):
+    secret: str | None = Field(description="The generated secret, shown this once; null if given")
+
+
+class Revoked(BaseModel):
+    name: str
+    revoked: bool
+
+
+@router.get("/credentials", tags=["credentials"], summary="List credentials (never their secrets)")
+def list_credentials(node: NodeDep, who: Who) -> list[CredentialOut]:
+    return [CredentialOut.model_validate(p.to_json()) for p in list_principals(node.store)]
+
+
+@router.post(
+    "/credentials",
+    tags=["credentials"],
+    status_code=201,
+    summary="Add a credential",
+    responses=error_responses(409),
+)
+def add_credential(body: NewCredential, node: NodeDep, who: Who) -> CreatedCredential:
+    _, world = node.world()
+    party = body.party.strip().upper()
+    if party not in world.parties:
+        raise Invalid(f"{body.party!r} is not a known party", "party", "UNKNOWN_PARTY")
+    if body.kind == "user":
+        levels = world.party(party).level_codes()
+        if body.clearance is None:
+            raise Invalid("a user needs a clearance", "clearance", "CLEARANCE_REQUIRED")
+        if body.clearance not in levels:
+            raise Invalid(
+                f"{body.clearance!r} is not a level of {party} ({', '.join(levels)})",
+                "clearance",
+                "UNKNOWN_LEVEL",
+            )
+    elif body.clearance is not None or body.groups or body.roles:
+        raise Invalid(
+            "clearance, groups and roles are for users, not partner nodes",
+            "clearance" if body.clearance is not None else ("groups" if body.groups else "roles"),
+            "NOT_FOR_PARTNERS",
+        )
+    if any(p.name == body.name and not p.revoked for p in list_principals(node.store)):
+        raise Conflict(
+            f"a live credential named {body.name!r} exists; revoke it first",
+            "name",
+            "CREDENTIAL_EXISTS",
+        )
+    principal, secret = add_principal(
+        node.store,
+        body.name,
+        body.kind,
+        party,
+        secret=body.secret,
+        clearance=body.clearance,
+        groups=tuple(body.groups),
+        roles=tuple(body.roles),
+        actor=who.name,
+    )
+    return CreatedCredential.model_validate(
+        {**principal.to_json(), "secret": secret if body.secret is None else None}
+    )
+
+
+@router.delete(
+    "/credentials/{name}",
+    tags=["credentials"],
+    summary="Revoke a credential at once, in every serving process (the record is kept)",
+)
+def revoke_credential(name: str, node: NodeDep, who: Who) -> Revoked:
+    revoke_principal(node.store, name, actor=who.name)
+    return Revoked(name=name, revoked=True)

@@ -1,0 +1,1 @@
+"""Operations: liveness and readiness probes, structured request logs, Prometheus metrics."""
