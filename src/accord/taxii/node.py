@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from accord.errors import Unauthenticated
+import sqlalchemy as sa
+
+from accord.errors import StoreError, Unauthenticated
 from accord.exchange import repository as repo
 from accord.exchange.visibility import View, view_for
 from accord.policy.world import World
 from accord.principals import Principal, authenticate
 from accord.registry import repository as registry_repo
 from accord.store import Store
+from accord.store.schema import meta
 
 
 @dataclass
@@ -41,9 +45,13 @@ class Node:
         repo.ensure_collections(store, config.api_root, party)
 
     def _key(self, name: str) -> bytes:
+        """Returns a node key kept in the store, creating it once: insert-if-absent, then read,
+        so that several processes starting together on a fresh store agree on one key."""
         value = registry_repo.get_meta(self.store, name)
         if value is None:
-            registry_repo.set_meta(self.store, name, secrets.token_hex(32))
+            with contextlib.suppress(StoreError):  # another process inserted it first
+                with self.store.begin() as conn:
+                    conn.execute(sa.insert(meta).values(key=name, value=secrets.token_hex(32)))
             value = registry_repo.get_meta(self.store, name)
         assert value is not None
         return bytes.fromhex(value)

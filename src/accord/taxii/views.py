@@ -7,12 +7,14 @@ same restricted query, so nothing about an object the caller may not receive can
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -28,7 +30,7 @@ from accord.taxii import cursor, media, params
 from accord.taxii.node import Node
 from accord.taxii.statuses import get_status, save_status
 
-Handler = Callable[[Request, Node, Principal], Awaitable[Response]]
+Handler = Callable[[Request, Node, Principal], Response | Awaitable[Response]]
 
 
 def taxii_response(
@@ -45,14 +47,19 @@ def endpoint(
     accept_extra: tuple[str, ...] = (),
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Wraps a handler: authenticates, checks Accept, hands over the node and the principal.
-    Errors propagate to the app's single error mapping (`accord.taxii.errors`)."""
+    Errors propagate to the app's single error mapping (`accord.taxii.errors`).
+
+    The store is used synchronously, so authentication and plain (`def`) handlers run in the
+    thread pool, never on the event loop: one slow page must not stall every other request."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         async def run(request: Request) -> Response:
             node: Node = request.app.state.node
-            who = node.authenticate(request.headers.get("authorization"))
+            who = await run_in_threadpool(node.authenticate, request.headers.get("authorization"))
             media.check_accept(request.headers.get("accept"), accept_extra)
-            return await handler(request, node, who)
+            if inspect.iscoroutinefunction(handler):
+                return await handler(request, node, who)  # type: ignore[no-any-return]
+            return await run_in_threadpool(handler, request, node, who)  # type: ignore[arg-type]
 
         return run
 
@@ -110,7 +117,7 @@ def _collection_json(who: Principal, node: Node, c: repo.Collection) -> dict[str
 
 
 @endpoint()
-async def discovery(request: Request, node: Node, who: Principal) -> Response:
+def discovery(request: Request, node: Node, who: Principal) -> Response:
     """Server Discovery (§4.1)."""
     root = f"/{node.config.api_root}/"
     return _json(
@@ -124,7 +131,7 @@ async def discovery(request: Request, node: Node, who: Principal) -> Response:
 
 
 @endpoint()
-async def api_root(request: Request, node: Node, who: Principal) -> Response:
+def api_root(request: Request, node: Node, who: Principal) -> Response:
     """Get API Root Information (§4.2)."""
     _root(request, node)
     return _json(
@@ -137,7 +144,7 @@ async def api_root(request: Request, node: Node, who: Principal) -> Response:
 
 
 @endpoint()
-async def status(request: Request, node: Node, who: Principal) -> Response:
+def status(request: Request, node: Node, who: Principal) -> Response:
     """Get Status (§4.3): only the principal that made the request sees its status."""
     root = _root(request, node)
     body = get_status(node.store, root, str(request.path_params["status_id"]), who.name)
@@ -145,7 +152,7 @@ async def status(request: Request, node: Node, who: Principal) -> Response:
 
 
 @endpoint()
-async def collections(request: Request, node: Node, who: Principal) -> Response:
+def collections(request: Request, node: Node, who: Principal) -> Response:
     """Get Collections (§5.1): only those the caller may read or write."""
     root = _root(request, node)
     listed = [
@@ -157,7 +164,7 @@ async def collections(request: Request, node: Node, who: Principal) -> Response:
 
 
 @endpoint()
-async def collection(request: Request, node: Node, who: Principal) -> Response:
+def collection(request: Request, node: Node, who: Principal) -> Response:
     """Get a Collection (§5.2)."""
     return _json(_collection_json(who, node, _collection(request, node, who)))
 
@@ -224,7 +231,7 @@ def _next(
 
 
 @endpoint()
-async def get_objects(request: Request, node: Node, who: Principal) -> Response:
+def get_objects(request: Request, node: Node, who: Principal) -> Response:
     """Get Objects (§5.4)."""
     c, view = _readable(request, node, who)
     scope = f"objects:{c.id}"
@@ -237,7 +244,7 @@ async def get_objects(request: Request, node: Node, who: Principal) -> Response:
 
 
 @endpoint()
-async def get_object(request: Request, node: Node, who: Principal) -> Response:
+def get_object(request: Request, node: Node, who: Principal) -> Response:
     """Get an Object (§5.6): a search with `match[id]` set to the object id."""
     c, view = _readable(request, node, who)
     object_id = str(request.path_params["object_id"])
@@ -259,7 +266,7 @@ async def get_object(request: Request, node: Node, who: Principal) -> Response:
 
 
 @endpoint(accept_extra=("application/stix+json",))
-async def get_manifest(request: Request, node: Node, who: Principal) -> Response:
+def get_manifest(request: Request, node: Node, who: Principal) -> Response:
     """Get Object Manifests (§5.3)."""
     c, view = _readable(request, node, who)
     scope = f"manifest:{c.id}"
@@ -283,7 +290,7 @@ async def get_manifest(request: Request, node: Node, who: Principal) -> Response
 
 
 @endpoint()
-async def get_versions(request: Request, node: Node, who: Principal) -> Response:
+def get_versions(request: Request, node: Node, who: Principal) -> Response:
     """Get Object Versions (§5.8)."""
     c, view = _readable(request, node, who)
     object_id = str(request.path_params["object_id"])
@@ -302,7 +309,7 @@ async def get_versions(request: Request, node: Node, who: Principal) -> Response
 
 
 @endpoint()
-async def delete_object(request: Request, node: Node, who: Principal) -> Response:
+def delete_object(request: Request, node: Node, who: Principal) -> Response:
     """Delete an Object (§5.7): needs can_read and can_write (the §5.7 table)."""
     c = _collection(request, node, who)
     if not (can_read(who, node, c) and can_write(who, node, c)):
@@ -361,11 +368,21 @@ def publish_check(node: Node, who: Principal, c: repo.Collection) -> repo.Publis
 async def add_objects(request: Request, node: Node, who: Principal) -> Response:
     """Add Objects (§5.5): 202 with a status; valid objects are stored, the others are reported
     in `failures` with the reason (taxii-stix.md §8 item 3)."""
+    c = await run_in_threadpool(_writable, request, node, who)
+    media.check_content_type(request.headers.get("content-type"))
+    raw = await _read_body(request, node.config.max_content_length)
+    return await run_in_threadpool(_store_envelope, raw, node, who, c)
+
+
+def _writable(request: Request, node: Node, who: Principal) -> repo.Collection:
     c = _collection(request, node, who)
     if not can_write(who, node, c):
         raise Forbidden("this collection is not writable with these credentials")
-    media.check_content_type(request.headers.get("content-type"))
-    raw = await _read_body(request, node.config.max_content_length)
+    return c
+
+
+def _store_envelope(raw: bytes, node: Node, who: Principal, c: repo.Collection) -> Response:
+    """The store side of Add Objects, run in the thread pool."""
     try:
         envelope = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
