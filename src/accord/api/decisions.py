@@ -22,6 +22,7 @@ from accord.api.models import DecisionOut, MarkingOut, ReleaseRow
 from accord.errors import ImportRejected, InputError, NotFound
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
+from accord.exchange.preview import preview as release_preview
 from accord.ops.metrics import count_decisions
 from accord.policy import DEFAULT_PURPOSE, Marking, World, decide, diff, marking_universe
 from accord.principals import Principal
@@ -187,24 +188,10 @@ class ReleaseTableOut(BaseModel):
 def release_rows(world: World, holder: str, marking: Marking, at: date) -> list[dict[str, Any]]:
     """Returns one row per other party (the rows `accord publish --dry-run` prints), with
     `served`: whether this node's TAXII server hands it to that party's node (a direct route)."""
-    out = []
-    for p in sorted(world.parties):
-        if p == holder:
-            continue
-        d = decide(marking, p, at, holder=holder, world=world)
-        out.append(
-            {
-                "party": p,
-                "allowed": d.allowed,
-                "served": d.allowed and len(d.route) == 2,
-                "rules": [r.value for r in d.rules],
-                "basis": list(d.basis),
-                "route": list(d.route),
-                "recipient_level": d.recipient_level,
-                "explanation": d.explanation,
-            }
-        )
-    return out
+    return [
+        {**row, "served": row["allowed"] and len(row["route"]) == 2}
+        for row in release_preview(world, holder, marking, at)
+    ]
 
 
 def _table(
