@@ -62,7 +62,6 @@ objects = Table(
     sa.UniqueConstraint("collection_id", "stix_id", "version_key", name="uq_objects_version"),
 )
 Index("ix_objects_added", objects.c.collection_id, objects.c.date_added)
-Index("ix_objects_marking", objects.c.marking)
 
 principals = Table(
     "principals",
