@@ -324,6 +324,8 @@ def raw_ceiling(url: str, reps: int = 3) -> float:
     from accord.store.exchange_schema import objects
 
     store = open_store(url)
+    with store.read() as conn:
+        cid = conn.execute(sa.text("SELECT id FROM collections WHERE kind = 'items'")).scalar()
     rates = []
     for _ in range(reps):
         t0 = time.perf_counter()
@@ -332,7 +334,7 @@ def raw_ceiling(url: str, reps: int = 3) -> float:
             while True:
                 rows = conn.execute(
                     sa.select(objects.c.date_added, objects.c.body)
-                    .where(objects.c.date_added > after)
+                    .where(objects.c.collection_id == cid, objects.c.date_added > after)
                     .order_by(objects.c.date_added)
                     .limit(1000)
                 ).all()
