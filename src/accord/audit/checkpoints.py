@@ -7,6 +7,7 @@ partner still holds the old. The key lives in the store (`accord_meta.audit_key`
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -15,9 +16,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from accord.errors import StoreError
 from accord.store import Store
 from accord.store import meta as meta_store
 from accord.store.audit_schema import audit_checkpoints, audit_head, audit_log
+from accord.store.schema import meta
 
 
 def _message(seq: int, digest: str) -> bytes:
@@ -28,8 +31,10 @@ def signing_key(store: Store) -> Ed25519PrivateKey:
     """Returns the node's audit signing key, creating it on first use."""
     value = meta_store.get_meta(store, "audit_key")
     if value is None:
-        key = Ed25519PrivateKey.generate()
-        meta_store.set_meta(store, "audit_key", key.private_bytes_raw().hex())
+        fresh = Ed25519PrivateKey.generate().private_bytes_raw().hex()
+        # Insert-if-absent: processes starting together on a fresh store agree on one key.
+        with contextlib.suppress(StoreError), store.begin() as conn:
+            conn.execute(sa.insert(meta).values(key="audit_key", value=fresh))
         value = meta_store.get_meta(store, "audit_key")
     assert value is not None
     return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(value))
