@@ -189,6 +189,7 @@ class CedarHarness:
         self.parse_s = time.perf_counter() - t0
         self.world = World(reg)
         live = {r["__entity"]["id"] for r in self.o.inforce(AT)}
+        self.live = live
         self.inf_of = {
             ag.id: [_ref("Agreement", i) for i in (ag.id, *ag.underlying) if i in live]
             for ag in reg.agreements
@@ -226,6 +227,12 @@ class CedarHarness:
 
     def hub_requests(self, m: Marking, to: str) -> list[tuple[str, list[dict[str, Any]]]]:
         h = m.originator
+        # R7: the hub serves only members without a direct agreement in force (PRODUCT.md §3).
+        if any(
+            a.id in self.live and all(u in self.live for u in a.underlying)
+            for a in self.world.direct_candidates(h, to)
+        ):
+            return []
         out = []
         for x in self.world.hub_arrangements(h, to):
             hub = x.hub
