@@ -14,21 +14,22 @@ from typing import Any
 import sqlalchemy as sa
 
 from accord.audit import log as audit
-from accord.exchange.repository import Outcome, Row, marking_index
+from accord.exchange.repository import Outcome, Row
 from accord.exchange.visibility import View
 from accord.principals import Principal
 from accord.store import Store
 
 
 def release_body(
-    store: Store, party: str, collection_id: str, rows: Sequence[Row], view: View, channel: str
+    party: str, collection_id: str, rows: Sequence[Row], view: View, channel: str
 ) -> dict[str, Any]:
-    """Returns the audit body of a release of `rows` to `party`."""
-    index = marking_index(store)
+    """Returns the audit body of a release of `rows` to `party` (rows of `view`: the view names
+    their markings, so the read path makes no further store query for the record)."""
+    sids = view.stix_ids
     grants = {}
     for mrow in {r.marking for r in rows}:
         g = view.grants.get(mrow)
-        sid = index.stix_ids.get(mrow, str(mrow))
+        sid = sids.get(mrow, str(mrow))
         grants[sid] = {
             "basis": list(g.basis) if g else [],
             "route": list(g.route) if g else [],
@@ -39,9 +40,7 @@ def release_body(
         "collection": collection_id,
         "channel": channel,
         "count": len(rows),
-        "objects": [
-            [r.stix_id, r.version, index.stix_ids.get(r.marking, str(r.marking))] for r in rows
-        ],
+        "objects": [[r.stix_id, r.version, sids.get(r.marking, str(r.marking))] for r in rows],
         "grants": grants,
     }
 
@@ -55,7 +54,7 @@ def record_release(
     channel: str = "taxii-read",
 ) -> None:
     """Appends the release of `rows` to `who` to the audit log."""
-    body = release_body(store, who.party, collection_id, rows, view, channel)
+    body = release_body(who.party, collection_id, rows, view, channel)
     audit.record(store, "release", who.name, who.party, body)
 
 

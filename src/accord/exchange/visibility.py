@@ -37,12 +37,14 @@ class Grant:
 
 @dataclass(frozen=True)
 class View:
-    """A principal's view: the marking rows it may receive (`rows`), with a grant for each; `all`
-    is True when it may receive every stored marking (no SQL filter needed)."""
+    """A principal's view: the marking rows it may receive (`rows`), with a grant for each and the
+    STIX id of each (`stix_ids`, so a release record needs no further store read); `everything`
+    is True when it may receive every stored marking."""
 
     rows: frozenset[int]
     grants: dict[int, Grant] = field(default_factory=dict)
     everything: bool = False
+    stix_ids: dict[int, str] = field(default_factory=dict)
 
 
 def compute_view(
@@ -73,7 +75,12 @@ def compute_view(
             if a.allowed:
                 grants[row] = Grant(("R9",), (), a.level)
     rows = frozenset(grants)
-    return View(rows, grants, everything=len(rows) == len(index.by_row))
+    return View(
+        rows,
+        grants,
+        everything=len(rows) == len(index.by_row),
+        stix_ids={r: index.stix_ids[r] for r in rows},
+    )
 
 
 _views: dict[tuple[object, ...], View] = {}

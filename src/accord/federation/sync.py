@@ -153,7 +153,7 @@ def push(
                 failures = status.get("failures", [])
                 refused = {f.get("id") for f in failures}
                 accepted = [x for x in rows if x.stix_id not in refused]
-                body = release_body(node.store, peer.party, c.id, accepted, view, "push")
+                body = release_body(peer.party, c.id, accepted, view, "push")
                 with node.store.begin() as conn:
                     if accepted:
                         audit.append(conn, "release", who.name, peer.party, body)
