@@ -7,11 +7,12 @@ the collection row is locked (PostgreSQL `FOR UPDATE`, SQLite's single writer) w
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -424,43 +425,79 @@ class Query:
 Visible = frozenset[int] | None  # None: every marking (no filter)
 
 
+def _member(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.ColumnElement[bool]:
+    """`column ∈ :name`, the set passed as ONE parameter (a PostgreSQL array, a JSON array read by
+    SQLite's json_each): thousands of markings cost one bind, not thousands, and the statement's
+    text does not depend on the set's size, so it is compiled once (`_page_sql`)."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam(name, type_=ARRAY(column.type)))
+    each = sa.func.json_each(sa.bindparam(name, type_=sa.Text)).table_valued("value")
+    return column.in_(sa.select(each.c.value))
+
+
+def _set_param(values: Iterable[Any], dialect: str) -> Any:
+    ordered = sorted(values)
+    return ordered if dialect == "postgresql" else orjson.dumps(ordered).decode()
+
+
+@functools.lru_cache(maxsize=64)
+def _visible_param(visible: frozenset[int], dialect: str) -> Any:
+    # A view's set is the same object page after page: encoded once, not per page.
+    return _set_param(visible, dialect)
+
+
+# One alias for the "other versions of the same object" subqueries: built once, not per page.
+_OTHER = objects.alias("other")
+
+
 def _visible_clause(visible: Visible, table: sa.FromClause, dialect: str) -> sa.ColumnElement[bool]:
-    """The membership test `marking ∈ visible`, passed as ONE parameter (a PostgreSQL array, a
-    JSON array read by SQLite's json_each): thousands of markings cost one bind, not thousands."""
     if visible is None:
         return sa.true()
     if not visible:
         return sa.false()
-    ids = sorted(visible)
-    if dialect == "postgresql":
-        return table.c.marking == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
-    each = sa.func.json_each(
-        sa.bindparam(None, orjson.dumps(ids).decode(), type_=sa.Text)
-    ).table_valued("value")
-    return table.c.marking.in_(sa.select(each.c.value))
+    return _member(table.c.marking, "visible", dialect)
+
+
+def _where_params(collection_id: str, visible: Visible, q: Query, dialect: str) -> dict[str, Any]:
+    """Returns the parameter values of the conditions `_where` builds for the same query."""
+    params: dict[str, Any] = {"collection": collection_id}
+    if visible:
+        params["visible"] = _visible_param(visible, dialect)
+    if q.ids:
+        params["ids"] = _set_param(set(q.ids), dialect)
+    if q.types:
+        params["types"] = _set_param(set(q.types), dialect)
+    if q.added_after is not None:
+        params["added_after"] = q.added_after
+    if "all" not in q.versions and any(v not in ("last", "first") for v in q.versions):
+        stamps = {timestamp_key(v) for v in q.versions if v not in ("last", "first")}
+        params["stamps"] = _set_param({k for k in stamps if k}, dialect)
+    return params
 
 
 def _where(
     collection_id: str, visible: Visible, q: Query, dialect: str = "sqlite"
-) -> list[sa.ColumnElement[bool]]:
+) -> tuple[list[sa.ColumnElement[bool]], dict[str, Any]]:
+    """Returns the conditions of a filtered read and their parameters. The conditions depend
+    only on the query's shape (which filters are present), never on its values."""
     o = objects
     cond: list[sa.ColumnElement[bool]] = [
-        o.c.collection_id == collection_id,
+        o.c.collection_id == sa.bindparam("collection"),
         o.c.deleted.is_(False),
         _visible_clause(visible, o, dialect),
     ]
     if q.ids:
-        cond.append(o.c.stix_id.in_(q.ids))
+        cond.append(_member(o.c.stix_id, "ids", dialect))
     if q.types:
-        cond.append(o.c.type.in_(q.types))
+        cond.append(_member(o.c.type, "types", dialect))
     if q.spec_versions and "2.1" not in q.spec_versions:
         cond.append(sa.false())
     if q.added_after is not None:
-        cond.append(o.c.date_added > q.added_after)
+        cond.append(o.c.date_added > sa.bindparam("added_after", type_=sa.BigInteger))
     if "all" not in q.versions:
         # "Latest" and "first" are judged among the versions this principal may see, so that
         # neither the count nor the existence of a hidden version leaks (Appendix B).
-        other = objects.alias("other")
+        other = _OTHER
         same = sa.and_(
             other.c.collection_id == o.c.collection_id,
             other.c.stix_id == o.c.stix_id,
@@ -472,19 +509,19 @@ def _where(
             alts.append(~sa.exists().where(same, other.c.version_key > o.c.version_key))
         if "first" in q.versions:
             alts.append(~sa.exists().where(same, other.c.version_key < o.c.version_key))
-        stamps = [timestamp_key(v) for v in q.versions if v not in ("last", "first")]
-        if stamps:
-            alts.append(o.c.version_key.in_([s for s in stamps if s]))
+        if any(v not in ("last", "first") for v in q.versions):
+            alts.append(_member(o.c.version_key, "stamps", dialect))
         if "last" in q.versions or "first" in q.versions:
             # The only version of an object is both its first and its last.
             cond.append(sa.or_(o.c.multi.is_(False), *alts))
         else:
             cond.append(sa.or_(*alts))
-    return cond
+    return cond, _where_params(collection_id, visible, q, dialect)
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
+    """One stored object version as a page returns it (a tuple: built at driver speed)."""
+
     seq: int
     stix_id: str
     version: str
@@ -493,29 +530,69 @@ class Row:
     body: str
 
 
+_PAGE_COLUMNS = (
+    objects.c.seq,
+    objects.c.stix_id,
+    objects.c.version,
+    objects.c.date_added,
+    objects.c.marking,
+    objects.c.body,
+)
+# Compiled page statements by (dialect, shape): the read path's hot loop skips building and
+# compiling SQL (about a millisecond a page) and runs the driver's statement directly.
+_page_sql_cache: dict[tuple[object, ...], tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+
+def _page_sql(
+    store: Store, cond: list[sa.ColumnElement[bool]], shape: tuple[object, ...]
+) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    key = (store.dialect, *shape)
+    found = _page_sql_cache.get(key)
+    if found is None:
+        stmt = (
+            sa.select(*_PAGE_COLUMNS)
+            .where(*cond)
+            .order_by(objects.c.date_added)
+            .limit(sa.bindparam("limit", type_=sa.Integer))
+        )
+        compiled = stmt.compile(dialect=store.engine.dialect)
+        positions = compiled.positiontup
+        # Parameters the compiler added itself (SQLite's OFFSET 0) keep their compiled values.
+        fixed = {k: b.effective_value for k, b in compiled.binds.items() if not b.required}
+        found = (str(compiled), tuple(positions) if positions is not None else None, fixed)
+        _page_sql_cache[key] = found
+    return found
+
+
 def page(
     store: Store, collection_id: str, visible: Visible, q: Query, after: int | None, limit: int
 ) -> tuple[list[Row], bool]:
     """Returns up to `limit` visible object versions after position `after` (a date_added), in
     ascending date_added order, and whether more remain."""
-    cond = _where(collection_id, visible, q, store.dialect)
-    if after is not None:
-        cond.append(objects.c.date_added > after)
-    stmt = (
-        sa.select(
-            objects.c.seq,
-            objects.c.stix_id,
-            objects.c.version,
-            objects.c.date_added,
-            objects.c.marking,
-            objects.c.body,
-        )
-        .where(*cond)
-        .order_by(objects.c.date_added)
-        .limit(limit + 1)
+    shape = (
+        visible is None,
+        bool(visible),
+        bool(q.ids),
+        bool(q.types),
+        tuple(sorted({v if v in ("last", "first", "all") else "t" for v in q.versions})),
+        bool(q.spec_versions and "2.1" not in q.spec_versions),
+        q.added_after is not None,
+        after is not None,
     )
+    key = (store.dialect, *shape)
+    cond: list[sa.ColumnElement[bool]] = []
+    if key not in _page_sql_cache:
+        cond, _ = _where(collection_id, visible, q, store.dialect)
+        if after is not None:
+            cond.append(objects.c.date_added > sa.bindparam("after", type_=sa.BigInteger))
+    sql, positions, fixed = _page_sql(store, cond, shape)
+    params = {**fixed, **_where_params(collection_id, visible, q, store.dialect)}
+    params["limit"] = limit + 1
+    if after is not None:
+        params["after"] = after
+    args: Any = params if positions is None else tuple(params[p] for p in positions)
     with store.read() as conn:
-        rows = [Row(*r) for r in conn.execute(stmt).all()]
+        rows = list(map(Row._make, conn.exec_driver_sql(sql, args).all()))
     return rows[:limit], len(rows) > limit
 
 
@@ -554,7 +631,7 @@ def delete_versions(
 ) -> int:
     """Marks the matching visible versions of an object deleted (kept for the record, never served
     again); returns how many. With `publisher`, only versions that principal posted."""
-    cond = _where(
+    cond, params = _where(
         collection_id,
         visible,
         Query(ids=(object_id,), versions=q.versions, spec_versions=q.spec_versions),
@@ -563,7 +640,8 @@ def delete_versions(
     if publisher is not None:
         cond.append(objects.c.published_by == publisher)
     with store.begin() as conn:
-        seqs = [r[0] for r in conn.execute(sa.select(objects.c.seq).where(*cond)).all()]
+        found = conn.execute(sa.select(objects.c.seq).where(*cond), params).all()
+        seqs = [r[0] for r in found]
         if seqs:
             conn.execute(sa.update(objects).where(objects.c.seq.in_(seqs)).values(deleted=True))
     return len(seqs)
