@@ -145,13 +145,14 @@ def test_disclosures_list_every_release_of_an_item(store: Store) -> None:
                 ["indicator--a", "2017-01-01T00:00:00.000Z", "marking-definition--m"],
                 ["indicator--b", "v", "marking-definition--m"],
             ],
-            "grants": {
-                "marking-definition--m": {
+            "grants": [
+                {
                     "basis": ["kor-jpn-gsomia-2016"],
                     "route": ["KOR", "JPN"],
                     "level": "GOKUHI",
+                    "markings": ["marking-definition--m"],
                 }
-            },
+            ],
         }
         log.append(conn, "release", "jpn-node", "JPN", body)
         log.append(
@@ -167,6 +168,29 @@ def test_disclosures_list_every_release_of_an_item(store: Store) -> None:
     ]
     assert {r["party"] for r in log.disclosures(store, "indicator--b")} == {"JPN", "USA"}
     assert log.disclosures(store, "indicator--zzz") == []
+
+
+def test_disclosures_read_the_first_form_of_release_grants(store: Store) -> None:
+    """The first releases keyed grants by marking; their disclosures read the same."""
+    with store.begin() as conn:
+        body = {
+            "party": "JPN",
+            "objects": [["indicator--a", "v1", "marking-definition--m"]],
+            "grants": {
+                "marking-definition--m": {
+                    "basis": ["kor-jpn-gsomia-2016"],
+                    "route": ["KOR", "JPN"],
+                    "level": "GOKUHI",
+                }
+            },
+        }
+        log.append(conn, "release", "jpn-node", "JPN", body)
+    (row,) = log.disclosures(store, "indicator--a")
+    assert (row["level"], row["basis"], row["route"]) == (
+        "GOKUHI",
+        ["kor-jpn-gsomia-2016"],
+        ["KOR", "JPN"],
+    )
 
 
 def test_cli_verify_exit_codes_and_export(

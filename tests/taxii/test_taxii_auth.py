@@ -10,6 +10,7 @@ import pytest
 from taxii_live import SECRETS, TAXII, LiveNode, assert_taxii_error, basic, indicator
 
 from accord.principals import add_principal, revoke_principal
+from accord.store import open_store
 
 OBJECT = "indicator--00000000-0000-4000-8000-000000000000"
 C = "/kor/collections/items"
@@ -166,3 +167,23 @@ def test_revoked_partner_gets_no_further_page(live: LiveNode) -> None:
         params={"limit": "1", "next": first.json()["next"]},
     )
     assert_taxii_error(r, 401)
+
+
+def test_credentials_changed_by_another_process_take_effect_at_the_next_request(
+    live: LiveNode,
+) -> None:
+    """The node caches credentials per process (accord.taxii.node); a revocation or a new secret
+    written through another connection pool (as `accord credential` in another process does) is
+    seen by the very next request."""
+    other = open_store(live.store.url)
+    try:
+        _, first = add_principal(other, "rotated", "user", "KOR", clearance="II")
+        assert send(live, "GET", f"{C}/objects/", basic("rotated", first)).status_code == 200
+        revoke_principal(other, "rotated")
+        assert_taxii_error(send(live, "GET", f"{C}/objects/", basic("rotated", first)), 401)
+        _, second = add_principal(other, "rotated", "user", "KOR", clearance="II")
+        assert_taxii_error(send(live, "GET", f"{C}/objects/", basic("rotated", first)), 401)
+        assert send(live, "GET", f"{C}/objects/", basic("rotated", second)).status_code == 200
+    finally:
+        revoke_principal(other, "rotated")
+        other.close()

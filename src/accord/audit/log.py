@@ -47,14 +47,22 @@ def record_hash(
     return hashlib.sha256(prev.encode() + payload).hexdigest()
 
 
+# Built once: an append runs on every page a partner reads (accord.exchange.releases).
+_HEAD = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+_INSERT = sa.insert(audit_log)
+_MOVE_HEAD = (
+    sa.update(audit_head)
+    .where(audit_head.c.id == 1)
+    .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash"))
+)
+
+
 def append(conn: sa.Connection, kind: str, actor: str, subject: str, body: dict[str, Any]) -> int:
     """Appends a record inside the caller's transaction (so it stands or falls with the change it
     records); returns its sequence number."""
     if kind not in KINDS:
         raise ValueError(f"unknown audit record kind {kind!r}")
-    head = conn.execute(
-        sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
-    ).first()
+    head = conn.execute(_HEAD).first()
     if head is None:
         conn.execute(sa.insert(audit_head).values(id=1, seq=0, hash=GENESIS))
         seq, prev = 1, GENESIS
@@ -65,11 +73,19 @@ def append(conn: sa.Connection, kind: str, actor: str, subject: str, body: dict[
     subject = subject[:200]
     h = record_hash(prev, seq, at, kind, actor, subject, text)
     conn.execute(
-        sa.insert(audit_log).values(
-            seq=seq, at=at, kind=kind, actor=actor, subject=subject, body=text, prev=prev, hash=h
-        )
+        _INSERT,
+        {
+            "seq": seq,
+            "at": at,
+            "kind": kind,
+            "actor": actor,
+            "subject": subject,
+            "body": text,
+            "prev": prev,
+            "hash": h,
+        },
     )
-    conn.execute(sa.update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=h))
+    conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": h})
     return seq
 
 
@@ -157,6 +173,18 @@ def export(store: Store) -> Iterator[dict[str, Any]]:
             yield m
 
 
+def _grant_of(body: dict[str, Any], marking: str) -> dict[str, Any]:
+    """Returns the grant (basis, route, level) of `marking` in a release body; {} if none."""
+    grants = body.get("grants", [])
+    if isinstance(grants, dict):  # the form of the first releases: {marking: grant}
+        found: dict[str, Any] = grants.get(marking, {})
+        return found
+    for g in grants:
+        if marking in g.get("markings", ()):
+            return dict(g)
+    return {}
+
+
 def disclosures(store: Store, item_id: str) -> list[dict[str, Any]]:
     """Returns every release of any version of `item_id`: party, principal, when, version, basis,
     route and the level the recipient must mark it with — "who has my item?"."""
@@ -171,11 +199,10 @@ def disclosures(store: Store, item_id: str) -> list[dict[str, Any]]:
     for r in rows:
         m = r._mapping
         body = orjson.loads(m["body"])
-        grants = body.get("grants", {})
         for oid, version, marking in body.get("objects", []):
             if oid != item_id:
                 continue
-            g = grants.get(marking, {})
+            g = _grant_of(body, marking)
             out.append(
                 {
                     "party": body.get("party"),

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.exchange.repository import Outcome, Row
-from accord.exchange.visibility import View
+from accord.exchange.visibility import Grant, View
 from accord.principals import Principal
 from accord.store import Store
 
@@ -24,17 +24,31 @@ def release_body(
     party: str, collection_id: str, rows: Sequence[Row], view: View, channel: str
 ) -> dict[str, Any]:
     """Returns the audit body of a release of `rows` to `party` (rows of `view`: the view names
-    their markings, so the read path makes no further store query for the record)."""
+    their markings, so the read path makes no further store query for the record).
+
+    `objects` names every object version with its marking; `grants` says on which basis, by which
+    route and at which level the recipient holds each marking, one entry per distinct grant (a
+    page often carries many markings released on the same basis)."""
     sids = view.stix_ids
-    grants = {}
-    for mrow in {r.marking for r in rows}:
+    by_grant: dict[int, tuple[Grant | None, list[str]]] = {}
+    seen: set[int] = set()
+    for r in rows:
+        mrow = r.marking
+        if mrow in seen:
+            continue
+        seen.add(mrow)
         g = view.grants.get(mrow)
-        sid = sids.get(mrow, str(mrow))
-        grants[sid] = {
+        # Equal grants are one object within a view (visibility.compute_view interns them).
+        by_grant.setdefault(id(g), (g, []))[1].append(sids.get(mrow, str(mrow)))
+    grants = [
+        {
             "basis": list(g.basis) if g else [],
             "route": list(g.route) if g else [],
             "level": g.level if g else None,
+            "markings": markings,
         }
+        for g, markings in by_grant.values()
+    ]
     return {
         "party": party,
         "collection": collection_id,

@@ -113,10 +113,12 @@ class MarkingIndex:
 _index_cache: dict[tuple[str, int], MarkingIndex] = {}
 
 
-def marking_index(store: Store) -> MarkingIndex:
-    """Returns the markings, cached per process and refreshed when a marking is added."""
-    with store.read() as conn:
-        top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(markings.c.id), 0))).scalar()
+def marking_index(store: Store, top: int | None = None) -> MarkingIndex:
+    """Returns the markings, cached per process and refreshed when a marking is added; `top` is
+    the newest marking's row id when the caller has just read it (`Node.snapshot`)."""
+    if top is None:
+        with store.read() as conn:
+            top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(markings.c.id), 0))).scalar()
     version = int(top or 0)
     key = (store.url, version)
     cached = _index_cache.get(key)

@@ -52,10 +52,12 @@ def compute_view(
 ) -> View:
     """Returns `who`'s view of the stored markings on `at`."""
     grants: dict[int, Grant] = {}
+    interned: dict[Grant, Grant] = {}  # equal grants share one object (releases group by it)
     if who.is_partner:
         for row, m in index.by_row.items():
             if who.party == m.originator:
-                grants[row] = Grant(("originator",), (node_party, who.party), m.level)
+                g = Grant(("originator",), (node_party, who.party), m.level)
+                grants[row] = interned.setdefault(g, g)
                 continue
             try:
                 d = decide(m, who.party, at, holder=node_party, world=world)
@@ -64,7 +66,8 @@ def compute_view(
             # Only a direct route is a release from this node to that partner: a hub route (R7)
             # goes through the hub's node, which relays it; the partner never reads it here.
             if d.allowed and len(d.route) == 2:
-                grants[row] = Grant(tuple(d.basis), tuple(d.route), d.recipient_level)
+                g = Grant(tuple(d.basis), tuple(d.route), d.recipient_level)
+                grants[row] = interned.setdefault(g, g)
     elif who.party == node_party and who.clearance is not None:
         user = User(who.name, node_party, who.clearance, who.groups, who.party)
         for row, m in index.by_row.items():
@@ -73,7 +76,8 @@ def compute_view(
             except Exception:  # noqa: BLE001 — unknown level or party: not visible
                 continue
             if a.allowed:
-                grants[row] = Grant(("R9",), (), a.level)
+                g = Grant(("R9",), (), a.level)
+                grants[row] = interned.setdefault(g, g)
     rows = frozenset(grants)
     return View(
         rows,

@@ -26,6 +26,7 @@ from accord.errors import InputError, NotFound, Unauthenticated
 from accord.principals.hashing import hash_secret, verify
 from accord.store import Store
 from accord.store.exchange_schema import principals
+from accord.store.meta import bump
 
 KINDS = ("partner", "user")
 ROLES = ("operator", "legal", "analyst", "logistics", "auditor")
@@ -118,6 +119,8 @@ def add_principal(
         if found is not None:
             conn.execute(sa.delete(principals).where(principals.c.name == name))
         conn.execute(sa.insert(principals).values(row))
+        # Serving processes cache credentials until this counter moves (accord.taxii.node).
+        bump(conn, "principals_version")
         audit.append(
             conn,
             "credential",
@@ -155,22 +158,38 @@ def revoke_principal(store: Store, name: str, actor: str = "operator") -> None:
         )
         if done.rowcount == 0:
             raise NotFound(f"no live credential named {name!r}")
+        bump(conn, "principals_version")
         audit.append(conn, "credential", actor, name, {"action": "revoke"})
 
 
 _verified: dict[tuple[str, bytes, str], bool] = {}
 
 
-def authenticate(store: Store, name: str, secret: str) -> Principal:
-    """Returns the live principal whose secret this is; raises Unauthenticated otherwise (the
-    message never says whether the name exists)."""
+@dataclass(frozen=True)
+class PrincipalRecord:
+    """A live credential as stored: the principal and its secret's hash (never shown: no repr)."""
+
+    principal: Principal
+    secret_hash: str = field(repr=False)
+
+
+def lookup_principal(store: Store, name: str) -> PrincipalRecord | None:
+    """Returns the live credential named `name`, or None (unknown or revoked)."""
     with store.read() as conn:
         row = conn.execute(sa.select(principals).where(principals.c.name == name)).first()
     if row is None or row._mapping["revoked_at"] is not None:
+        return None
+    return PrincipalRecord(_row_to_principal(row), str(row._mapping["secret_hash"]))
+
+
+def check_secret(record: PrincipalRecord | None, name: str, secret: str) -> Principal:
+    """Returns the principal when `secret` is its secret; raises Unauthenticated otherwise (the
+    message never says whether the name exists)."""
+    if record is None:
         # Spend comparable time whether or not the name exists.
         hmac.compare_digest(b"x", b"y")
         raise Unauthenticated("invalid credentials")
-    stored = str(row._mapping["secret_hash"])
+    stored = record.secret_hash
     key = (name, hmac.new(_CACHE_KEY, secret.encode(), hashlib.sha256).digest(), stored)
     ok = _verified.get(key)
     if ok is None:
@@ -180,4 +199,10 @@ def authenticate(store: Store, name: str, secret: str) -> Principal:
         _verified[key] = ok
     if not ok:
         raise Unauthenticated("invalid credentials")
-    return _row_to_principal(row)
+    return record.principal
+
+
+def authenticate(store: Store, name: str, secret: str) -> Principal:
+    """Returns the live principal whose secret this is; raises Unauthenticated otherwise (the
+    message never says whether the name exists)."""
+    return check_secret(lookup_principal(store, name), name, secret)

@@ -27,7 +27,7 @@ from accord.federation import notices
 from accord.policy.access import User
 from accord.principals import Principal
 from accord.taxii import cursor, media, params
-from accord.taxii.node import Node
+from accord.taxii.node import Node, Snapshot
 from accord.taxii.statuses import get_status, save_status
 
 Handler = Callable[[Request, Node, Principal], Response | Awaitable[Response]]
@@ -53,17 +53,38 @@ def endpoint(
     thread pool, never on the event loop: one slow page must not stall every other request."""
 
     def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        def enter(request: Request, node: Node) -> Principal:
+            who = _authenticate(request, node)
+            media.check_accept(request.headers.get("accept"), accept_extra)
+            return who
+
+        def whole(request: Request, node: Node) -> Response:
+            # A plain handler runs with authentication in ONE trip to the thread pool.
+            return handler(request, node, enter(request, node))  # type: ignore[return-value]
+
         async def run(request: Request) -> Response:
             node: Node = request.app.state.node
-            who = await run_in_threadpool(node.authenticate, request.headers.get("authorization"))
-            media.check_accept(request.headers.get("accept"), accept_extra)
             if inspect.iscoroutinefunction(handler):
+                who = await run_in_threadpool(enter, request, node)
                 return await handler(request, node, who)  # type: ignore[no-any-return]
-            return await run_in_threadpool(handler, request, node, who)  # type: ignore[arg-type]
+            return await run_in_threadpool(whole, request, node)
 
         return run
 
     return wrap
+
+
+def _authenticate(request: Request, node: Node) -> Principal:
+    """Takes the request's snapshot of the store's counters (`Node.snapshot`) and authenticates;
+    every later read of the request uses the same snapshot."""
+    snap = node.snapshot()
+    request.state.snap = snap
+    return node.authenticate(request.headers.get("authorization"), snap)
+
+
+def _snap(request: Request) -> Snapshot:
+    snap: Snapshot = request.state.snap
+    return snap
 
 
 def _root(request: Request, node: Node) -> str:
@@ -91,9 +112,9 @@ def can_write(who: Principal, node: Node, c: repo.Collection) -> bool:
 def _collection(request: Request, node: Node, who: Principal) -> repo.Collection:
     """Returns the collection named in the path (id or alias) that the caller may see; a
     collection it may neither read nor write is absent (404)."""
-    root = _root(request, node)
+    _root(request, node)
     wanted = str(request.path_params["collection_id"])
-    for c in repo.list_collections(node.store, root):
+    for c in node.collections(_snap(request)):
         if wanted in (c.id, c.alias) and (can_read(who, node, c) or can_write(who, node, c)):
             return c
     raise NotFound(f"no collection {wanted!r} in this API root")
@@ -154,10 +175,10 @@ def status(request: Request, node: Node, who: Principal) -> Response:
 @endpoint()
 def collections(request: Request, node: Node, who: Principal) -> Response:
     """Get Collections (§5.1): only those the caller may read or write."""
-    root = _root(request, node)
+    _root(request, node)
     listed = [
         _collection_json(who, node, c)
-        for c in repo.list_collections(node.store, root)
+        for c in node.collections(_snap(request))
         if can_read(who, node, c) or can_write(who, node, c)
     ]
     return _json({"collections": listed} if listed else {})
@@ -176,7 +197,7 @@ def _readable(request: Request, node: Node, who: Principal) -> tuple[repo.Collec
     c = _collection(request, node, who)
     if not can_read(who, node, c):
         raise Forbidden("this collection is not readable with these credentials")
-    return c, node.view(who)
+    return c, node.view(who, _snap(request))
 
 
 def _visible(view: View) -> repo.Visible:
@@ -314,7 +335,7 @@ def delete_object(request: Request, node: Node, who: Principal) -> Response:
     c = _collection(request, node, who)
     if not (can_read(who, node, c) and can_write(who, node, c)):
         raise Forbidden("deleting needs both read and write access to this collection")
-    view = node.view(who)
+    view = node.view(who, _snap(request))
     items = list(request.query_params.multi_items())
     q, _, _ = params.parse(items, "delete", node.config.max_page_size)
     if not any(k == "match[version]" for k, _ in items):
