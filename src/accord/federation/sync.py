@@ -114,8 +114,8 @@ class PeerClient:
 
 
 def _envelope(definitions: list[str], rows: list[repo.Row]) -> bytes:
-    parts = definitions + [r.body for r in rows]
-    return ('{"objects":[' + ",".join(parts) + "]}").encode()
+    parts = [d.encode() for d in definitions] + [r.body for r in rows]
+    return b'{"objects":[' + b",".join(parts) + b"]}"
 
 
 def push(

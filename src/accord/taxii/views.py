@@ -233,7 +233,7 @@ def _envelope(rows: list[repo.Row], more: bool, token: str | None) -> bytes:
     head = b'{"more":true,"next":' + orjson.dumps(token) if more else b'{"more":false'
     if not rows:
         return head + b"}"
-    return head + b',"objects":[' + ",".join(r.body for r in rows).encode() + b"]}"
+    return head + b',"objects":[' + b",".join([r.body for r in rows]) + b"]}"
 
 
 def _next(
