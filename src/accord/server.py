@@ -103,6 +103,7 @@ def app_factory() -> Starlette:
     """The uvicorn factory: one app per worker process, from the environment's settings."""
     settings = load_settings()
     node, _ = build_node(settings)
+    node.store.checkpoint_in_background()
     app = create_app(node, sync_interval=float(settings.sync_interval))
     node.world()
     # What is alive now (modules, the registry, SQLAlchemy's tables) lives as long as the

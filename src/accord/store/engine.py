@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from importlib import resources
@@ -85,6 +86,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
+
+
 def _sqlite_begin(conn: Connection) -> None:
     immediate = conn.get_execution_options().get("accord_write", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
@@ -102,9 +107,29 @@ class Store:
                 parent = Path(path).expanduser().resolve().parent
                 if not parent.is_dir():
                     raise InputError(f"store directory {str(parent)!r} does not exist")
+        connect_args: dict[str, Any] = {}
+        if sa_url.startswith("postgresql"):
+            # Plans are made for each execution's values: a page's membership test then hashes
+            # the principal's marking set, where a generic plan scans the array for every row
+            # (10 ms instead of 1 ms a page at 1,000 markings). JIT compilation, which a
+            # generic plan's large cost estimate triggers, costs 150 ms and never pays off for
+            # queries of a few milliseconds.
+            connect_args["options"] = "-c plan_cache_mode=force_custom_plan -c jit=off"
         with translate_errors():
-            self.engine: Engine = sa.create_engine(sa_url, future=True)
+            self.engine: Engine = sa.create_engine(sa_url, future=True, connect_args=connect_args)
         self.dialect = self.engine.dialect.name
+        # PostgreSQL reads run without BEGIN and ROLLBACK: under READ COMMITTED every statement
+        # sees its own snapshot anyway, and a read saves two round trips. SQLite reads keep
+        # their transaction, which is what gives several statements one snapshot there.
+        # (A pool of its own: switching a pooled connection in and out of autocommit costs
+        # round trips of its own.)
+        self._reader = self.engine
+        if self.dialect == "postgresql":
+            with translate_errors():
+                self._reader = sa.create_engine(
+                    sa_url, isolation_level="AUTOCOMMIT", connect_args=connect_args
+                )
+        self._checkpointer: tuple[threading.Event, threading.Thread] | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -122,7 +147,7 @@ class Store:
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         """Yields a connection for reads."""
-        with translate_errors(), self.engine.connect() as conn:
+        with translate_errors(), self._reader.connect() as conn:
             yield conn
 
     def migrate(self) -> None:
@@ -153,8 +178,38 @@ class Store:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
+    def checkpoint_in_background(self, interval: float = 0.25) -> None:
+        """On SQLite, moves WAL checkpoints off the request path: this process's connections stop
+        checkpointing when they commit, and a daemon thread checkpoints every `interval` seconds
+        instead. Without it, one commit in a few hundred (a partner's read commits a release
+        record per page) copies the whole WAL into the database while its client waits.
+        Other processes (the CLI) keep SQLite's automatic checkpoints. No-op on PostgreSQL."""
+        if self.dialect != "sqlite" or self._checkpointer is not None:
+            return
+        event.listen(self.engine, "connect", _no_autocheckpoint)
+        self.engine.dispose()  # pooled connections were opened with automatic checkpoints
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(interval):
+                # PASSIVE never blocks readers or the writer; what it cannot copy yet waits for
+                # the next round. Errors (a locked file, a store being closed) wait likewise.
+                with contextlib.suppress(Exception), self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+        self._checkpointer = (
+            stop,
+            threading.Thread(target=run, name="wal-checkpoint", daemon=True),
+        )
+        self._checkpointer[1].start()
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer[0].set()
+            self._checkpointer[1].join(timeout=5)
+            self._checkpointer = None
         self.engine.dispose()
+        self._reader.dispose()
 
 
 def open_store(url: str, migrate: bool = True) -> Store:

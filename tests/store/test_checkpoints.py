@@ -1,0 +1,58 @@
+"""`Store.checkpoint_in_background` (SQLite): the serving process's commits never checkpoint
+(the read path's latency), and a daemon thread copies the WAL into the database instead."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from accord.registry import repository as registry_repo
+from accord.store import open_store
+
+
+def _in_main_file(db: Path, tmp: Path) -> str | None:
+    """Returns the 'probe' value as the database file alone (without its WAL) holds it."""
+    copy = tmp / "copy.db"
+    shutil.copyfile(db, copy)
+    conn = sqlite3.connect(copy)
+    try:
+        row = conn.execute("SELECT value FROM accord_meta WHERE key = 'probe'").fetchone()
+    except sqlite3.OperationalError:  # not even the schema has reached the file yet
+        return None
+    finally:
+        conn.close()
+    return None if row is None else str(row[0])
+
+
+def test_commits_reach_the_database_file_through_the_background_thread(tmp_path: Path) -> None:
+    db = tmp_path / "accord.db"
+    store = open_store(f"sqlite:///{db}")
+    try:
+        store.checkpoint_in_background(interval=0.05)
+        with store.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        registry_repo.set_meta(store, "probe", "written")
+        deadline = time.monotonic() + 10
+        while _in_main_file(db, tmp_path) != "written" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _in_main_file(db, tmp_path) == "written"
+    finally:
+        store.close()
+
+
+def test_without_it_a_small_commit_stays_in_the_wal(tmp_path: Path) -> None:
+    """The control: the check above can fail (the value is not in the file by itself)."""
+    db = tmp_path / "accord.db"
+    store = open_store(f"sqlite:///{db}")
+    try:
+        registry_repo.set_meta(store, "probe", "written")
+        time.sleep(0.2)
+        assert _in_main_file(db, tmp_path) is None
+        with store.read() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+    finally:
+        store.close()
