@@ -563,9 +563,12 @@ class Row(NamedTuple):
 def _page_columns(dialect: str) -> tuple[sa.ColumnElement[Any], ...]:
     # The body comes back as bytes: a page of 1000 objects is then never decoded into str and
     # encoded again on its way into the response.
-    # (PostgreSQL sends bytea as hex text: twice the bytes and a slow parse; its text is read
-    # as it is and encoded in `page`.)
-    body = objects.c.body if dialect == "postgresql" else sa.cast(objects.c.body, sa.LargeBinary)
+    if dialect == "postgresql":
+        body: sa.ColumnElement[Any] = sa.func.convert_to(
+            objects.c.body, sa.literal_column("'UTF8'")
+        )
+    else:
+        body = sa.cast(objects.c.body, sa.LargeBinary)
     return (
         objects.c.seq,
         objects.c.stix_id,
@@ -631,11 +634,13 @@ def page(
     args: Any = params if positions is None else tuple(params[p] for p in positions)
     with store.read() as conn:
         # The driver's rows, straight from its cursor: no per-row result objects in between.
-        found = conn.exec_driver_sql(sql, args).cursor.fetchall()
-    if store.dialect == "postgresql":
-        rows = [Row(a, b, c, d, e, f.encode()) for a, b, c, d, e, f in found]
-    else:
-        rows = list(map(Row._make, found))
+        if store.dialect == "postgresql":
+            # Binary results: the body arrives as the bytes `convert_to` makes, not as hex.
+            with conn.connection.driver_connection.cursor(binary=True) as cur:  # type: ignore[union-attr]
+                found = cur.execute(sql, args).fetchall()
+        else:
+            found = conn.exec_driver_sql(sql, args).cursor.fetchall()
+    rows = list(map(Row._make, found))
     return rows[:limit], len(rows) > limit
 
 

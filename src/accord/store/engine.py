@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -69,6 +70,10 @@ def translate_errors() -> Iterator[None]:
     except sa.exc.SQLAlchemyError as exc:
         raise StoreError(f"store error: {exc}") from exc
     except sqlite3.Error as exc:
+        raise StoreError(f"store error: {exc}") from exc
+    except psycopg.OperationalError as exc:  # a driver cursor used directly (exchange.page)
+        raise StoreError(f"the store is unavailable: {exc}") from exc
+    except psycopg.Error as exc:
         raise StoreError(f"store error: {exc}") from exc
 
 
