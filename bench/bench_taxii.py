@@ -8,7 +8,8 @@
    against medallion 3.0.0 (memory backend, run once: its 10k read takes minutes) and accord
    (SQLite, `--reps` fresh runs), with the same client (bench/taxii_bench.py). accord ingests as a
    cleared analyst and is read by a partner node (every page re-authorised and recorded as a
-   release).
+   release). Beside it, the raw SQLite insert rate of the same 10,000 objects (phys_bench's
+   insert_1tx: one transaction, executemany, no HTTP, no checks).
 2. accord alone at scale: `--million` objects under 2,000 markings bulk-loaded into SQLite (and
    PostgreSQL with --pg-url), read in full by a partner that may see half of them, beside the raw
    ceiling measured in the same run on the same store (keyset pages of 1000 by date_added + orjson
@@ -225,6 +226,47 @@ def run_accord_10k(work: Path) -> dict:
     finally:
         srv.stop()
     return {"ingest": ingest["ingest"][0], "full_read": read["full_read"][0]}
+
+
+def raw_insert_rate(work: Path, n: int = 10_000, reps: int = 3) -> float:
+    """The raw SQLite insert ceiling (as ../shared/bench/phys_bench.py measures it): the same
+    `n` indicators as orjson bytes into a WAL file (synchronous=NORMAL) with a primary key on
+    (id, modified) and an index on date_added, one transaction, executemany; objects/s, median."""
+    import gc
+    import sqlite3
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import taxii_bench
+
+    objs = taxii_bench.make_indicators(n)
+    base = time.time()
+    rows = [
+        (o["id"], o["type"], o["modified"],
+         time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(base + i // 100)) + ".%06dZ" % (i % 100),
+         orjson.dumps(o))
+        for i, o in enumerate(objs)
+    ]  # fmt: skip
+    rates = []
+    for k in range(reps):
+        path = work / f"raw-insert-{k}.db"
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("CREATE TABLE obj (id TEXT NOT NULL, type TEXT NOT NULL, modified TEXT NOT NULL,"
+                   " date_added TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (id, modified))")  # fmt: skip
+        db.execute("CREATE INDEX obj_added ON obj(date_added, id)")
+        gc.collect()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            db.execute("BEGIN")
+            db.executemany("INSERT INTO obj VALUES (?,?,?,?,?)", rows)
+            db.execute("COMMIT")
+            rates.append(n / (time.perf_counter() - t0))
+        finally:
+            gc.enable()
+        db.close()
+    return statistics.median(rates)
 
 
 # ---- a million objects -------------------------------------------------------------------------
@@ -448,12 +490,17 @@ def main() -> int:
                  "date": time.strftime("%Y-%m-%d")}  # fmt: skip
     if not a.skip_10k:
         runs = [run_accord_10k(work / f"accord10k-{i}") for i in range(a.reps)]
+        raw = raw_insert_rate(work, reps=a.reps)
+        ingest_rate = statistics.median(r["ingest"]["objects_per_s"] for r in runs)
         out["accord_10k"] = {
-            "ingest_rate": statistics.median(r["ingest"]["objects_per_s"] for r in runs),
+            "ingest_rate": ingest_rate,
             "read_rate": statistics.median(r["full_read"]["items_per_s"] for r in runs),
+            "raw_sqlite_insert_rate": round(raw),
+            "ingest_vs_raw_insert": round(ingest_rate / raw, 3),
             "runs": runs,
         }
-        print(f"accord 10k: ingest {out['accord_10k']['ingest_rate']:.0f}/s, "
+        print(f"accord 10k: ingest {out['accord_10k']['ingest_rate']:.0f}/s "
+              f"({out['accord_10k']['ingest_vs_raw_insert']:.1%} of raw SQLite insert {raw:.0f}/s), "
               f"read {out['accord_10k']['read_rate']:.0f}/s (median of {a.reps})", file=sys.stderr)  # fmt: skip
         if not a.skip_medallion and Path(a.medallion).exists():
             med = run_medallion(a.medallion, work / "medallion")

@@ -148,9 +148,9 @@ def marking_index(store: Store, top: int | None = None) -> MarkingIndex:
     return index
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one posted object: `ok`, its id and version, and a message."""
+class Outcome(NamedTuple):
+    """What became of one posted object: `ok`, its id and version, and a message (a tuple: an
+    envelope makes a thousand of them)."""
 
     ok: bool
     id: str
@@ -161,6 +161,34 @@ class Outcome:
 # A function deciding whether the publisher may store an object under this marking: returns
 # None when it may, or the reason it may not.
 PublishCheck = Callable[[Marking], str | None]
+
+_INSERT_COLUMNS = (
+    "collection_id",
+    "stix_id",
+    "type",
+    "version",
+    "version_key",
+    "spec_version",
+    "date_added",
+    "marking",
+    "deleted",
+    "multi",
+    "published_by",
+    "body",
+)
+_stored_sql: dict[str, sa.Select[Any]] = {}
+
+
+def _stored_versions(dialect: str) -> sa.Select[Any]:
+    """The versions stored for a set of ids in a collection (parameters `collection`, `ids`)."""
+    if dialect not in _stored_sql:
+        o = objects
+        _stored_sql[dialect] = sa.select(
+            o.c.seq, o.c.stix_id, o.c.version_key, o.c.deleted, o.c.marking
+        ).where(
+            o.c.collection_id == sa.bindparam("collection"), _member(o.c.stix_id, "ids", dialect)
+        )
+    return _stored_sql[dialect]
 
 
 def add_objects(
@@ -208,14 +236,20 @@ def add_objects(
             envelope_defs[oid] = obj
         checked.append((i, obj, ver, key))
 
+    known_refs: dict[tuple[str, ...], tuple[str | None, str | None]] = {}
+
     def release_marking(obj: dict[str, Any]) -> tuple[str | None, str | None]:
         if obj["type"] == "marking-definition":
             return obj["id"], None
-        refs = [
-            r
-            for r in obj.get("object_marking_refs") or []
-            if r in envelope_markings or r in index.rows
-        ]
+        # The objects of an envelope mostly carry the same marking refs: decided once per list.
+        given = tuple(obj.get("object_marking_refs") or ())
+        found = known_refs.get(given)
+        if found is None:
+            found = known_refs[given] = _release_ref(given)
+        return found
+
+    def _release_ref(given: tuple[str, ...]) -> tuple[str | None, str | None]:
+        refs = [r for r in given if r in envelope_markings or r in index.rows]
         if not refs:
             return (
                 None,
@@ -237,28 +271,24 @@ def add_objects(
         if coll is None:
             raise NotFound(f"collection {collection.id} does not exist")
         last = int(coll[0])
-        # Every version already stored for the posted ids, in one query per 500 ids.
-        stored: dict[tuple[str, str], tuple[int, str, bool, int]] = {}
+        # Every version already stored for the posted ids, in one query (the ids travel as one
+        # parameter); the bodies are read only for the few that collide.
+        stored: dict[tuple[str, str], tuple[int, bool, int]] = {}
         known_ids: set[str] = set()
-        wanted = sorted({obj["id"] for _, obj, _, _ in checked})
-        for k in range(0, len(wanted), 500):
-            chunk = wanted[k : k + 500]
-            for seq, sid, vkey, old_body, deleted, mrow in conn.execute(
-                sa.select(
-                    objects.c.seq,
-                    objects.c.stix_id,
-                    objects.c.version_key,
-                    objects.c.body,
-                    objects.c.deleted,
-                    objects.c.marking,
-                ).where(objects.c.collection_id == collection.id, objects.c.stix_id.in_(chunk))
+        wanted = {obj["id"] for _, obj, _, _ in checked}
+        if wanted:
+            for seq, sid, vkey, deleted, mrow in conn.execute(
+                _stored_versions(store.dialect),
+                {"collection": collection.id, "ids": _set_param(wanted, store.dialect)},
             ):
-                stored[(sid, vkey)] = (seq, old_body, deleted, mrow)
+                stored[(sid, vkey)] = (seq, bool(deleted), mrow)
                 known_ids.add(sid)
-        new_rows: list[dict[str, Any]] = []
+        # Rows in the column order of _INSERT_COLUMNS; `multi` (index 9) is settled at the end.
+        new_rows: list[list[Any]] = []
         new_keys: set[tuple[str, str]] = set()
         new_ids: set[str] = set()
         multi: set[str] = set()
+        cid = collection.id
         for i, obj, ver, key in checked:
             oid = obj["id"]
             ref, why = release_marking(obj)
@@ -282,11 +312,15 @@ def add_objects(
                 continue
             found = stored.get((oid, key))
             if found is not None:
-                seq, old_body, deleted, mrow = found
+                seq, deleted, mrow = found
                 if visible is not None and mrow not in visible:
                     outcomes[i] = Outcome(True, oid, ver, "stored")
                     hidden_conflicts.append(oid)
-                elif orjson.loads(old_body) != obj:
+                    continue
+                old_body = conn.execute(
+                    sa.select(objects.c.body).where(objects.c.seq == seq)
+                ).scalar_one()
+                if orjson.loads(old_body) != obj:
                     outcomes[i] = Outcome(
                         False, oid, ver, "another object with this id and version is stored"
                     )
@@ -310,25 +344,26 @@ def add_objects(
             last = max(now_us(), last + 1)
             new_keys.add((oid, key))
             new_rows.append(
-                {
-                    "collection_id": collection.id,
-                    "stix_id": oid,
-                    "type": obj["type"],
-                    "version": ver,
-                    "version_key": key,
-                    "spec_version": str(obj.get("spec_version", "2.1")),
-                    "date_added": last,
-                    "marking": row_id,
-                    "deleted": False,
-                    "multi": False,
-                    "published_by": publisher,
-                    "body": orjson.dumps(obj).decode(),
-                }
+                [
+                    cid,
+                    oid,
+                    obj["type"],
+                    ver,
+                    key,
+                    str(obj.get("spec_version", "2.1")),
+                    last,
+                    row_id,
+                    False,
+                    False,
+                    publisher,
+                    orjson.dumps(obj).decode(),
+                ]
             )
             outcomes[i] = Outcome(True, oid, ver, "stored")
-        for r in new_rows:
-            if r["stix_id"] in multi:
-                r["multi"] = True
+        if multi:
+            for r in new_rows:
+                if r[1] in multi:
+                    r[9] = True
         if hidden_conflicts:
             # The poster is told "stored"; the record says what really happened.
             audit.append(
@@ -336,12 +371,12 @@ def add_objects(
             )
         if new_rows:
             # The driver's executemany on plain tuples: the hot path of ingest (issue #4 bench).
-            cols = list(new_rows[0])
             mark = "%s" if store.dialect == "postgresql" else "?"
             sql = (
-                f"INSERT INTO objects ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
+                f"INSERT INTO objects ({', '.join(_INSERT_COLUMNS)}) "
+                f"VALUES ({', '.join(mark for _ in _INSERT_COLUMNS)})"
             )
-            conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in new_rows])
+            conn.exec_driver_sql(sql, [tuple(r) for r in new_rows])
         if multi:
             # An object with several versions takes the slower "latest visible version" test
             # on reads; single-version objects (the vast majority) skip it.

@@ -8,10 +8,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-_TYPE = re.compile(r"^[a-z][a-z0-9-]{1,248}[a-z0-9]$")
-_ID = re.compile(
-    r"^([a-z][a-z0-9-]{1,248}[a-z0-9])--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-)
+_TYPE = re.compile(r"[a-z][a-z0-9-]{1,248}[a-z0-9]")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$")
 SCO_TYPES = frozenset(
     {
@@ -38,17 +36,32 @@ def timestamp_key(value: str) -> str | None:
     return f"{value[:19]}.{(frac + '000000')[:6]}Z"
 
 
+@functools.lru_cache(maxsize=4096)
+def _type_ok(typ: str) -> bool:
+    return _TYPE.fullmatch(typ) is not None
+
+
+def _id_ok(oid: str, typ: str) -> bool:
+    # `type--` then a UUID, with the type already known (ingest's hot loop: no regex over the type).
+    n = len(typ)
+    return (
+        len(oid) == n + 38
+        and oid.startswith(typ)
+        and oid[n : n + 2] == "--"
+        and _UUID.fullmatch(oid, n + 2) is not None
+    )
+
+
 def check_object(obj: Any) -> str | None:
     """Returns why `obj` is not a usable STIX 2.1 object, or None when it is."""
     if not isinstance(obj, dict):
         return "an object must be a JSON object"
     typ, oid = obj.get("type"), obj.get("id")
-    if not isinstance(typ, str) or not _TYPE.match(typ):
+    if not isinstance(typ, str) or not _type_ok(typ):
         return "type is missing or malformed"
     if not isinstance(oid, str):
         return "id is missing"
-    m = _ID.match(oid)
-    if not m or m.group(1) != typ:
+    if not _id_ok(oid, typ):
         return f"id {oid[:120]!r} is not '{typ}--<uuid>'"
     spec = obj.get("spec_version")
     if typ not in SCO_TYPES and spec is None:
