@@ -5,8 +5,8 @@
 
 Korea's node (`accord serve`, SQLite) holds `--objects` indicators, all releasable to Japan.
 Side by side in the same run, against the same server:
-- ceiling: a plain paged TAXII read of those objects by Japan's partner credential (limit 500,
-  following `next`), no storing;
+- ceiling: a plain paged TAXII read of those objects by Japan's partner credential (pages of
+  the size sync uses, following `next`), no storing;
 - pull: Japan's node runs `accord sync kor` (pull only) into a fresh store;
 - push: Korea's node runs `accord sync jpn` (push only) to a fresh Japanese node.
 Objects/s are medians of `--reps` runs; ratios to the ceiling are printed with one JSON line.
@@ -34,6 +34,8 @@ import bench_taxii as bt  # noqa: E402
 
 ACCORD = bt.ACCORD
 TAXII = bt.TAXII
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+from accord.federation.sync import PAGE  # noqa: E402 — the ceiling reads pages of sync's size
 
 
 def load_kor(url: str, n: int) -> None:
@@ -49,7 +51,7 @@ def ceiling(base: str, reps: int) -> float:
             auth=("bench-jpn", "bench-jpn-pass"), headers={"Accept": TAXII}, timeout=120
         ) as c:
             t0 = time.perf_counter()
-            params: dict[str, str] = {"limit": "500", "match[version]": "all"}
+            params: dict[str, str] = {"limit": str(PAGE), "match[version]": "all"}
             while True:
                 r = c.get(f"{base}/kor/collections/items/objects/", params=params)
                 r.raise_for_status()

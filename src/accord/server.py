@@ -9,10 +9,8 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-from starlette.applications import Starlette
-
-from accord.app import create_app
 from accord.errors import InputError
 from accord.exchange import repository as repo
 from accord.exchange.samples import sample_objects
@@ -22,6 +20,9 @@ from accord.registry import service
 from accord.settings import Settings, load_settings
 from accord.store import Store, open_store
 from accord.taxii.node import Node, NodeConfig
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 
 def node_config(settings: Settings, party: str) -> NodeConfig:
@@ -101,6 +102,8 @@ def build_node(settings: Settings) -> tuple[Node, FirstRun]:
 
 def app_factory() -> Starlette:
     """The uvicorn factory: one app per worker process, from the environment's settings."""
+    from accord.app import create_app  # the web stack loads only where a server runs
+
     settings = load_settings()
     node, _ = build_node(settings)
     node.store.checkpoint_in_background()

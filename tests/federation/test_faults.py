@@ -138,13 +138,13 @@ def test_a_peer_stopped_mid_sync_loses_and_duplicates_nothing(
             server.should_exit = True
             thread.join(timeout=10)
 
-    report = sync_peer(kor.node, peer, progress=stop_after_first_page, retries=2)
+    report = sync_peer(kor.node, peer, progress=stop_after_first_page, retries=2, page=500)
     assert report.errors and "did not answer" in report.errors[0]
     partial = inbox_counts(jpn_url)
     assert 0 < len(partial) < len(ok_ids) + 2
     server, thread = serve_in_thread(jpn_url, port)  # the peer comes back
     try:
-        report = sync_peer(kor.node, peer, retries=2)
+        report = sync_peer(kor.node, peer, retries=2, page=500)
         assert not report.errors
     finally:
         server.should_exit = True
@@ -228,7 +228,7 @@ def test_cut_connections_are_retried_without_duplicates(kor: LiveNode, tmp_path:
             "kor-fed-secret",
             pull=False,
         )
-        report = sync_peer(kor.node, get_peer(kor.store, "jpn"), retries=4)
+        report = sync_peer(kor.node, get_peer(kor.store, "jpn"), retries=4, page=500)
         assert not report.errors, report.errors
         assert proxy.count >= 3  # the cuts happened and were retried
     finally:
@@ -297,7 +297,7 @@ def test_a_node_killed_during_ingest_recovers_exactly_once(kor: LiveNode, tmp_pa
         if len(pages) == 2:  # two pages acknowledged: kill while the third is being ingested
             threading.Timer(0.03, lambda: os.kill(proc.pid, signal.SIGKILL)).start()
 
-    first = sync_peer(kor.node, peer, progress=kill_during_third_page, retries=1)
+    first = sync_peer(kor.node, peer, progress=kill_during_third_page, retries=1, page=500)
     proc.wait(timeout=10)
     assert proc.returncode == -signal.SIGKILL
     assert first.errors  # the sync was cut short by the kill
@@ -305,7 +305,7 @@ def test_a_node_killed_during_ingest_recovers_exactly_once(kor: LiveNode, tmp_pa
     assert len(pages) >= 2 and len(acknowledged) >= 1000
     proc = start()
     try:
-        second = sync_peer(kor.node, peer, retries=2)
+        second = sync_peer(kor.node, peer, retries=2, page=500)
         assert not second.errors, second.errors
     finally:
         proc.terminate()

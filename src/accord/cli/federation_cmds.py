@@ -98,6 +98,8 @@ def sync_cmd(
     n = node()
     party, _ = prepare(n.store, n.settings, extras=False)
     live = Node(n.store, party, node_config(n.settings, party))
+    # A sync stores pages while it fetches the next: checkpoints go to a thread of their own.
+    n.store.checkpoint_in_background()
     peers = [p for p in list_peers(n.store) if peer is None or p.name == peer]
     if peer is not None and not peers:
         raise InputError(f"no peer named {peer!r}")

@@ -17,6 +17,7 @@ the sync with its cursors where they were.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from accord.taxii.media import TAXII
 from accord.taxii.node import Node
 from accord.taxii.params import format_us, parse_timestamp_us
 
-PAGE = 500
+PAGE = 1000  # objects per page read or envelope sent (the TAXII server's largest page)
 
 
 class PeerUnavailable(AccordError):
@@ -119,7 +120,12 @@ def _envelope(definitions: list[str], rows: list[repo.Row]) -> bytes:
 
 
 def push(
-    node: Node, peer: Peer, client: PeerClient, report: SyncReport, progress: Progress | None = None
+    node: Node,
+    peer: Peer,
+    client: PeerClient,
+    report: SyncReport,
+    progress: Progress | None = None,
+    page: int = PAGE,
 ) -> None:
     """Pushes to the peer's inbox everything newly releasable to its party."""
     who = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
@@ -129,52 +135,81 @@ def push(
     visible = frozenset(r for r in view.rows if index.by_row[r].originator != peer.party)
     path = client.collection_path("inbox") + "objects/"
 
-    def post(rows: list[repo.Row]) -> httpx.Response:
-        definitions = repo.marking_definitions(node.store, {r.marking for r in rows})
+    # A marking-definition goes with every envelope that needs it until the peer has
+    # acknowledged one that carried it, not with every page: a page of 500 objects may carry
+    # hundreds of markings. (Until then it is sent again: envelopes in flight together may be
+    # stored in either order, and an object must never arrive before its marking.)
+    acked: set[int] = set()
+
+    def post(rows: list[repo.Row], markings: set[int]) -> httpx.Response:
+        definitions = repo.marking_definitions(node.store, markings)
         return client.request(
             "POST", path, content=_envelope(definitions, rows), headers={"Content-Type": TAXII}
         )
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    def settle(
+        c: repo.Collection, rows: list[repo.Row], carried: set[int], r: httpx.Response
+    ) -> None:
+        """Records what the peer accepted of one envelope and moves the cursor past it."""
+        if r.status_code != 202:
+            raise PeerUnavailable(
+                f"peer {peer.name} refused the envelope: HTTP {r.status_code} {r.text[:200]}"
+            )
+        status = orjson.loads(r.content)
+        failures = status.get("failures", [])
+        refused = {f.get("id") for f in failures}
+        acked.update(m for m in carried if index.stix_ids.get(m) not in refused)
+        accepted = [x for x in rows if x.stix_id not in refused]
+        body = release_body(peer.party, c.id, accepted, view, "push")
+        with node.store.begin() as conn:
+            if accepted:
+                audit.append(conn, "release", who.name, peer.party, body)
+            if failures:
+                audit.append(
+                    conn,
+                    "refusal",
+                    peer.name,
+                    peer.party,
+                    {"direction": "push", "failures": failures},
+                )
+            put_cursor(conn, peer.name, "push", c.id, rows[-1].date_added)
+        report.pushed += len(accepted)
+        report.push_refused += len(rows) - len(accepted)
+        if progress:
+            progress("push", len(rows))
+
+    # Two envelopes in flight: the peer parses and checks one while it stores the other, and
+    # this node reads the next page and records releases meanwhile. Envelopes are settled in
+    # order, so the cursor only ever moves past envelopes the peer acknowledged; a failure
+    # leaves later ones to be sent again, which the peer answers "already stored".
+    with ThreadPoolExecutor(max_workers=2) as pool:
         for c in repo.list_collections(node.store, node.config.api_root):
             position = get_cursor(node.store, peer.name, "push", c.id)
             query = repo.Query(versions=("all",))
-            rows, _ = repo.page(node.store, c.id, visible, query, position, PAGE)
-            while rows:
-                sending = pool.submit(post, rows)
-                # Read the next page while the peer ingests this one.
-                upcoming, _ = repo.page(node.store, c.id, visible, query, rows[-1].date_added, PAGE)
-                r = sending.result()
-                if r.status_code != 202:
-                    raise PeerUnavailable(
-                        f"peer {peer.name} refused the envelope: HTTP {r.status_code} {r.text[:200]}"
-                    )
-                status = orjson.loads(r.content)
-                failures = status.get("failures", [])
-                refused = {f.get("id") for f in failures}
-                accepted = [x for x in rows if x.stix_id not in refused]
-                body = release_body(peer.party, c.id, accepted, view, "push")
-                with node.store.begin() as conn:
-                    if accepted:
-                        audit.append(conn, "release", who.name, peer.party, body)
-                    if failures:
-                        audit.append(
-                            conn,
-                            "refusal",
-                            peer.name,
-                            peer.party,
-                            {"direction": "push", "failures": failures},
-                        )
-                    put_cursor(conn, peer.name, "push", c.id, rows[-1].date_added)
-                report.pushed += len(accepted)
-                report.push_refused += len(rows) - len(accepted)
-                if progress:
-                    progress("push", len(rows))
-                rows = upcoming
+            rows, _ = repo.page(node.store, c.id, visible, query, position, page)
+            flight: deque[tuple[list[repo.Row], set[int], Future[httpx.Response]]] = deque()
+            while rows or flight:
+                if rows and len(flight) < 2:
+                    needed = {x.marking for x in rows} - acked
+                    flight.append((rows, needed, pool.submit(post, rows, needed)))
+                    rows, _ = repo.page(node.store, c.id, visible, query, rows[-1].date_added, page)
+                    continue
+                done, carried, sending = flight.popleft()
+                try:
+                    settle(c, done, carried, sending.result())
+                except BaseException:
+                    for _, _, f in flight:
+                        f.cancel()
+                    raise
 
 
 def pull(
-    node: Node, peer: Peer, client: PeerClient, report: SyncReport, progress: Progress | None = None
+    node: Node,
+    peer: Peer,
+    client: PeerClient,
+    report: SyncReport,
+    progress: Progress | None = None,
+    page: int = PAGE,
 ) -> None:
     """Pulls the peer's view of this node's party into this node's inbox, re-checking each object."""
     _, world = node.world()
@@ -186,7 +221,7 @@ def pull(
     with ThreadPoolExecutor(max_workers=1) as pool:
         for alias in ("items", "inbox"):
             position = get_cursor(node.store, peer.name, "pull", alias)
-            params: dict[str, str] = {"limit": str(PAGE), "match[version]": "all"}
+            params: dict[str, str] = {"limit": str(page), "match[version]": "all"}
             if position:
                 params["added_after"] = format_us(position)
             path = client.collection_path(alias) + "objects/"
@@ -255,16 +290,21 @@ def pull(
 
 
 def sync_peer(
-    node: Node, peer: Peer, progress: Progress | None = None, retries: int = 4
+    node: Node,
+    peer: Peer,
+    progress: Progress | None = None,
+    retries: int = 4,
+    page: int = PAGE,
 ) -> SyncReport:
-    """Pushes and/or pulls with one peer; errors end that peer's sync and are reported."""
+    """Pushes and/or pulls with one peer, `page` objects at a time; errors end that peer's sync
+    and are reported."""
     report = SyncReport(peer.name)
     with PeerClient(peer, retries=retries) as client:
         try:
             if peer.push:
-                push(node, peer, client, report, progress)
+                push(node, peer, client, report, progress, page)
             if peer.pull:
-                pull(node, peer, client, report, progress)
+                pull(node, peer, client, report, progress, page)
         except AccordError as exc:
             report.errors.append(str(exc))
     return report

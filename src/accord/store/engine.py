@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,10 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -32,6 +30,8 @@ _MIGRATION_LOCK = 0x616363_6F7264
 # What a first start of SQLite racing another one may see; retried by `Store.migrate`.
 _SQLITE_RACES = ("database is locked", "already exists", "database schema has changed")
 _MIGRATE_TRIES = 8
+# The newest migration (tests/store/test_migrations_head.py holds it to Alembic's own head).
+HEAD_REVISION = "0007"
 
 
 def normalise_url(url: str) -> str:
@@ -71,9 +71,14 @@ def translate_errors() -> Iterator[None]:
         raise StoreError(f"store error: {exc}") from exc
     except sqlite3.Error as exc:
         raise StoreError(f"store error: {exc}") from exc
-    except psycopg.OperationalError as exc:  # a driver cursor used directly (exchange.page)
-        raise StoreError(f"the store is unavailable: {exc}") from exc
-    except psycopg.Error as exc:
+    except Exception as exc:
+        # A driver cursor used directly (exchange.page on PostgreSQL). psycopg is looked up, not
+        # imported: a process that never opened PostgreSQL cannot raise its errors.
+        pg = sys.modules.get("psycopg")
+        if pg is None or not isinstance(exc, pg.Error):
+            raise
+        if isinstance(exc, pg.OperationalError):
+            raise StoreError(f"the store is unavailable: {exc}") from exc
         raise StoreError(f"store error: {exc}") from exc
 
 
@@ -163,6 +168,8 @@ class Store:
         a race ("database is locked" while another process holds the lock longer, "already
         exists" when it created a table first) is retried: by then the schema is there, and
         the retry finds nothing to do."""
+        if self._at_head():
+            return  # the common case: no need to load Alembic and its scripts (CLI start-up)
         for attempt in range(_MIGRATE_TRIES):
             try:
                 self._migrate_once()
@@ -174,7 +181,19 @@ class Store:
                     raise
                 time.sleep(0.1 * (attempt + 1))
 
+    def _at_head(self) -> bool:
+        """True when the store's schema is at HEAD_REVISION (False on an empty store)."""
+        try:
+            with self.engine.connect() as conn:
+                found = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        except sa.exc.SQLAlchemyError:
+            return False  # no alembic_version table yet
+        return [r[0] for r in found] == [HEAD_REVISION]
+
     def _migrate_once(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(resources.files("accord.store") / "migrations"))
         with translate_errors(), self.engine.execution_options(accord_write=True).begin() as conn:
