@@ -1,5 +1,6 @@
-"""`Store.checkpoint_in_background` (SQLite): the serving process's commits never checkpoint
-(the read path's latency), and a daemon thread copies the WAL into the database instead."""
+"""SQLite in a serving process: with `Store.checkpoint_in_background` commits never checkpoint
+(the read path's latency) and a daemon thread copies the WAL into the database instead; threads
+of one process take turns writing on a lock of the store's own."""
 
 from __future__ import annotations
 
@@ -54,5 +55,40 @@ def test_without_it_a_small_commit_stays_in_the_wal(tmp_path: Path) -> None:
         assert _in_main_file(db, tmp_path) is None
         with store.read() as conn:
             assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+    finally:
+        store.close()
+
+
+def test_threads_of_one_process_take_turns_writing(tmp_path: Path) -> None:
+    """Writers of one process queue on the store's own lock before SQLite's: every write lands,
+    none waits out SQLite's busy timeout (8 threads × 25 transactions well under it)."""
+    import threading
+
+    store = open_store(f"sqlite:///{tmp_path / 'accord.db'}")
+    errors: list[BaseException] = []
+
+    def write(k: int) -> None:
+        try:
+            for i in range(25):
+                with store.begin() as conn:
+                    conn.execute(
+                        sa.text("INSERT INTO accord_meta (key, value) VALUES (:k, :v)"),
+                        {"k": f"t{k}-{i}", "v": "x"},
+                    )
+        except BaseException as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    try:
+        assert errors == []
+        with store.read() as conn:
+            n = conn.execute(sa.text("SELECT count(*) FROM accord_meta WHERE key LIKE 't%-%'"))
+            assert n.scalar() == 200
+        assert time.monotonic() - started < 10
     finally:
         store.close()

@@ -191,27 +191,25 @@ def _stored_versions(dialect: str) -> sa.Select[Any]:
     return _stored_sql[dialect]
 
 
-def add_objects(
-    store: Store,
-    collection: Collection,
-    posted: Sequence[Any],
-    publisher: str,
-    may_publish: PublishCheck,
-    visible: Visible = None,
-    then: Callable[[sa.Connection, list[Outcome]], None] | None = None,
-) -> list[Outcome]:
-    """Stores the usable objects of an envelope in one transaction; returns one outcome per
-    object in order. Unusable objects (malformed, without a release marking, refused by
-    `may_publish`) are reported, never stored; exact duplicates are successes. `visible` is what
-    the publisher may receive: an (id, version) already stored under a marking outside it is
-    answered exactly like a fresh object ("stored") and left as it was, so that posting cannot
-    probe for objects the publisher may not see (Appendix B). `then` runs inside the same
-    transaction with the outcomes (the audit record and the status resource)."""
+@dataclass
+class Prepared:
+    """An envelope after the structural checks (`prepare`), ready for `add_objects`: the
+    outcome of each object that failed them, the release markings the envelope defines, and
+    the objects that passed with their version and version key."""
+
+    outcomes: list[Outcome | None]
+    markings: dict[str, Marking]
+    definitions: dict[str, dict[str, Any]]
+    checked: list[tuple[int, dict[str, Any], str, str]]  # (position, obj, version, key)
+
+
+def prepare(posted: Sequence[Any]) -> Prepared:
+    """Returns the envelope checked structurally; needs no store, so it may run on another
+    thread while the store is busy with the previous envelope (federation pull)."""
     outcomes: list[Outcome | None] = [None] * len(posted)
-    index = marking_index(store)
     envelope_markings: dict[str, Marking] = {}
     envelope_defs: dict[str, dict[str, Any]] = {}
-    checked: list[tuple[int, dict[str, Any], str, str]] = []  # (position, obj, version, key)
+    checked: list[tuple[int, dict[str, Any], str, str]] = []
     for i, obj in enumerate(posted):
         why = check_object(obj)
         raw_id = obj.get("id") if isinstance(obj, dict) else None
@@ -235,6 +233,30 @@ def add_objects(
             envelope_markings[oid] = m
             envelope_defs[oid] = obj
         checked.append((i, obj, ver, key))
+    return Prepared(outcomes, envelope_markings, envelope_defs, checked)
+
+
+def add_objects(
+    store: Store,
+    collection: Collection,
+    posted: Sequence[Any] | Prepared,
+    publisher: str,
+    may_publish: PublishCheck,
+    visible: Visible = None,
+    then: Callable[[sa.Connection, list[Outcome]], None] | None = None,
+) -> list[Outcome]:
+    """Stores the usable objects of an envelope (as posted, or `prepare`d) in one transaction;
+    returns one outcome per object in order. Unusable objects (malformed, without a release
+    marking, refused by `may_publish`) are reported, never stored; exact duplicates are
+    successes. `visible` is what the publisher may receive: an (id, version) already stored
+    under a marking outside it is answered exactly like a fresh object ("stored") and left as it
+    was, so that posting cannot probe for objects the publisher may not see (Appendix B). `then`
+    runs inside the same transaction with the outcomes (the audit record and the status
+    resource)."""
+    ready = posted if isinstance(posted, Prepared) else prepare(posted)
+    outcomes = list(ready.outcomes)
+    envelope_markings, envelope_defs, checked = ready.markings, ready.definitions, ready.checked
+    index = marking_index(store)
 
     known_refs: dict[tuple[str, ...], tuple[str | None, str | None]] = {}
 

@@ -218,6 +218,21 @@ def pull(
         c for c in repo.list_collections(node.store, node.config.api_root) if c.kind == "inbox"
     )
     sender = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
+
+    def fetch(path: str, params: dict[str, str]) -> tuple[httpx.Response, Any, repo.Prepared]:
+        """Returns a page, its envelope and its objects checked structurally (on the fetching
+        thread: the main thread is meanwhile storing the previous page)."""
+        r = client.request("GET", path, params=params)
+        if r.status_code != 200:
+            return r, None, repo.prepare([])
+        try:
+            env = orjson.loads(r.content)
+        except orjson.JSONDecodeError:
+            raise PeerUnavailable(f"peer {peer.name} sent a page that is not JSON") from None
+        if not isinstance(env, dict) or not isinstance(env.get("objects", []), list):
+            raise PeerUnavailable(f"peer {peer.name} sent a page that is not an envelope")
+        return r, env, repo.prepare(env.get("objects", []))
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         for alias in ("items", "inbox"):
             position = get_cursor(node.store, peer.name, "pull", alias)
@@ -225,21 +240,21 @@ def pull(
             if position:
                 params["added_after"] = format_us(position)
             path = client.collection_path(alias) + "objects/"
-            fetching: Future[httpx.Response] | None = pool.submit(
-                client.request, "GET", path, params=params
+            fetching: Future[tuple[httpx.Response, Any, repo.Prepared]] | None = pool.submit(
+                fetch, path, params
             )
             while fetching is not None:
-                r = fetching.result()
+                r, env, ready = fetching.result()
                 if r.status_code in (403, 404):
                     break  # the peer does not let us read that collection
                 if r.status_code != 200:
                     raise PeerUnavailable(f"peer {peer.name}: HTTP {r.status_code} reading {alias}")
-                env = orjson.loads(r.content)
                 fetching = None
                 if env.get("more") and env.get("next"):
-                    # Fetch the next page while this one is checked and stored.
+                    # Fetch (and parse) the next page while this one is checked and stored: the
+                    # store's writes release the interpreter lock, so the two overlap.
                     nxt = {**params, "next": env["next"]}
-                    fetching = pool.submit(client.request, "GET", path, params=nxt)
+                    fetching = pool.submit(fetch, path, nxt)
                 objects = env.get("objects", [])
                 if not objects:
                     continue
@@ -282,7 +297,7 @@ def pull(
                         )
                     counts[:] = [len(ok), len(bad)]
 
-                repo.add_objects(node.store, inbox, objects, sender.name, check, then=record)
+                repo.add_objects(node.store, inbox, ready, sender.name, check, then=record)
                 report.pulled += counts[0]
                 report.pull_refused += counts[1]
                 if progress:

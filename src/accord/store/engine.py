@@ -30,6 +30,7 @@ _MIGRATION_LOCK = 0x616363_6F7264
 # What a first start of SQLite racing another one may see; retried by `Store.migrate`.
 _SQLITE_RACES = ("database is locked", "already exists", "database schema has changed")
 _MIGRATE_TRIES = 8
+_BUSY_TIMEOUT_S = 10.0
 # The newest migration (tests/store/test_migrations_head.py holds it to Alembic's own head).
 HEAD_REVISION = "0007"
 
@@ -89,7 +90,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     # The busy timeout first: switching a fresh file to WAL needs a lock that a process starting
     # at the same moment may hold, and without a timeout SQLite gives up at once.
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -140,6 +141,9 @@ class Store:
                     sa_url, isolation_level="AUTOCOMMIT", connect_args=connect_args
                 )
         self._checkpointer: tuple[threading.Event, threading.Thread] | None = None
+        # One writer at a time per process on SQLite (see `begin`); PostgreSQL's writers run
+        # side by side and lock rows.
+        self._writers = threading.RLock() if sa_url.startswith("sqlite") else None
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
@@ -151,8 +155,27 @@ class Store:
     def begin(self) -> Iterator[Connection]:
         """Yields a connection in one transaction; commits on success, rolls back on any error."""
         # Take SQLite's write lock up front so a read-then-write transaction cannot deadlock.
-        with translate_errors(), self.engine.execution_options(accord_write=True).begin() as conn:
+        # Threads of one process queue on a lock of their own first: SQLite's busy handler
+        # polls with sleeps of up to tens of milliseconds, a lock hands over at the commit.
+        with (
+            self._write_turn(),
+            translate_errors(),
+            self.engine.execution_options(accord_write=True).begin() as conn,
+        ):
             yield conn
+
+    @contextlib.contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        if self._writers is None:
+            yield
+            return
+        # As long as SQLite's own busy timeout: a wait that long is an error, never a hang.
+        if not self._writers.acquire(timeout=_BUSY_TIMEOUT_S):
+            raise StoreError("the store is busy: another write of this process did not finish")
+        try:
+            yield
+        finally:
+            self._writers.release()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
