@@ -104,7 +104,7 @@ def main() -> int:
     try:
         results["ceiling"] = round(ceiling(kor_base, a.reps))
         print(f"ceiling (plain paged read): {results['ceiling']}/s", file=sys.stderr)
-        pulls, pushes = [], []
+        pulls, pushes, idles = [], [], []
         for rep in range(a.reps):
             # pull: a fresh Japanese store pulls from Korea's server
             jdir = work / f"jpn-pull-{rep}"
@@ -127,6 +127,11 @@ def main() -> int:
             pulls.append(rep_json["pulled"] / el)
             print(f"pull run {rep}: {rep_json['pulled']} objects in {el:.1f} s", file=sys.stderr)
             assert rep_json["pull_refused"] == 0, rep_json
+            # The same command with nothing left to pull: the process's start-up and one empty
+            # page, part of every figure above (a sync inside `accord serve` does not pay it).
+            idle, again = timed_sync(jenv, jdir, "kor")
+            assert again["pulled"] == 0, again
+            idles.append(idle)
             # push: Korea pushes to a fresh Japanese server
             pdir = work / f"jpn-push-{rep}"
             pdir.mkdir()
@@ -154,12 +159,14 @@ def main() -> int:
         results["pull_ratio"] = round(results["pull"] / results["ceiling"], 3)
         results["push_ratio"] = round(results["push"] / results["ceiling"], 3)
         results["runs"] = {"pull": [round(x) for x in pulls], "push": [round(x) for x in pushes]}
+        results["idle_sync_s"] = round(statistics.median(idles), 2)
     finally:
         kor.stop()
         shutil.rmtree(work, ignore_errors=True)
     print(
         f"ceiling {results['ceiling']}/s | pull {results['pull']}/s ({results['pull_ratio']:.0%}) | "
-        f"push {results['push']}/s ({results['push_ratio']:.0%})",
+        f"push {results['push']}/s ({results['push_ratio']:.0%}); an idle `accord sync` takes "
+        f"{results['idle_sync_s']} s",
         file=sys.stderr,
     )
     print(json.dumps(results))
