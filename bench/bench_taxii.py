@@ -242,7 +242,7 @@ def raw_insert_rate(work: Path, n: int = 10_000, reps: int = 3) -> float:
     base = time.time()
     rows = [
         (o["id"], o["type"], o["modified"],
-         time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(base + i // 100)) + ".%06dZ" % (i % 100),
+         time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(base + i // 100)) + f".{i % 100:06d}Z",
          orjson.dumps(o))
         for i, o in enumerate(objs)
     ]  # fmt: skip
