@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.exchange.stix import check_object
+from accord.exchange.stix import check_object, timestamp_key
 
 REFERENCE_TYPE = re.compile(r"\A[a-z][a-z0-9-]{1,248}[a-z0-9]\Z")
 REFERENCE_UUID = re.compile(r"\A[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\Z")
@@ -59,3 +60,25 @@ def test_a_trailing_newline_is_not_part_of_a_valid_type_or_id() -> None:
     assert check_object(obj("indicator", good)) is None
     assert check_object(obj("indicator", good + "\n")) is not None
     assert check_object(obj("indicator\n", f"indicator\n--{uuid.uuid4()}")) is not None
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)),
+    digits=st.integers(min_value=0, max_value=9),
+)
+def test_timestamp_keys_give_the_time_to_the_microsecond(moment: datetime, digits: int) -> None:
+    text = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"
+    frac = f"{moment.microsecond:06d}000"[:digits]
+    value = f"{text}.{frac}Z" if digits else f"{text}Z"
+    expected_us = (f"{moment.microsecond:06d}000"[:digits] + "000000")[:6]
+    assert timestamp_key(value) == f"{text}.{expected_us}Z"
+    assert timestamp_key(value + "\n") is None
+    assert timestamp_key(value[:-1]) is None  # no zone: not RFC 3339 UTC
+
+
+def test_impossible_dates_and_clocks_are_not_timestamps() -> None:
+    for bad in ("2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01T24:00:00Z",
+                "2024-01-01T00:60:00Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00.1234567890Z",
+                "2024-01-01 00:00:00Z", "+2024-01-01T00:00:00Z"):  # fmt: skip
+        assert timestamp_key(bad) is None, bad
+    assert timestamp_key("2024-02-29T23:59:59.999999999Z") == "2024-02-29T23:59:59.999999Z"

@@ -10,7 +10,7 @@ from typing import Any
 
 _TYPE = re.compile(r"[a-z][a-z0-9-]{1,248}[a-z0-9]")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_TS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$")
+_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z")
 SCO_TYPES = frozenset(
     {
         "artifact", "autonomous-system", "directory", "domain-name", "email-addr",
@@ -26,14 +26,18 @@ UNVERSIONED = "1970-01-01T00:00:00.000Z"
 def timestamp_key(value: str) -> str | None:
     """Returns a STIX/TAXII timestamp normalised to `YYYY-MM-DDTHH:MM:SS.ffffffZ` (sortable as
     text), or None when it is not an RFC 3339 UTC timestamp."""
-    if len(value) < 20 or value[-1] != "Z" or not _TS.match(value):
+    if not _TS.fullmatch(value):
         return None
+    head = value[:19]
     try:
-        datetime.fromisoformat(value[:19])  # validates the calendar date and the clock (C speed)
+        datetime.fromisoformat(head)  # validates the calendar date and the clock (C speed)
     except ValueError:
         return None
-    frac = value[20:-1] if len(value) > 20 else ""
-    return f"{value[:19]}.{(frac + '000000')[:6]}Z"
+    n = len(value)
+    if n == 24:  # milliseconds, the common form
+        return f"{head}.{value[20:23]}000Z"
+    frac = value[20:-1] if n > 20 else ""
+    return f"{head}.{(frac + '000000')[:6]}Z"
 
 
 @functools.lru_cache(maxsize=4096)
