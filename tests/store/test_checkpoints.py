@@ -92,3 +92,28 @@ def test_threads_of_one_process_take_turns_writing(tmp_path: Path) -> None:
         assert time.monotonic() - started < 10
     finally:
         store.close()
+
+
+def test_the_write_ahead_log_is_cut_back_after_a_burst(tmp_path: Path) -> None:
+    db = tmp_path / "accord.db"
+    store = open_store(f"sqlite:///{db}")
+    try:
+        with store.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == 64 * 1024 * 1024
+        # A burst bigger than the limit, then a checkpoint and one more write: SQLite resets the
+        # log and truncates the file to the limit.
+        blob = "x" * 1_000_000
+        with store.begin() as conn:  # one transaction: the log cannot be reused while it runs
+            for i in range(80):
+                conn.execute(
+                    sa.text("INSERT INTO accord_meta (key, value) VALUES (:k, :v)"),
+                    {"k": f"burst-{i}", "v": blob},
+                )
+        wal = Path(f"{db}-wal")
+        assert wal.stat().st_size > 64 * 1024 * 1024
+        with store.read() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        registry_repo.set_meta(store, "after", "burst")
+        assert wal.stat().st_size <= 64 * 1024 * 1024
+    finally:
+        store.close()

@@ -31,6 +31,7 @@ _MIGRATION_LOCK = 0x616363_6F7264
 _SQLITE_RACES = ("database is locked", "already exists", "database schema has changed")
 _MIGRATE_TRIES = 8
 _BUSY_TIMEOUT_S = 10.0
+_WAL_SIZE_LIMIT = 64 * 1024 * 1024
 # The newest migration (tests/store/test_migrations_head.py holds it to Alembic's own head).
 HEAD_REVISION = "0007"
 
@@ -93,6 +94,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={int(_BUSY_TIMEOUT_S * 1000)}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Checkpoints reuse the log from its start but never shrink the file: after a burst (a
+    # partner's full read appends ~100 MB of release records) it is cut back to this size.
+    cur.execute(f"PRAGMA journal_size_limit={_WAL_SIZE_LIMIT}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
