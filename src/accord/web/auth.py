@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from accord.errors import Unauthenticated
-from accord.principals import authenticate
+from accord.principals.service import check_secret
 from accord.web.pages import (
     Web,
     base_path,
@@ -92,14 +92,14 @@ async def login(request: Request) -> Response:
     target = str(form.get("next") or "")
 
     def check() -> Session | None:
+        found = lookup(web, name)  # one read: the secret is checked against this very row
         try:
-            principal = authenticate(web.node.store, name, secret)
+            principal = check_secret(found, name, secret)
         except Unauthenticated:
             return None
-        found = lookup(web, name)
         if found is None or not may_sign_in(web.node, principal):
             return None
-        return Session.signed_in(principal.name, web.sessions.fingerprint(found[1]))
+        return Session.signed_in(principal.name, web.sessions.fingerprint(found.secret_hash))
 
     signed = await run_in_threadpool(check) if name and secret else None
     if signed is None:

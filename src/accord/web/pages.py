@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import orjson
-import sqlalchemy as sa
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, MutableHeaders, UploadFile
@@ -31,8 +30,8 @@ from accord.errors import AccordError, ImportRejected, InputError, NotFound
 from accord.policy.access import User
 from accord.policy.world import World
 from accord.principals import Principal
+from accord.principals.service import PrincipalRecord, lookup_principal
 from accord.registry.model import Party
-from accord.store.exchange_schema import principals
 from accord.taxii.node import Node
 from accord.web.sessions import Session, Sessions
 
@@ -94,12 +93,9 @@ class Web:
         if session is None or session.user is None:
             return None
         found = lookup(self, session.user)
-        if found is None:
+        if found is None or session.fp != self.sessions.fingerprint(found.secret_hash):
             return None
-        principal, secret_hash = found
-        if session.fp != self.sessions.fingerprint(secret_hash):
-            return None
-        return principal if may_sign_in(self.node, principal) else None
+        return found.principal if may_sign_in(self.node, found.principal) else None
 
 
 def may_sign_in(node: Node, p: Principal) -> bool:
@@ -108,22 +104,9 @@ def may_sign_in(node: Node, p: Principal) -> bool:
     return p.kind == "user" and p.party == node.party and p.clearance is not None and not p.revoked
 
 
-def lookup(web: Web, name: str) -> tuple[Principal, str] | None:
-    """Returns the live principal named `name` and its stored secret hash, or None."""
-    with web.node.store.read() as conn:
-        row = conn.execute(sa.select(principals).where(principals.c.name == name)).first()
-    if row is None or row._mapping["revoked_at"] is not None:
-        return None
-    m = row._mapping
-    p = Principal(
-        name=str(m["name"]),
-        kind=str(m["kind"]),
-        party=str(m["party"]),
-        clearance=None if m["clearance"] is None else str(m["clearance"]),
-        groups=frozenset(orjson.loads(str(m["groups"]))),
-        roles=frozenset(orjson.loads(str(m["roles"]))),
-    )
-    return p, str(m["secret_hash"])
+def lookup(web: Web, name: str) -> PrincipalRecord | None:
+    """Returns the live principal named `name` with its stored secret hash, or None."""
+    return lookup_principal(web.node.store, name)
 
 
 @dataclass
