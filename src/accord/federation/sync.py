@@ -31,7 +31,7 @@ from accord.audit import log as audit
 from accord.errors import AccordError
 from accord.exchange import repository as repo
 from accord.exchange.receiving import partner_may_deliver
-from accord.exchange.releases import release_body
+from accord.exchange.releases import record_ingest, release_body
 from accord.federation.peers import Peer, get_cursor, put_cursor
 from accord.principals import Principal
 from accord.taxii.media import TAXII
@@ -269,24 +269,7 @@ def pull(
                     counts: list[int] = counts,
                 ) -> None:
                     # Receipt, refusals and the cursor commit with the objects, or not at all.
-                    ok = [[o.id, o.version, o.message] for o in outcomes if o.ok]
-                    bad = [[o.id, o.version, o.message] for o in outcomes if not o.ok]
-                    if ok:
-                        audit.append(
-                            conn,
-                            "receipt",
-                            sender.name,
-                            peer.party,
-                            {"collection": inbox.id, "objects": ok},
-                        )
-                    if bad:
-                        audit.append(
-                            conn,
-                            "refusal",
-                            sender.name,
-                            peer.party,
-                            {"collection": inbox.id, "objects": bad},
-                        )
+                    record_ingest(conn, sender, inbox.id, outcomes)
                     if last:
                         put_cursor(
                             conn,
@@ -295,7 +278,8 @@ def pull(
                             alias,
                             parse_timestamp_us(last, "X-TAXII-Date-Added-Last"),
                         )
-                    counts[:] = [len(ok), len(bad)]
+                    stored = sum(1 for o in outcomes if o.ok)
+                    counts[:] = [stored, len(outcomes) - stored]
 
                 repo.add_objects(node.store, inbox, ready, sender.name, check, then=record)
                 report.pulled += counts[0]
