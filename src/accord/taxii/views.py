@@ -376,9 +376,11 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def publish_check(node: Node, who: Principal, c: repo.Collection) -> repo.PublishCheck:
+def publish_check(
+    node: Node, who: Principal, c: repo.Collection, snap: Snapshot | None = None
+) -> repo.PublishCheck:
     """Returns the rule deciding which markings `who` may store in `c` (`accord.exchange.receiving`)."""
-    _, world = node.world()
+    _, world = node.world(snap)
     if who.is_partner:
         return partner_may_deliver(world, node.party, who.party, node.today())
     user = User(who.name, node.party, who.clearance or "U", who.groups, who.party)
@@ -392,7 +394,7 @@ async def add_objects(request: Request, node: Node, who: Principal) -> Response:
     c = await run_in_threadpool(_writable, request, node, who)
     media.check_content_type(request.headers.get("content-type"))
     raw = await _read_body(request, node.config.max_content_length)
-    return await run_in_threadpool(_store_envelope, raw, node, who, c)
+    return await run_in_threadpool(_store_envelope, raw, node, who, c, _snap(request))
 
 
 def _writable(request: Request, node: Node, who: Principal) -> repo.Collection:
@@ -402,7 +404,9 @@ def _writable(request: Request, node: Node, who: Principal) -> repo.Collection:
     return c
 
 
-def _store_envelope(raw: bytes, node: Node, who: Principal, c: repo.Collection) -> Response:
+def _store_envelope(
+    raw: bytes, node: Node, who: Principal, c: repo.Collection, snap: Snapshot
+) -> Response:
     """The store side of Add Objects, run in the thread pool."""
     try:
         envelope = orjson.loads(raw)
@@ -431,6 +435,8 @@ def _store_envelope(raw: bytes, node: Node, who: Principal, c: repo.Collection) 
             )
         except (InputError, NotFound) as exc:
             handled.append(repo.Outcome(False, oid, ver, str(exc)))
+    if handled:
+        snap = node.snapshot()  # a notice may have re-marked items: decide on the store as it is
 
     def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
         # The receipt, the refusals and the status resource commit with the objects, or not at all.
@@ -446,8 +452,8 @@ def _store_envelope(raw: bytes, node: Node, who: Principal, c: repo.Collection) 
         c,
         posted,
         who.name,
-        publish_check(node, who, c),
-        visible=node.view(who).rows,
+        publish_check(node, who, c, snap),
+        visible=node.view(who, snap).rows,
         then=record,
     )
     body = saved[0]
