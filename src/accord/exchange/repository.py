@@ -642,11 +642,26 @@ _page_sql_cache: dict[tuple[object, ...], tuple[str, tuple[str, ...] | None, dic
 
 
 def _page_sql(
-    store: Store, cond: list[sa.ColumnElement[bool]], shape: tuple[object, ...]
+    store: Store, collection_id: str, visible: Visible, q: Query, after: int | None
 ) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
-    key = (store.dialect, *shape)
+    """Returns the compiled page statement for the query's shape (which filters are present, not
+    their values), its positional parameter names (SQLite) and the parameters it fixes itself."""
+    key = (
+        store.dialect,
+        visible is None,
+        bool(visible),
+        bool(q.ids),
+        bool(q.types),
+        tuple(sorted({v if v in ("last", "first", "all") else "t" for v in q.versions})),
+        bool(q.spec_versions and "2.1" not in q.spec_versions),
+        q.added_after is not None,
+        after is not None,
+    )
     found = _page_sql_cache.get(key)
     if found is None:
+        cond, _ = _where(collection_id, visible, q, store.dialect)
+        if after is not None:
+            cond.append(objects.c.date_added > sa.bindparam("after", type_=sa.BigInteger))
         stmt = (
             sa.select(*_page_columns(store.dialect))
             .where(*cond)
@@ -667,23 +682,7 @@ def page(
 ) -> tuple[list[Row], bool]:
     """Returns up to `limit` visible object versions after position `after` (a date_added), in
     ascending date_added order, and whether more remain."""
-    shape = (
-        visible is None,
-        bool(visible),
-        bool(q.ids),
-        bool(q.types),
-        tuple(sorted({v if v in ("last", "first", "all") else "t" for v in q.versions})),
-        bool(q.spec_versions and "2.1" not in q.spec_versions),
-        q.added_after is not None,
-        after is not None,
-    )
-    key = (store.dialect, *shape)
-    cond: list[sa.ColumnElement[bool]] = []
-    if key not in _page_sql_cache:
-        cond, _ = _where(collection_id, visible, q, store.dialect)
-        if after is not None:
-            cond.append(objects.c.date_added > sa.bindparam("after", type_=sa.BigInteger))
-    sql, positions, fixed = _page_sql(store, cond, shape)
+    sql, positions, fixed = _page_sql(store, collection_id, visible, q, after)
     params = {**fixed, **_where_params(collection_id, visible, q, store.dialect)}
     params["limit"] = limit + 1
     if after is not None:
