@@ -38,6 +38,7 @@ def node_config(settings: Settings, party: str) -> NodeConfig:
         title=f"accord node of {party}",
         max_content_length=int(settings.max_content_length),
         max_page_size=int(settings.max_page_size),
+        read_ahead=int(settings.read_ahead),
         as_of=as_of,
     )
 

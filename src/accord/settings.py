@@ -66,6 +66,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_content_length", 10 * 1024 * 1024, "Largest request body accepted, in bytes"),
     Setting("max_page_size", 1000, "Most objects in one TAXII page"),
     Setting(
+        "read_ahead",
+        32,
+        "TAXII pages computed ahead for clients paging with `next`, per process (0: none)",
+    ),
+    Setting(
         "sync_interval",
         300,
         "Seconds between scheduled syncs with every peer (0: only `accord sync`)",

@@ -174,7 +174,8 @@ def export(store: Store) -> Iterator[dict[str, Any]]:
 
 
 def _grant_of(body: dict[str, Any], marking: str) -> dict[str, Any]:
-    """Returns the grant (basis, route, level) of `marking` in a release body; {} if none."""
+    """Returns the grant (basis, route, level) of `marking` in a release body; {} if none.
+    `marking` is as the body's objects name it (a key of `markings` in the current form)."""
     grants = body.get("grants", [])
     if isinstance(grants, dict):  # the form of the first releases: {marking: grant}
         found: dict[str, Any] = grants.get(marking, {})
@@ -199,10 +200,15 @@ def disclosures(store: Store, item_id: str) -> list[dict[str, Any]]:
     for r in rows:
         m = r._mapping
         body = orjson.loads(m["body"])
-        for oid, version, marking in body.get("objects", []):
+        # Current bodies name each object's marking by a key of `markings` (written once per
+        # record); earlier ones named the marking's STIX id on every object.
+        names: dict[str, str] = body.get("markings", {})
+        for oid, version, ref in body.get("objects", []):
             if oid != item_id:
                 continue
-            g = _grant_of(body, marking)
+            key = str(ref)
+            g = _grant_of(body, key)
+            marking = names.get(key, key)
             out.append(
                 {
                     "party": body.get("party"),

@@ -25,8 +25,19 @@ from accord.exchange.stix import check_object, timestamp_key, version_of
 from accord.policy.marking import Marking
 from accord.store import Store
 from accord.store.exchange_schema import collections, markings, objects
+from accord.store.meta import bump
 
 MEDIA_STIX = "application/stix+json;version=2.1"
+
+#: The counter every change to stored object versions other than an insert bumps (a deletion, a
+#: reclassification): readers that keep pages (`accord.taxii.readahead`) compare it.
+OBJECTS_VERSION = "objects_version"
+
+
+def note_objects_changed(conn: sa.Connection) -> None:
+    """Records, inside the caller's transaction, that stored object versions changed otherwise
+    than by an insert (which raises its collection's `last_added`)."""
+    bump(conn, OBJECTS_VERSION)
 
 
 @dataclass(frozen=True)
@@ -748,6 +759,7 @@ def delete_versions(
         seqs = [r[0] for r in found]
         if seqs:
             conn.execute(sa.update(objects).where(objects.c.seq.in_(seqs)).values(deleted=True))
+            note_objects_changed(conn)
     return len(seqs)
 
 

@@ -2,7 +2,7 @@
 (rebuilt only when the registry changes), the node's keys, authentication and today's views.
 
 A request starts with one small store read, the `Snapshot` of the store's counters (registry,
-credentials, markings, collections); the world, the credential, the marking index, the
+credentials, markings, collections, object inserts and changes); the world, the credential, the marking index, the
 collections and the view are then taken from per-process caches keyed by those counters, so a
 change made by any process (a revocation, a registry event, a new marking) is seen by the very
 next request, and an unchanged store costs one round trip instead of five."""
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from accord.errors import StoreError, Unauthenticated
 from accord.exchange import repository as repo
+from accord.exchange.repository import OBJECTS_VERSION
 from accord.exchange.visibility import View, view_for
 from accord.policy.world import World
 from accord.principals import Principal
@@ -28,12 +29,17 @@ from accord.registry import repository as registry_repo
 from accord.store import Store
 from accord.store.exchange_schema import collections, markings
 from accord.store.schema import meta
+from accord.taxii.readahead import ReadAhead
 
 _SNAPSHOT = sa.select(
     sa.select(meta.c.value).where(meta.c.key == "registry_version").scalar_subquery(),
     sa.select(meta.c.value).where(meta.c.key == "principals_version").scalar_subquery(),
     sa.select(sa.func.max(markings.c.id)).scalar_subquery(),
     sa.select(sa.func.count()).select_from(collections).scalar_subquery(),
+    # Every insert raises its collection's last_added; deletions and reclassifications bump
+    # objects_version: a page computed ahead is served only while both stand (taxii.readahead).
+    sa.select(sa.func.sum(collections.c.last_added)).scalar_subquery(),
+    sa.select(meta.c.value).where(meta.c.key == OBJECTS_VERSION).scalar_subquery(),
 )
 
 
@@ -46,6 +52,7 @@ class NodeConfig:
     max_content_length: int = 10 * 1024 * 1024
     max_page_size: int = 1000
     as_of: date | None = None
+    read_ahead: int = 32
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class Snapshot:
     principals: int
     markings: int
     collections: int
+    added: int = 0
+    changed: int = 0
 
 
 class Node:
@@ -70,6 +79,7 @@ class Node:
         self._collections: tuple[int, list[repo.Collection]] | None = None
         self._credentials: tuple[int, dict[str, PrincipalRecord | None]] = (-1, {})
         self.cursor_key = self._key("cursor_key")
+        self.read_ahead = ReadAhead(config.read_ahead)
         repo.ensure_collections(store, config.api_root, party)
 
     def snapshot(self) -> Snapshot:

@@ -21,13 +21,14 @@ from starlette.responses import Response
 from accord.errors import Forbidden, InputError, NotFound, TooLarge, Unprocessable
 from accord.exchange import repository as repo
 from accord.exchange.receiving import partner_may_deliver, user_may_publish
-from accord.exchange.releases import record_ingest, record_release
+from accord.exchange.releases import record_ingest, record_prepared, record_release, release_body
 from accord.exchange.visibility import View
 from accord.federation import notices
 from accord.policy.access import User
 from accord.principals import Principal
 from accord.taxii import cursor, media, params
 from accord.taxii.node import Node, Snapshot
+from accord.taxii.readahead import Page
 from accord.taxii.statuses import get_status, save_status
 
 Handler = Callable[[Request, Node, Principal], Response | Awaitable[Response]]
@@ -251,17 +252,45 @@ def _next(
     return cursor.issue(node.cursor_key, who.name, scope, digest, position)
 
 
+def _objects_page(
+    node: Node,
+    who: Principal,
+    c: repo.Collection,
+    view: View,
+    q: repo.Query,
+    after: int | None,
+    limit: int,
+    scope: str,
+    digest: str,
+) -> Page:
+    """Computes a page of Get Objects: rows, envelope and (for a partner) the release body."""
+    rows, more = repo.page(node.store, c.id, _visible(view), q, after, limit)
+    token = _next(node, who, scope, digest, rows, more, after)
+    release = (
+        release_body(who.party, c.id, rows, view, "taxii-read") if who.is_partner and rows else None
+    )
+    return Page(rows, more, _envelope(rows, more, token), release)
+
+
 @endpoint()
 def get_objects(request: Request, node: Node, who: Principal) -> Response:
-    """Get Objects (§5.4)."""
+    """Get Objects (§5.4). The page after this one is computed ahead (`accord.taxii.readahead`),
+    keyed by everything it depends on; it is recorded as a release only when it is served."""
     c, view = _readable(request, node, who)
     scope = f"objects:{c.id}"
     q, limit, after, digest = _paged(request, node, who, c, "objects", scope)
-    rows, more = repo.page(node.store, c.id, _visible(view), q, after, limit)
-    token = _next(node, who, scope, digest, rows, more, after)
-    if who.is_partner and rows:
-        record_release(node.store, who, c.id, rows, view)
-    return taxii_response(_envelope(rows, more, token), headers=_headers(rows))
+    snap, today = _snap(request), node.today()
+    found = node.read_ahead.take((who, scope, digest, limit, snap, today, after))
+    got = found or _objects_page(node, who, c, view, q, after, limit, scope, digest)
+    if got.more and got.rows:
+        position = got.rows[-1].date_added
+        node.read_ahead.schedule(
+            (who, scope, digest, limit, snap, today, position),
+            lambda: _objects_page(node, who, c, view, q, position, limit, scope, digest),
+        )
+    if got.release is not None:
+        record_prepared(node.store, who, got.release)
+    return taxii_response(got.body, headers=_headers(got.rows))
 
 
 @endpoint()
