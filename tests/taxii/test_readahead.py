@@ -9,7 +9,7 @@ from accord.taxii.readahead import Page, ReadAhead
 
 
 def page(tag: bytes) -> Page:
-    return Page([], False, tag, None)
+    return Page(False, tag, {}, None, None)
 
 
 def test_a_page_is_taken_once_by_its_key() -> None:

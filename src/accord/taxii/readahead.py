@@ -28,17 +28,18 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
-from accord.exchange.repository import Row
-
 
 @dataclass(frozen=True)
 class Page:
-    """A page ready to serve: its rows, `more`, the response body and, for a partner, the body of
-    the release record to append before it leaves."""
+    """A page ready to serve: `more`, the response body, its headers (X-TAXII-Date-Added-*),
+    the position the next page starts after (None when it is the last), and, for a partner, the
+    body of the release record to append before it leaves. The rows themselves are not kept:
+    the body already holds them."""
 
-    rows: list[Row]
     more: bool
     body: bytes
+    headers: dict[str, str]
+    position: int | None
     release: dict[str, Any] | None
 
 

@@ -263,13 +263,15 @@ def _objects_page(
     scope: str,
     digest: str,
 ) -> Page:
-    """Computes a page of Get Objects: rows, envelope and (for a partner) the release body."""
+    """Computes a page of Get Objects ready to serve: envelope, headers, next position and (for a
+    partner) the body of its release record."""
     rows, more = repo.page(node.store, c.id, _visible(view), q, after, limit)
     token = _next(node, who, scope, digest, rows, more, after)
     release = (
         release_body(who.party, c.id, rows, view, "taxii-read") if who.is_partner and rows else None
     )
-    return Page(rows, more, _envelope(rows, more, token), release)
+    position = rows[-1].date_added if more and rows else None
+    return Page(more, _envelope(rows, more, token), _headers(rows), position, release)
 
 
 @endpoint()
@@ -282,15 +284,15 @@ def get_objects(request: Request, node: Node, who: Principal) -> Response:
     snap, today = _snap(request), node.today()
     found = node.read_ahead.take((who, scope, digest, limit, snap, today, after))
     got = found or _objects_page(node, who, c, view, q, after, limit, scope, digest)
-    if got.more and got.rows:
-        position = got.rows[-1].date_added
+    position = got.position
+    if position is not None:
         node.read_ahead.schedule(
             (who, scope, digest, limit, snap, today, position),
             lambda: _objects_page(node, who, c, view, q, position, limit, scope, digest),
         )
     if got.release is not None:
         record_prepared(node.store, who, got.release)
-    return taxii_response(got.body, headers=_headers(got.rows))
+    return taxii_response(got.body, headers=got.headers)
 
 
 @endpoint()
