@@ -2,10 +2,11 @@
 (rebuilt only when the registry changes), the node's keys, authentication and today's views.
 
 A request starts with one small store read, the `Snapshot` of the store's counters (registry,
-credentials, markings, collections, object inserts and changes); the world, the credential, the marking index, the
-collections and the view are then taken from per-process caches keyed by those counters, so a
-change made by any process (a revocation, a registry event, a new marking) is seen by the very
-next request, and an unchanged store costs one round trip instead of five."""
+credentials, markings, collections, object inserts and changes); the world, the credential, the
+marking index, the collections, the view and any page computed ahead (`accord.taxii.readahead`)
+are then taken from per-process caches keyed by those counters, so a change made by any process
+(a revocation, a registry event, a new marking, a deletion) is seen by the very next request, and
+an unchanged store costs one round trip instead of five."""
 
 from __future__ import annotations
 
