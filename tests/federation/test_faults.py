@@ -28,9 +28,10 @@ from accord.federation.peers import Peer, add_peer, get_peer
 from accord.federation.sync import sync_peer
 from accord.policy.marking import Marking
 from accord.principals import add_principal
-from accord.server import prepare
+from accord.server import node_config, prepare
 from accord.settings import load_settings
 from accord.store import open_store
+from accord.taxii.node import Node
 
 AFTER = date(2017, 6, 1)
 OK = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # releasable to JPN
@@ -318,3 +319,64 @@ def test_a_node_killed_during_ingest_recovers_exactly_once(kor: LiveNode, tmp_pa
     jpn_store = open_store(jpn_url)
     assert audit.verify(jpn_store).ok
     jpn_store.close()
+
+
+def _pulling_jpn(kor: LiveNode, tmp_path: Path) -> tuple[str, Node, Peer]:
+    """A Japanese store set up to pull from KOR's live node (no server of its own)."""
+    add_principal(kor.store, "jpn-puller", "partner", "JPN", "jpn-pull-secret")
+    jpn_url = f"sqlite:///{tmp_path / 'jpn-pull.db'}"
+    prepare_jpn(jpn_url)
+    store = open_store(jpn_url)
+    settings = load_settings(environ={"ACCORD_PARTY": "JPN", "ACCORD_DATE": AFTER.isoformat()})
+    node = Node(store, "JPN", node_config(settings, "JPN"))
+    add_peer(store, "kor", "KOR", kor.url, "jpn-puller", "jpn-pull-secret", push=False)
+    return jpn_url, node, get_peer(store, "kor")
+
+
+def test_pull_stores_several_pages_per_transaction_exactly_once(
+    kor: LiveNode, tmp_path: Path
+) -> None:
+    from accord.federation.sync import PULL_BATCH
+
+    ok_ids = publish(kor, 1200)  # 600 releasable: 12+ pages of 50
+    jpn_url, jpn, peer = _pulling_jpn(kor, tmp_path)
+    seen: list[int] = []
+    try:
+        report = sync_peer(jpn, peer, progress=lambda d, n: seen.append(n), page=50)
+        assert not report.errors, report.errors
+        receipts = [r for r in audit.export(jpn.store) if r["kind"] == "receipt"]
+    finally:
+        jpn.store.close()
+    counts = inbox_counts(jpn_url)
+    assert {k for k in counts if k.startswith(PREFIX)} == set(ok_ids)
+    assert all(v == 1 for v in counts.values())
+    # One transaction (one receipt, one progress step) per PULL_BATCH pages of 50.
+    pages = -(-report.pulled // 50)
+    assert len(receipts) == len(seen) == -(-pages // PULL_BATCH) >= 3
+    assert seen[0] == 50 * PULL_BATCH and sum(seen) == report.pulled
+
+
+def test_a_pull_interrupted_between_transactions_resumes_exactly_once(
+    kor: LiveNode, tmp_path: Path
+) -> None:
+    from accord.federation.sync import PULL_BATCH, PeerUnavailable
+
+    ok_ids = publish(kor, 1200)
+    jpn_url, jpn, peer = _pulling_jpn(kor, tmp_path)
+
+    def stop_after_first_batch(direction: str, count: int) -> None:
+        raise PeerUnavailable("stopped by the test after one transaction")
+
+    try:
+        first = sync_peer(jpn, peer, progress=stop_after_first_batch, page=50)
+        assert first.errors and first.pulled == 50 * PULL_BATCH
+        assert len(inbox_counts(jpn_url)) == 50 * PULL_BATCH
+        second = sync_peer(jpn, peer, page=50)
+        assert not second.errors
+        assert audit.verify(jpn.store).ok
+    finally:
+        jpn.store.close()
+    counts = inbox_counts(jpn_url)
+    assert {k for k in counts if k.startswith(PREFIX)} == set(ok_ids)
+    assert all(v == 1 for v in counts.values())
+    assert first.pulled + second.pulled == len(counts)

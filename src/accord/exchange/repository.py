@@ -213,6 +213,21 @@ class Prepared:
     definitions: dict[str, dict[str, Any]]
     checked: list[tuple[int, dict[str, Any], str, str]]  # (position, obj, version, key)
 
+    @staticmethod
+    def join(parts: Sequence[Prepared]) -> Prepared:
+        """Returns several prepared envelopes as one (their objects in order), to be stored in one
+        transaction."""
+        if len(parts) == 1:
+            return parts[0]
+        joined = Prepared([], {}, {}, [])
+        for part in parts:
+            offset = len(joined.outcomes)
+            joined.outcomes.extend(part.outcomes)
+            joined.markings.update(part.markings)
+            joined.definitions.update(part.definitions)
+            joined.checked.extend((i + offset, o, v, k) for i, o, v, k in part.checked)
+        return joined
+
 
 def prepare(posted: Sequence[Any]) -> Prepared:
     """Returns the envelope checked structurally; needs no store, so it may run on another

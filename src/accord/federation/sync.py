@@ -39,6 +39,10 @@ from accord.taxii.node import Node
 from accord.taxii.params import format_us, parse_timestamp_us
 
 PAGE = 1000  # objects per page read or envelope sent (the TAXII server's largest page)
+#: Pages pulled into one transaction: SQLite writes the unique index's leaves touched by a
+#: transaction once per commit, and ids are random, so five pages per commit store about 1.5x
+#: faster than one (BENCHMARKS.md, issue 5). The cursor moves per transaction.
+PULL_BATCH = 5
 
 
 class PeerUnavailable(AccordError):
@@ -233,6 +237,32 @@ def pull(
             raise PeerUnavailable(f"peer {peer.name} sent a page that is not an envelope")
         return r, env, repo.prepare(env.get("objects", []))
 
+    def store(alias: str, pages: list[tuple[httpx.Response, repo.Prepared, int]]) -> None:
+        """Stores fetched pages in one transaction with their receipt, refusals and the cursor
+        (past the last page's X-TAXII-Date-Added-Last): together, or not at all."""
+        last = pages[-1][0].headers.get("X-TAXII-Date-Added-Last")
+        counts: list[int] = []
+
+        def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
+            record_ingest(conn, sender, inbox.id, outcomes)
+            if last:
+                put_cursor(
+                    conn,
+                    peer.name,
+                    "pull",
+                    alias,
+                    parse_timestamp_us(last, "X-TAXII-Date-Added-Last"),
+                )
+            stored = sum(1 for o in outcomes if o.ok)
+            counts[:] = [stored, len(outcomes) - stored]
+
+        ready = repo.Prepared.join([p for _, p, _ in pages])
+        repo.add_objects(node.store, inbox, ready, sender.name, check, then=record)
+        report.pulled += counts[0]
+        report.pull_refused += counts[1]
+        if progress:
+            progress("pull", sum(n for _, _, n in pages))
+
     with ThreadPoolExecutor(max_workers=1) as pool:
         for alias in ("items", "inbox"):
             position = get_cursor(node.store, peer.name, "pull", alias)
@@ -243,6 +273,7 @@ def pull(
             fetching: Future[tuple[httpx.Response, Any, repo.Prepared]] | None = pool.submit(
                 fetch, path, params
             )
+            batch: list[tuple[httpx.Response, repo.Prepared, int]] = []
             while fetching is not None:
                 r, env, ready = fetching.result()
                 if r.status_code in (403, 404):
@@ -256,36 +287,13 @@ def pull(
                     nxt = {**params, "next": env["next"]}
                     fetching = pool.submit(fetch, path, nxt)
                 objects = env.get("objects", [])
-                if not objects:
-                    continue
-                last = r.headers.get("X-TAXII-Date-Added-Last")
-                counts: list[int] = []
-
-                def record(
-                    conn: sa.Connection,
-                    outcomes: list[repo.Outcome],
-                    last: str | None = last,
-                    alias: str = alias,
-                    counts: list[int] = counts,
-                ) -> None:
-                    # Receipt, refusals and the cursor commit with the objects, or not at all.
-                    record_ingest(conn, sender, inbox.id, outcomes)
-                    if last:
-                        put_cursor(
-                            conn,
-                            peer.name,
-                            "pull",
-                            alias,
-                            parse_timestamp_us(last, "X-TAXII-Date-Added-Last"),
-                        )
-                    stored = sum(1 for o in outcomes if o.ok)
-                    counts[:] = [stored, len(outcomes) - stored]
-
-                repo.add_objects(node.store, inbox, ready, sender.name, check, then=record)
-                report.pulled += counts[0]
-                report.pull_refused += counts[1]
-                if progress:
-                    progress("pull", len(objects))
+                if objects:
+                    batch.append((r, ready, len(objects)))
+                if batch and (len(batch) >= PULL_BATCH or fetching is None):
+                    store(alias, batch)
+                    batch = []
+            if batch:  # a 403/404 after pages (the peer's rights changed mid-read)
+                store(alias, batch)
 
 
 def sync_peer(
