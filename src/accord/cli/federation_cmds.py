@@ -15,7 +15,7 @@ from accord.errors import InputError
 from accord.federation import notices
 from accord.federation.peers import add_peer, list_peers, remove_peer
 from accord.federation.sync import sync_peer
-from accord.server import node_config, prepare
+from accord.server import node_config, prepare, settle_collector
 from accord.taxii.node import Node
 
 peer_app = typer.Typer(
@@ -100,6 +100,7 @@ def sync_cmd(
     live = Node(n.store, party, node_config(n.settings, party))
     # A sync stores pages while it fetches the next: checkpoints go to a thread of their own.
     n.store.checkpoint_in_background()
+    settle_collector()  # pages of 1,000 objects parsed one after another (accord.server)
     peers = [p for p in list_peers(n.store) if peer is None or p.name == peer]
     if peer is not None and not peers:
         raise InputError(f"no peer named {peer!r}")
