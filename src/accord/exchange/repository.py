@@ -34,9 +34,12 @@ MEDIA_STIX = "application/stix+json;version=2.1"
 OBJECTS_VERSION = "objects_version"
 
 
-def note_objects_changed(conn: sa.Connection) -> None:
-    """Records, inside the caller's transaction, that stored object versions changed otherwise
-    than by an insert (which raises its collection's `last_added`)."""
+def change_versions(conn: sa.Connection, seqs: Sequence[int], **values: Any) -> None:
+    """Sets `values` (deleted, marking) on the stored versions `seqs`, inside the caller's
+    transaction, and bumps the counter that tells readers keeping pages (`Node.snapshot`,
+    `accord.taxii.readahead`) that stored versions changed. Every change to a stored version
+    other than ingest's own (which raises its collection's `last_added`) goes through here."""
+    conn.execute(sa.update(objects).where(objects.c.seq.in_(seqs)).values(**values))
     bump(conn, OBJECTS_VERSION)
 
 
@@ -773,8 +776,7 @@ def delete_versions(
         found = conn.execute(sa.select(objects.c.seq).where(*cond), params).all()
         seqs = [r[0] for r in found]
         if seqs:
-            conn.execute(sa.update(objects).where(objects.c.seq.in_(seqs)).values(deleted=True))
-            note_objects_changed(conn)
+            change_versions(conn, seqs, deleted=True)
     return len(seqs)
 
 

@@ -101,8 +101,7 @@ def _remark(node: Node, item: str, level: str, actor: str, notice_id: str) -> di
     ref = repo.ensure_marking(node.store, new)
     row = repo.marking_index(node.store).rows[ref]
     with node.store.begin() as conn:
-        conn.execute(sa.update(objects).where(objects.c.seq.in_(h.seqs)).values(marking=row))
-        repo.note_objects_changed(conn)
+        repo.change_versions(conn, h.seqs, marking=row)
         body = {"item": item, "from": old.level, "to": level, "marking": ref, "notice": notice_id}
         audit.append(conn, "reclassification", actor, item, body)
     return body
@@ -111,8 +110,7 @@ def _remark(node: Node, item: str, level: str, actor: str, notice_id: str) -> di
 def _destroy(node: Node, item: str, actor: str, notice_id: str) -> dict[str, Any]:
     h = held(node.store, item)
     with node.store.begin() as conn:
-        conn.execute(sa.update(objects).where(objects.c.seq.in_(h.seqs)).values(deleted=True))
-        repo.note_objects_changed(conn)
+        repo.change_versions(conn, h.seqs, deleted=True)
         body = {
             "item": item,
             "versions": len(h.seqs),
