@@ -9,7 +9,7 @@ naming every object version it carried.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +21,7 @@ from accord.principals import Principal
 from accord.store import Store
 
 _MARKING = attrgetter("marking")
-_REF = itemgetter(1, 2, 4)  # Row: (seq, stix_id, version, date_added, marking, body)
+_REF = attrgetter("stix_id", "version", "marking")
 
 
 def release_body(
