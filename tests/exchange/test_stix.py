@@ -10,7 +10,7 @@ from datetime import datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.exchange.stix import check_object, timestamp_key
+from accord.exchange.stix import SCO_TYPES, check_object, inspect, timestamp_key, version_of
 
 REFERENCE_TYPE = re.compile(r"\A[a-z][a-z0-9-]{1,248}[a-z0-9]\Z")
 REFERENCE_UUID = re.compile(r"\A[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\Z")
@@ -60,6 +60,8 @@ def test_a_trailing_newline_is_not_part_of_a_valid_type_or_id() -> None:
     assert check_object(obj("indicator", good)) is None
     assert check_object(obj("indicator", good + "\n")) is not None
     assert check_object(obj("indicator\n", f"indicator\n--{uuid.uuid4()}")) is not None
+    # An id's type ends at its first "--": a type containing "--" has no valid id.
+    assert check_object(obj("a--0", f"a--0--{uuid.uuid4()}")) is not None
 
 
 @given(
@@ -82,3 +84,70 @@ def test_impossible_dates_and_clocks_are_not_timestamps() -> None:
                 "2024-01-01 00:00:00Z", "+2024-01-01T00:00:00Z"):  # fmt: skip
         assert timestamp_key(bad) is None, bad
     assert timestamp_key("2024-02-29T23:59:59.999999999Z") == "2024-02-29T23:59:59.999999Z"
+
+
+def reference_why(obj: dict[str, object]) -> str | None:
+    """The checks as first written (one test after another), the oracle for `inspect`."""
+    typ, oid = obj.get("type"), obj.get("id")
+    if not isinstance(typ, str) or not REFERENCE_TYPE.match(typ):
+        return "type is missing or malformed"
+    if not isinstance(oid, str):
+        return "id is missing"
+    if not reference_ok(typ, oid):
+        return f"id {oid[:120]!r} is not '{typ}--<uuid>'"
+    spec = obj.get("spec_version")
+    sco = typ in SCO_TYPES
+    if not sco and spec is None:
+        return "spec_version is missing (STIX 2.0 objects are not accepted)"
+    if spec is not None and spec != "2.1":
+        return f"spec_version {str(spec)[:20]!r} is not supported (2.1)"
+    for key in ("created", "modified"):
+        value = obj.get(key)
+        if value is not None and (not isinstance(value, str) or timestamp_key(value) is None):
+            return f"{key} is not a timestamp"
+    if not sco and typ != "marking-definition":
+        if obj.get("created") is None or obj.get("modified") is None:
+            return "created and modified are required"
+    if typ == "marking-definition" and obj.get("created") is None:
+        return "created is required"
+    refs = obj.get("object_marking_refs")
+    if refs is not None and (
+        not isinstance(refs, list) or not all(isinstance(r, str) for r in refs)
+    ):
+        return "object_marking_refs must be a list of ids"
+    return None
+
+
+stamps = st.one_of(
+    st.none(),
+    st.sampled_from(
+        ["", TS, "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.123456789Z", "2023-02-29T00:00:00Z"]
+    ),
+    st.integers(),
+    st.text(max_size=30),
+)
+
+
+@given(
+    typ=st.sampled_from(["indicator", "marking-definition", "file", "x-acme-widget", "Bad"]),
+    created=stamps,
+    modified=stamps,
+    spec=st.sampled_from([None, "2.1", "2.0", 2.1]),
+    refs=st.one_of(st.none(), st.lists(st.one_of(st.text(max_size=5), st.integers()), max_size=3)),
+    good_id=st.booleans(),
+)
+def test_inspect_agrees_with_check_object_and_version_of(
+    typ: str, created: object, modified: object, spec: object, refs: object, good_id: bool
+) -> None:
+    """`inspect` (ingest's one pass) gives exactly what the separate functions give."""
+    o: dict[str, object] = {"type": typ, "id": f"{typ}--{uuid.uuid4()}" if good_id else "x"}
+    for k, v in (("created", created), ("modified", modified), ("spec_version", spec),
+                 ("object_marking_refs", refs)):  # fmt: skip
+        if v is not None:
+            o[k] = v
+    why, ver, key = inspect(o)
+    assert why == reference_why(o)
+    assert ver == version_of(o)
+    if why is None:
+        assert key == (timestamp_key(ver) or ver)
+    assert inspect([o]) == ("an object must be a JSON object", "", "")

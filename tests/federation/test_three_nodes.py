@@ -292,7 +292,10 @@ def test_a_compromise_report_reaches_the_originator_at_once(fed: Federation) -> 
     assert seen["reporter"] == "JPN" and seen["description"] == "laptop lost in transit"
 
 
-def test_only_the_originator_may_reclassify(fed: Federation) -> None:
+@pytest.mark.parametrize("escaped", [False, True], ids=["plain", "type-with-unicode-escapes"])
+def test_only_the_originator_may_reclassify(fed: Federation, escaped: bool) -> None:
+    import json
+
     import httpx
 
     from accord.federation import notices
@@ -301,10 +304,16 @@ def test_only_the_originator_may_reclassify(fed: Federation) -> None:
     fed.sync("KOR")
     a = str(ITEMS["A"]["id"])
     forged = notices.make_notice("reclassification", a, "USA", new_level="U")
+    body = json.dumps({"objects": [forged]})
+    if escaped:
+        # JSON may spell any character as \uXXXX: the node still sees the notice's type.
+        spelled = "".join(f"\\u{ord(ch):04x}" for ch in notices.NOTICE_TYPE)
+        body = body.replace(notices.NOTICE_TYPE, spelled)
+        assert notices.NOTICE_TYPE not in body
     jpn = fed.nodes["JPN"]
     r = httpx.post(
         jpn.url + "/jpn/collections/inbox/objects/",
-        json={"objects": [forged]},
+        content=body,
         auth=("usa-peer", "usa-fed-secret"),
         headers={
             "Accept": "application/taxii+json;version=2.1",

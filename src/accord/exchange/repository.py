@@ -21,7 +21,7 @@ from sqlalchemy.types import UserDefinedType
 from accord.audit import log as audit
 from accord.errors import NotFound
 from accord.exchange import markings as mk
-from accord.exchange.stix import check_object, timestamp_key, version_of
+from accord.exchange.stix import inspect, timestamp_key
 from accord.policy.marking import Marking
 from accord.store import Store
 from accord.store.exchange_schema import collections, markings, objects
@@ -240,15 +240,14 @@ def prepare(posted: Sequence[Any]) -> Prepared:
     envelope_defs: dict[str, dict[str, Any]] = {}
     checked: list[tuple[int, dict[str, Any], str, str]] = []
     for i, obj in enumerate(posted):
-        why = check_object(obj)
-        raw_id = obj.get("id") if isinstance(obj, dict) else None
-        oid: str = raw_id if isinstance(raw_id, str) else ""
-        ver = version_of(obj) if isinstance(obj, dict) else ""
+        why, ver, key = inspect(obj)
         if why is not None:
+            raw_id = obj.get("id") if isinstance(obj, dict) else None
+            oid: str = raw_id if isinstance(raw_id, str) else ""
             outcomes[i] = Outcome(False, oid[:160] or "(no id)", ver[:40], why)
             continue
-        key = timestamp_key(ver) or ver
         if obj["type"] == "marking-definition":
+            oid = obj["id"]
             try:
                 m = mk.from_definition(obj)
             except Exception as exc:  # noqa: BLE001 — any malformed extension is this object's failure
@@ -273,6 +272,7 @@ def add_objects(
     may_publish: PublishCheck,
     visible: Visible = None,
     then: Callable[[sa.Connection, list[Outcome]], None] | None = None,
+    markings_top: int | None = None,
 ) -> list[Outcome]:
     """Stores the usable objects of an envelope (as posted, or `prepare`d) in one transaction;
     returns one outcome per object in order. Unusable objects (malformed, without a release
@@ -281,25 +281,14 @@ def add_objects(
     under a marking outside it is answered exactly like a fresh object ("stored") and left as it
     was, so that posting cannot probe for objects the publisher may not see (Appendix B). `then`
     runs inside the same transaction with the outcomes (the audit record and the status
-    resource)."""
+    resource). `markings_top` is the newest marking's row id when the caller has just read it
+    (`marking_index`)."""
     ready = posted if isinstance(posted, Prepared) else prepare(posted)
     outcomes = list(ready.outcomes)
     envelope_markings, envelope_defs, checked = ready.markings, ready.definitions, ready.checked
-    index = marking_index(store)
+    index = marking_index(store, markings_top)
 
-    known_refs: dict[tuple[str, ...], tuple[str | None, str | None]] = {}
-
-    def release_marking(obj: dict[str, Any]) -> tuple[str | None, str | None]:
-        if obj["type"] == "marking-definition":
-            return obj["id"], None
-        # The objects of an envelope mostly carry the same marking refs: decided once per list.
-        given = tuple(obj.get("object_marking_refs") or ())
-        found = known_refs.get(given)
-        if found is None:
-            found = known_refs[given] = _release_ref(given)
-        return found
-
-    def _release_ref(given: tuple[str, ...]) -> tuple[str | None, str | None]:
+    def release_ref(given: tuple[str, ...]) -> tuple[str | None, str]:
         refs = [r for r in given if r in envelope_markings or r in index.rows]
         if not refs:
             return (
@@ -308,10 +297,29 @@ def add_objects(
             )
         if len(set(refs)) > 1:
             return None, "more than one release marking: an object carries exactly one"
-        return refs[0], None
+        return refs[0], ""
 
     refusals: dict[str, str | None] = {}  # one publishing decision per marking, not per object
     marking_rows: dict[str, int | str] = {}
+
+    def decide(conn: sa.Connection, ref: str) -> tuple[int | None, str]:
+        # The marking's row and whether the publisher may store objects under it.
+        marking = envelope_markings.get(ref) or index.by_row[index.rows[ref]]
+        if ref not in refusals:
+            refusals[ref] = may_publish(marking)
+        refusal = refusals[ref]
+        if refusal is not None:
+            return None, refusal
+        if ref not in marking_rows:
+            marking_rows[ref] = _marking_row(
+                conn, ref, marking, envelope_markings, index, envelope_defs.get(ref)
+            )
+        row_id = marking_rows[ref]
+        return (None, row_id) if isinstance(row_id, str) else (row_id, "")
+
+    # The objects of an envelope mostly carry the same marking refs: one decision per distinct
+    # list (a tuple key), or per marking-definition (its id, a string key).
+    decided: dict[tuple[str, ...] | str, tuple[int | None, str]] = {}
     hidden_conflicts: list[str] = []
     with store.begin() as conn:
         coll = conn.execute(
@@ -335,33 +343,35 @@ def add_objects(
                 stored[(sid, vkey)] = (seq, bool(deleted), mrow)
                 known_ids.add(sid)
         # Rows in the column order of _INSERT_COLUMNS; `multi` (index 9) is settled at the end.
-        new_rows: list[list[Any]] = []
+        new_rows: list[tuple[Any, ...]] = []
         new_keys: set[tuple[str, str]] = set()
         new_ids: set[str] = set()
         multi: set[str] = set()
         cid = collection.id
+        # One clock reading per envelope: every object of it is added in this one transaction,
+        # one microsecond apart (date_added is strictly increasing per collection, §3.5 note).
+        now = now_us()
         for i, obj, ver, key in checked:
             oid = obj["id"]
-            ref, why = release_marking(obj)
-            if ref is None:
-                outcomes[i] = Outcome(False, oid, ver, why or "no release marking")
+            typ = obj["type"]
+            d: tuple[int | None, str] | None
+            if typ == "marking-definition":
+                d = decided.get(oid)
+                if d is None:
+                    d = decided[oid] = decide(conn, oid)
+            else:
+                refs = obj.get("object_marking_refs")
+                given = tuple(refs) if refs else ()
+                d = decided.get(given)
+                if d is None:
+                    ref, why = release_ref(given)
+                    d = decided[given] = (None, why) if ref is None else decide(conn, ref)
+            row_id, why = d
+            if row_id is None:
+                outcomes[i] = Outcome(False, oid, ver, why)
                 continue
-            marking = envelope_markings.get(ref) or index.by_row[index.rows[ref]]
-            if ref not in refusals:
-                refusals[ref] = may_publish(marking)
-            refusal = refusals[ref]
-            if refusal is not None:
-                outcomes[i] = Outcome(False, oid, ver, refusal)
-                continue
-            if ref not in marking_rows:
-                marking_rows[ref] = _marking_row(
-                    conn, ref, marking, envelope_markings, index, envelope_defs.get(ref)
-                )
-            row_id = marking_rows[ref]
-            if isinstance(row_id, str):
-                outcomes[i] = Outcome(False, oid, ver, row_id)
-                continue
-            found = stored.get((oid, key))
+            vkey = (oid, key)
+            found = stored.get(vkey)
             if found is not None:
                 seq, deleted, mrow = found
                 if visible is not None and mrow not in visible:
@@ -376,7 +386,7 @@ def add_objects(
                         False, oid, ver, "another object with this id and version is stored"
                     )
                 elif deleted:
-                    last = max(now_us(), last + 1)
+                    last = last + 1 if last >= now else now
                     conn.execute(
                         sa.update(objects)
                         .where(objects.c.seq == seq)
@@ -386,35 +396,22 @@ def add_objects(
                 else:
                     outcomes[i] = Outcome(True, oid, ver, "already stored")
                 continue
-            if (oid, key) in new_keys:
+            if vkey in new_keys:
                 outcomes[i] = Outcome(True, oid, ver, "duplicate in this envelope")
                 continue
-            if oid in known_ids or oid in new_ids:
+            new_keys.add(vkey)
+            if oid in new_ids or oid in known_ids:
                 multi.add(oid)
             new_ids.add(oid)
-            last = max(now_us(), last + 1)
-            new_keys.add((oid, key))
+            last = last + 1 if last >= now else now
+            # spec_version is "2.1" or absent (an SCO): `inspect` refused anything else.
+            body = orjson.dumps(obj).decode()
             new_rows.append(
-                [
-                    cid,
-                    oid,
-                    obj["type"],
-                    ver,
-                    key,
-                    str(obj.get("spec_version", "2.1")),
-                    last,
-                    row_id,
-                    False,
-                    False,
-                    publisher,
-                    orjson.dumps(obj).decode(),
-                ]
+                (cid, oid, typ, ver, key, "2.1", last, row_id, False, False, publisher, body)
             )
             outcomes[i] = Outcome(True, oid, ver, "stored")
         if multi:
-            for r in new_rows:
-                if r[1] in multi:
-                    r[9] = True
+            new_rows = [r[:9] + (True,) + r[10:] if r[1] in multi else r for r in new_rows]
         if hidden_conflicts:
             # The poster is told "stored"; the record says what really happened.
             audit.append(
@@ -427,7 +424,7 @@ def add_objects(
                 f"INSERT INTO objects ({', '.join(_INSERT_COLUMNS)}) "
                 f"VALUES ({', '.join(mark for _ in _INSERT_COLUMNS)})"
             )
-            conn.exec_driver_sql(sql, [tuple(r) for r in new_rows])
+            conn.exec_driver_sql(sql, new_rows)
         if multi:
             # An object with several versions takes the slower "latest visible version" test
             # on reads; single-version objects (the vast majority) skip it.

@@ -20,6 +20,7 @@ SCO_TYPES = frozenset(
     }
 )  # fmt: skip
 UNVERSIONED = "1970-01-01T00:00:00.000Z"
+_UNVERSIONED_KEY = "1970-01-01T00:00:00.000000Z"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -45,22 +46,46 @@ def _type_ok(typ: str) -> bool:
     return _TYPE.fullmatch(typ) is not None
 
 
+@functools.lru_cache(maxsize=4096)
+def _id_pattern(typ: str) -> re.Pattern[str]:
+    # `type--` then a UUID, one compiled pattern per (already checked) type: one match per id.
+    # An id's type ends at its first `--` (how stix2 reads it), so a type containing `--` has
+    # no valid id.
+    return re.compile(r"(?!)" if "--" in typ else re.escape(typ) + "--" + _UUID.pattern)
+
+
 def _id_ok(oid: str, typ: str) -> bool:
-    # `type--` then a UUID, with the type already known (ingest's hot loop: no regex over the type).
-    n = len(typ)
-    return (
-        len(oid) == n + 38
-        and oid.startswith(typ)
-        and oid[n : n + 2] == "--"
-        and _UUID.fullmatch(oid, n + 2) is not None
-    )
+    return _id_pattern(typ).fullmatch(oid) is not None
 
 
 def check_object(obj: Any) -> str | None:
     """Returns why `obj` is not a usable STIX 2.1 object, or None when it is."""
+    return inspect(obj)[0]
+
+
+_NOT_OBJECT = ("an object must be a JSON object", "", "")
+
+
+def inspect(obj: Any) -> tuple[str | None, str, str]:
+    """Returns why `obj` is not a usable STIX 2.1 object (None when it is), its version
+    (`version_of`) and that version's key (`timestamp_key`, else the version itself), in one pass
+    over the object: ingest runs it on every posted object."""
     if not isinstance(obj, dict):
-        return "an object must be a JSON object"
+        return _NOT_OBJECT
     typ, oid = obj.get("type"), obj.get("id")
+    created, modified = obj.get("created"), obj.get("modified")
+    ver = str(modified or created or UNVERSIONED)
+    why = _why(obj, typ, oid, created, modified)
+    if why is not None:
+        return why, ver, ver
+    if modified:
+        return None, ver, timestamp_key(modified) or ver
+    if created:
+        return None, ver, timestamp_key(created) or ver
+    return None, ver, _UNVERSIONED_KEY
+
+
+def _why(obj: dict[str, Any], typ: Any, oid: Any, created: Any, modified: Any) -> str | None:
     if not isinstance(typ, str) or not _type_ok(typ):
         return "type is missing or malformed"
     if not isinstance(oid, str):
@@ -68,25 +93,31 @@ def check_object(obj: Any) -> str | None:
     if not _id_ok(oid, typ):
         return f"id {oid[:120]!r} is not '{typ}--<uuid>'"
     spec = obj.get("spec_version")
-    if typ not in SCO_TYPES and spec is None:
-        return "spec_version is missing (STIX 2.0 objects are not accepted)"
-    if spec is not None and spec != "2.1":
+    if spec is None:
+        if typ not in SCO_TYPES:
+            return "spec_version is missing (STIX 2.0 objects are not accepted)"
+    elif spec != "2.1":
         return f"spec_version {str(spec)[:20]!r} is not supported (2.1)"
-    for key in ("created", "modified"):
-        value = obj.get(key)
-        if value is not None and (not isinstance(value, str) or timestamp_key(value) is None):
-            return f"{key} is not a timestamp"
+    if created is not None and (not isinstance(created, str) or timestamp_key(created) is None):
+        return "created is not a timestamp"
+    if modified is not None and (not isinstance(modified, str) or timestamp_key(modified) is None):
+        return "modified is not a timestamp"
     if typ not in SCO_TYPES and typ != "marking-definition":
-        if obj.get("created") is None or obj.get("modified") is None:
+        if created is None or modified is None:
             return "created and modified are required"
-    if typ == "marking-definition" and obj.get("created") is None:
+    if typ == "marking-definition" and created is None:
         return "created is required"
     refs = obj.get("object_marking_refs")
-    if refs is not None and (
-        not isinstance(refs, list) or not all(isinstance(r, str) for r in refs)
-    ):
-        return "object_marking_refs must be a list of ids"
+    if refs is not None:
+        if not isinstance(refs, list):
+            return _REFS
+        for r in refs:  # a plain loop: faster than all() over a generator for one or two refs
+            if not isinstance(r, str):
+                return _REFS
     return None
+
+
+_REFS = "object_marking_refs must be a list of ids"
 
 
 def version_of(obj: dict[str, Any]) -> str:

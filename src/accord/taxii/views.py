@@ -435,6 +435,22 @@ def _writable(request: Request, node: Node, who: Principal) -> repo.Collection:
     return c
 
 
+_NOTICE_BYTES = notices.NOTICE_TYPE.encode()
+
+
+def _split_notices(raw: bytes, posted: list[Any]) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Returns the envelope's objects without its notices, and its notices."""
+    # A notice's type appears in the body as it is, or written with \u escapes: an envelope
+    # with neither (nearly all of them) has no notice, and its objects are not scanned.
+    if _NOTICE_BYTES not in raw and b"\\u" not in raw:
+        return posted, []
+    found = [isinstance(o, dict) and o.get("type") == notices.NOTICE_TYPE for o in posted]
+    return (
+        [o for o, n in zip(posted, found, strict=True) if not n],
+        [o for o, n in zip(posted, found, strict=True) if n],
+    )
+
+
 def _store_envelope(
     raw: bytes, node: Node, who: Principal, c: repo.Collection, snap: Snapshot
 ) -> Response:
@@ -450,12 +466,9 @@ def _store_envelope(
     saved: list[bytes] = []
     # Notices of the originator's rights (reclassification, destruction, compromise) are acted on,
     # not stored as items (accord.federation.notices).
-    is_notice = [
-        isinstance(o, dict) and o.get("type") == notices.NOTICE_TYPE for o in envelope["objects"]
-    ]
-    posted = [o for o, n in zip(envelope["objects"], is_notice, strict=True) if not n]
+    posted, sent_notices = _split_notices(raw, envelope["objects"])
     handled: list[repo.Outcome] = []
-    for obj in (o for o, n in zip(envelope["objects"], is_notice, strict=True) if n):
+    for obj in sent_notices:
         oid, ver = str(obj.get("id", "(no id)"))[:160], str(obj.get("modified", ""))[:40]
         if not who.is_partner:
             handled.append(repo.Outcome(False, oid, ver, "notices come from partner nodes"))
@@ -486,6 +499,7 @@ def _store_envelope(
         publish_check(node, who, c, snap),
         visible=node.view(who, snap).rows,
         then=record,
+        markings_top=snap.markings,
     )
     body = saved[0]
     return taxii_response(body, status=202)
