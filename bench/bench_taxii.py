@@ -249,7 +249,7 @@ def raw_insert_rate(work: Path, n: int = 10_000, reps: int = 3) -> float:
         for i, o in enumerate(objs)
     ]  # fmt: skip
     rates = []
-    for k in range(reps):
+    for _ in range(reps):
         path = work / f"raw-insert-{uuid.uuid4().hex[:8]}.db"
         db = sqlite3.connect(path, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
@@ -311,7 +311,7 @@ def bulk_load(url: str, n: int, n_markings: int = 2000, hide_half: bool = True) 
     ts = "2024-01-01T00:00:00.000Z"
     batch = [
         {
-            "collection_id": items.id,
+            "coll": items.key,
             "stix_id": r["stix_id"],
             "type": "marking-definition",
             "version": "2016-11-23T00:00:00.000Z",
@@ -339,7 +339,7 @@ def bulk_load(url: str, n: int, n_markings: int = 2000, hide_half: bool = True) 
         }  # fmt: skip
         batch.append(
             {
-                "collection_id": items.id, "stix_id": oid, "type": "indicator", "version": ts,
+                "coll": items.key, "stix_id": oid, "type": "indicator", "version": ts,
                 "version_key": "2024-01-01T00:00:00.000000Z", "spec_version": "2.1", "date_added": t0 + i,
                 "marking": mid, "deleted": False, "multi": False, "published_by": "bench",
                 "body": orjson.dumps(body).decode(),
@@ -369,7 +369,7 @@ def raw_ceiling(url: str, reps: int = 3) -> float:
 
     store = open_store(url)
     with store.read() as conn:
-        cid = conn.execute(sa.text("SELECT id FROM collections WHERE kind = 'items'")).scalar()
+        cid = conn.execute(sa.text("SELECT key FROM collections WHERE kind = 'items'")).scalar()
     rates = []
     for _ in range(reps):
         t0 = time.perf_counter()
@@ -378,7 +378,7 @@ def raw_ceiling(url: str, reps: int = 3) -> float:
             while True:
                 rows = conn.execute(
                     sa.select(objects.c.date_added, objects.c.body)
-                    .where(objects.c.collection_id == cid, objects.c.date_added > after)
+                    .where(objects.c.coll == cid, objects.c.date_added > after)
                     .order_by(objects.c.date_added)
                     .limit(1000)
                 ).all()

@@ -110,7 +110,7 @@ def new_order(store: Store, upto: str = "requested") -> str:
 def visible_item(api: ApiNode) -> str:
     """Returns the id of a KOR sample item every role user (cleared I, all groups) may see."""
     items = next(c for c in repo.list_collections(api.store, "kor") if c.kind == "items")
-    rows, _ = repo.page(api.store, items.id, None, repo.Query(), None, 1000)
+    rows, _ = repo.page(api.store, items.key, None, repo.Query(), None, 1000)
     index = repo.marking_index(api.store)
     for r in rows:
         m = index.by_row[r.marking]

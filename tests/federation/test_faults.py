@@ -72,7 +72,7 @@ def inbox_counts(url: str, party: str = "jpn") -> dict[str, int]:
     store = open_store(url)
     try:
         inbox = next(c for c in repo.list_collections(store, party) if c.kind == "inbox")
-        rows, _ = repo.page(store, inbox.id, None, repo.Query(versions=("all",)), None, 100_000)
+        rows, _ = repo.page(store, inbox.key, None, repo.Query(versions=("all",)), None, 100_000)
     finally:
         store.close()
     counts: dict[str, int] = {}

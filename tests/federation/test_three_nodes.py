@@ -72,7 +72,7 @@ class Federation:
         n = 0
         for c in repo.list_collections(store, party.lower()):
             q = repo.Query(ids=(str(ITEMS[key]["id"]),), versions=("all",))
-            n += len(repo.page(store, c.id, None, q, None, 100)[0])
+            n += len(repo.page(store, c.key, None, q, None, 100)[0])
         return n
 
     def held(self, party: str) -> set[str]:
@@ -80,7 +80,7 @@ class Federation:
         store = self.nodes[party].store
         ids = set()
         for c in repo.list_collections(store, party.lower()):
-            rows, _ = repo.page(store, c.id, None, repo.Query(versions=("all",)), None, 10_000)
+            rows, _ = repo.page(store, c.key, None, repo.Query(versions=("all",)), None, 10_000)
             ids |= {r.stix_id for r in rows}
         return {k for k, v in ITEMS.items() if v["id"] in ids}
 

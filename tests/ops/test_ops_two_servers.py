@@ -51,7 +51,7 @@ def test_two_processes_page_one_collection_consistently(tmp_path: Path) -> None:
             before = dict(
                 conn.execute(
                     sa.select(objects.c.stix_id, objects.c.date_added).where(
-                        objects.c.collection_id == items.id, objects.c.marking.in_(sorted(visible))
+                        objects.c.coll == items.key, objects.c.marking.in_(sorted(visible))
                     )
                 ).all()
             )

@@ -126,13 +126,13 @@ class Stored:
     marking: Marking
 
 
-def stored_versions(store: Store, collection_id: str) -> list[Stored]:
+def stored_versions(store: Store, coll: int) -> list[Stored]:
     """Every live object version of a collection, oldest date_added first."""
     o = objects_table
     with store.read() as conn:
         rows = conn.execute(
             sa.select(o.c.stix_id, o.c.type, o.c.version, o.c.date_added, o.c.body)
-            .where(o.c.collection_id == collection_id, o.c.deleted.is_(False))
+            .where(o.c.coll == coll, o.c.deleted.is_(False))
             .order_by(o.c.date_added)
         ).all()
     bodies = [(r[0], r[1], r[2], int(r[3]), json.loads(r[4])) for r in rows]
@@ -350,7 +350,7 @@ def truth(live: LiveNode) -> Truth:
     for name, spec in PRINCIPALS.items():
         assert made[name] == spec, name
     world = World(registry_repo.load(live.store))
-    return Truth(world, stored_versions(live.store, items_collection(live.store).id), ids)
+    return Truth(world, stored_versions(live.store, items_collection(live.store).key), ids)
 
 
 def receivers(t: Truth, name: str, version: int = -1) -> set[str]:
@@ -610,7 +610,7 @@ def test_random_items_leak_nothing_to_anyone(
     store = fresh_node(sandbox)
     try:
         publish(store, envelope)
-        stored = stored_versions(store, items_collection(store).id)
+        stored = stored_versions(store, items_collection(store).key)
         world = sandbox.world[1]
         indicators = sorted({s.id for s in stored if s.type == "indicator"})
         for who in PRINCIPALS:

@@ -54,6 +54,7 @@ class Collection:
     title: str
     description: str
     kind: str
+    key: int  # what objects name it by (`objects.coll`)
 
 
 def now_us() -> int:
@@ -93,6 +94,10 @@ def ensure_collections(store: Store, api_root: str, party: str) -> list[Collecti
             ).first()
             is None
         ):
+            top = conn.execute(sa.select(sa.func.coalesce(sa.func.max(collections.c.key), 0)))
+            first = int(top.scalar() or 0) + 1
+            for n, row in enumerate(rows):
+                row["key"] = first + n
             conn.execute(sa.insert(collections), rows)
     return list_collections(store, api_root)
 
@@ -110,7 +115,9 @@ def list_collections(store: Store, api_root: str) -> list[Collection]:
 
 def _collection(r: sa.Row[Any]) -> Collection:
     m = r._mapping
-    return Collection(m["id"], m["api_root"], m["alias"], m["title"], m["description"], m["kind"])
+    return Collection(
+        m["id"], m["api_root"], m["alias"], m["title"], m["description"], m["kind"], m["key"]
+    )
 
 
 @dataclass(frozen=True)
@@ -177,7 +184,7 @@ class Outcome(NamedTuple):
 PublishCheck = Callable[[Marking], str | None]
 
 _INSERT_COLUMNS = (
-    "collection_id",
+    "coll",
     "stix_id",
     "type",
     "version",
@@ -199,9 +206,7 @@ def _stored_versions(dialect: str) -> sa.Select[Any]:
         o = objects
         _stored_sql[dialect] = sa.select(
             o.c.seq, o.c.stix_id, o.c.version_key, o.c.deleted, o.c.marking
-        ).where(
-            o.c.collection_id == sa.bindparam("collection"), _member(o.c.stix_id, "ids", dialect)
-        )
+        ).where(o.c.coll == sa.bindparam("collection"), _member(o.c.stix_id, "ids", dialect))
     return _stored_sql[dialect]
 
 
@@ -338,7 +343,7 @@ def add_objects(
         if wanted:
             for seq, sid, vkey, deleted, mrow in conn.execute(
                 _stored_versions(store.dialect),
-                {"collection": collection.id, "ids": _set_param(wanted, store.dialect)},
+                {"collection": collection.key, "ids": _set_param(wanted, store.dialect)},
             ):
                 stored[(sid, vkey)] = (seq, bool(deleted), mrow)
                 known_ids.add(sid)
@@ -347,7 +352,7 @@ def add_objects(
         new_keys: set[tuple[str, str]] = set()
         new_ids: set[str] = set()
         multi: set[str] = set()
-        cid = collection.id
+        cid = collection.key
         # One clock reading per envelope: every object of it is added in this one transaction,
         # one microsecond apart (date_added is strictly increasing per collection, §3.5 note).
         now = now_us()
@@ -430,9 +435,7 @@ def add_objects(
             # on reads; single-version objects (the vast majority) skip it.
             conn.execute(
                 sa.update(objects)
-                .where(
-                    objects.c.collection_id == collection.id, objects.c.stix_id.in_(sorted(multi))
-                )
+                .where(objects.c.coll == collection.key, objects.c.stix_id.in_(sorted(multi)))
                 .values(multi=True)
             )
         conn.execute(
@@ -571,9 +574,12 @@ def _visible_clause(visible: Visible, table: sa.FromClause, dialect: str) -> sa.
     return _member(table.c.marking, "visible", dialect)
 
 
-def _where_params(collection_id: str, visible: Visible, q: Query, dialect: str) -> dict[str, Any]:
+def _where_params(coll: int, visible: Visible, q: Query, dialect: str) -> dict[str, Any]:
     """Returns the parameter values of the conditions `_where` builds for the same query."""
-    params: dict[str, Any] = {"collection": collection_id}
+    if not isinstance(coll, int):
+        # A collection's id here would match nothing, silently: say so instead.
+        raise TypeError(f"a collection is named by its key (an int), not {coll!r}")
+    params: dict[str, Any] = {"collection": coll}
     if visible:
         params["visible"] = _visible_param(visible, dialect)
     if q.ids:
@@ -589,13 +595,13 @@ def _where_params(collection_id: str, visible: Visible, q: Query, dialect: str) 
 
 
 def _where(
-    collection_id: str, visible: Visible, q: Query, dialect: str = "sqlite"
+    coll: int, visible: Visible, q: Query, dialect: str = "sqlite"
 ) -> tuple[list[sa.ColumnElement[bool]], dict[str, Any]]:
     """Returns the conditions of a filtered read and their parameters. The conditions depend
     only on the query's shape (which filters are present), never on its values."""
     o = objects
     cond: list[sa.ColumnElement[bool]] = [
-        o.c.collection_id == sa.bindparam("collection"),
+        o.c.coll == sa.bindparam("collection"),
         o.c.deleted.is_(False),
         _visible_clause(visible, o, dialect),
     ]
@@ -612,7 +618,7 @@ def _where(
         # neither the count nor the existence of a hidden version leaks (Appendix B).
         other = _OTHER
         same = sa.and_(
-            other.c.collection_id == o.c.collection_id,
+            other.c.coll == o.c.coll,
             other.c.stix_id == o.c.stix_id,
             other.c.deleted.is_(False),
             _visible_clause(visible, other, dialect),
@@ -629,7 +635,7 @@ def _where(
             cond.append(sa.or_(o.c.multi.is_(False), *alts))
         else:
             cond.append(sa.or_(*alts))
-    return cond, _where_params(collection_id, visible, q, dialect)
+    return cond, _where_params(coll, visible, q, dialect)
 
 
 class Row(NamedTuple):
@@ -668,7 +674,7 @@ _page_sql_cache: dict[tuple[object, ...], tuple[str, tuple[str, ...] | None, dic
 
 
 def _page_sql(
-    store: Store, collection_id: str, visible: Visible, q: Query, after: int | None
+    store: Store, coll: int, visible: Visible, q: Query, after: int | None
 ) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
     """Returns the compiled page statement for the query's shape (which filters are present, not
     their values), its positional parameter names (SQLite) and the parameters it fixes itself."""
@@ -685,7 +691,7 @@ def _page_sql(
     )
     found = _page_sql_cache.get(key)
     if found is None:
-        cond, _ = _where(collection_id, visible, q, store.dialect)
+        cond, _ = _where(coll, visible, q, store.dialect)
         if after is not None:
             cond.append(objects.c.date_added > sa.bindparam("after", type_=sa.BigInteger))
         stmt = (
@@ -704,12 +710,12 @@ def _page_sql(
 
 
 def page(
-    store: Store, collection_id: str, visible: Visible, q: Query, after: int | None, limit: int
+    store: Store, coll: int, visible: Visible, q: Query, after: int | None, limit: int
 ) -> tuple[list[Row], bool]:
     """Returns up to `limit` visible object versions after position `after` (a date_added), in
     ascending date_added order, and whether more remain."""
-    sql, positions, fixed = _page_sql(store, collection_id, visible, q, after)
-    params = {**fixed, **_where_params(collection_id, visible, q, store.dialect)}
+    sql, positions, fixed = _page_sql(store, coll, visible, q, after)
+    params = {**fixed, **_where_params(coll, visible, q, store.dialect)}
     params["limit"] = limit + 1
     if after is not None:
         params["after"] = after
@@ -728,7 +734,7 @@ def page(
 
 def version_page(
     store: Store,
-    collection_id: str,
+    coll: int,
     visible: Visible,
     object_id: str,
     q: Query,
@@ -738,7 +744,7 @@ def version_page(
     """Returns the visible versions of one object (every version, `match[version]` ignored)."""
     return page(
         store,
-        collection_id,
+        coll,
         visible,
         Query(
             ids=(object_id,),
@@ -753,7 +759,7 @@ def version_page(
 
 def delete_versions(
     store: Store,
-    collection_id: str,
+    coll: int,
     visible: Visible,
     object_id: str,
     q: Query,
@@ -762,7 +768,7 @@ def delete_versions(
     """Marks the matching visible versions of an object deleted (kept for the record, never served
     again); returns how many. With `publisher`, only versions that principal posted."""
     cond, params = _where(
-        collection_id,
+        coll,
         visible,
         Query(ids=(object_id,), versions=q.versions, spec_versions=q.spec_versions),
         store.dialect,
@@ -777,11 +783,11 @@ def delete_versions(
     return len(seqs)
 
 
-def count_objects(store: Store, collection_id: str | None = None) -> int:
+def count_objects(store: Store, coll: int | None = None) -> int:
     """Returns how many live object versions are stored (in one collection or all)."""
     stmt = sa.select(sa.func.count()).select_from(objects).where(objects.c.deleted.is_(False))
-    if collection_id is not None:
-        stmt = stmt.where(objects.c.collection_id == collection_id)
+    if coll is not None:
+        stmt = stmt.where(objects.c.coll == coll)
     with store.read() as conn:
         return int(conn.execute(stmt).scalar() or 0)
 

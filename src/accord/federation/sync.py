@@ -191,13 +191,15 @@ def push(
         for c in repo.list_collections(node.store, node.config.api_root):
             position = get_cursor(node.store, peer.name, "push", c.id)
             query = repo.Query(versions=("all",))
-            rows, _ = repo.page(node.store, c.id, visible, query, position, page)
+            rows, _ = repo.page(node.store, c.key, visible, query, position, page)
             flight: deque[tuple[list[repo.Row], set[int], Future[httpx.Response]]] = deque()
             while rows or flight:
                 if rows and len(flight) < 2:
                     needed = {x.marking for x in rows} - acked
                     flight.append((rows, needed, pool.submit(post, rows, needed)))
-                    rows, _ = repo.page(node.store, c.id, visible, query, rows[-1].date_added, page)
+                    rows, _ = repo.page(
+                        node.store, c.key, visible, query, rows[-1].date_added, page
+                    )
                     continue
                 done, carried, sending = flight.popleft()
                 try:

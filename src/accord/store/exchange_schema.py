@@ -7,6 +7,8 @@ the audit log (`accord.audit`).
   `added_after` paging can neither lose nor repeat an object (taxii-stix.md §1.5).
 - `objects.version_key` is the object's version (`modified`, else `created`) normalised to
   microseconds so that versions compare as text; `version` keeps the original string.
+- `objects.coll` is the collection's `key`, a small integer: both indexes of `objects` start with
+  it, and a 36-character id there made every entry ~35 bytes larger (migration 0008).
 - `objects.marking` is the release class (`markings.id`): visibility is a set-membership test on
   it (ARCHITECTURE.md, "Markings are release classes").
 """
@@ -31,6 +33,8 @@ collections = Table(
     Column("description", Text, nullable=False, server_default=""),
     Column("kind", String(16), nullable=False),
     Column("last_added", BigInteger, nullable=False, server_default="0"),
+    # The small number objects name their collection by (migration 0008).
+    Column("key", Integer, nullable=False, unique=True),
 )
 
 markings = Table(
@@ -47,7 +51,7 @@ objects = Table(
     "objects",
     metadata,
     Column("seq", BigId, primary_key=True, autoincrement=True),
-    Column("collection_id", String(36), nullable=False),
+    Column("coll", Integer, nullable=False),  # collections.key
     Column("stix_id", String(160), nullable=False),
     Column("type", String(64), nullable=False),
     Column("version", String(40), nullable=False),
@@ -59,9 +63,9 @@ objects = Table(
     Column("multi", Boolean, nullable=False, server_default=sa.false()),
     Column("published_by", String(100), nullable=False),
     Column("body", Text, nullable=False),
-    sa.UniqueConstraint("collection_id", "stix_id", "version_key", name="uq_objects_version"),
+    sa.UniqueConstraint("coll", "stix_id", "version_key", name="uq_objects_version"),
 )
-Index("ix_objects_added", objects.c.collection_id, objects.c.date_added)
+Index("ix_objects_added", objects.c.coll, objects.c.date_added)
 
 principals = Table(
     "principals",

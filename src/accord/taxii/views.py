@@ -265,7 +265,7 @@ def _objects_page(
 ) -> Page:
     """Computes a page of Get Objects ready to serve: envelope, headers, next position and (for a
     partner) the body of its release record."""
-    rows, more = repo.page(node.store, c.id, _visible(view), q, after, limit)
+    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit)
     token = _next(node, who, scope, digest, rows, more, after)
     release = (
         release_body(who.party, c.id, rows, view, "taxii-read") if who.is_partner and rows else None
@@ -308,7 +308,7 @@ def get_object(request: Request, node: Node, who: Principal) -> Response:
         spec_versions=q.spec_versions,
         added_after=q.added_after,
     )
-    rows, more = repo.page(node.store, c.id, _visible(view), q, after, limit)
+    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit)
     if not rows and after is None and q.added_after is None:
         raise NotFound(f"no object {object_id[:160]!r} in this collection")
     token = _next(node, who, scope, digest, rows, more, after)
@@ -323,7 +323,7 @@ def get_manifest(request: Request, node: Node, who: Principal) -> Response:
     c, view = _readable(request, node, who)
     scope = f"manifest:{c.id}"
     q, limit, after, digest = _paged(request, node, who, c, "objects", scope)
-    rows, more = repo.page(node.store, c.id, _visible(view), q, after, limit)
+    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit)
     token = _next(node, who, scope, digest, rows, more, after)
     data: dict[str, Any] = {"more": more}
     if token:
@@ -348,7 +348,7 @@ def get_versions(request: Request, node: Node, who: Principal) -> Response:
     object_id = str(request.path_params["object_id"])
     scope = f"versions:{c.id}:{object_id}"
     q, limit, after, digest = _paged(request, node, who, c, "versions", scope)
-    rows, more = repo.version_page(node.store, c.id, _visible(view), object_id, q, after, limit)
+    rows, more = repo.version_page(node.store, c.key, _visible(view), object_id, q, after, limit)
     if not rows and after is None and q.added_after is None:
         raise NotFound(f"no object {object_id[:160]!r} in this collection")
     token = _next(node, who, scope, digest, rows, more, after)
@@ -376,7 +376,7 @@ def delete_object(request: Request, node: Node, who: Principal) -> Response:
     # A partner deletes only what it delivered itself, never another partner's delivery.
     n = repo.delete_versions(
         node.store,
-        c.id,
+        c.key,
         _visible(view),
         str(request.path_params["object_id"]),
         q,
