@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 
+import orjson
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accord.audit import checkpoints, log
 from accord.cli.main import main
@@ -210,3 +213,33 @@ def test_cli_verify_exit_codes_and_export(
         conn.execute(sa.update(audit_log).where(audit_log.c.seq == 2).values(actor="x"))
     assert main(["audit", "verify"]) == 1
     assert "record 2" in capsys.readouterr().out
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(
+    prev=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+    seq=st.integers(1, 2**62),
+    at=st.integers(0, 2**62),
+    kind=st.sampled_from(log.KINDS),
+    actor=st.text(max_size=20),
+    subject=st.text(max_size=40),
+    body=st.dictionaries(st.text(max_size=10), json_values, max_size=5),
+)
+def test_a_body_serialised_ahead_chains_to_the_same_hash(
+    prev: str, seq: int, at: int, kind: str, actor: str, subject: str, body: dict[str, object]
+) -> None:
+    """Read-ahead serialises a release body before the append (`serialise`); the hash it then
+    gets is the one `record_hash` (and so `verify`) computes from the stored text."""
+    ahead = log.serialise(body)
+    assert ahead.text == orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+    assert log._chained(prev, seq, at, kind, actor, subject, ahead) == log.record_hash(
+        prev, seq, at, kind, actor, subject, ahead.text
+    )

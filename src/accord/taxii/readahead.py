@@ -26,21 +26,22 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
+
+from accord.audit.log import Body
 
 
 @dataclass(frozen=True)
 class Page:
     """A page ready to serve: `more`, the response body, its headers (X-TAXII-Date-Added-*),
     the position the next page starts after (None when it is the last), and, for a partner, the
-    body of the release record to append before it leaves. The rows themselves are not kept:
+    body of the release record, serialised, to append before it leaves. The rows themselves are not kept:
     the body already holds them."""
 
     more: bool
     body: bytes
     headers: dict[str, str]
     position: int | None
-    release: dict[str, Any] | None
+    release: Body | None
 
 
 class ReadAhead:

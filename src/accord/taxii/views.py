@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from accord.audit import log as audit
 from accord.errors import Forbidden, InputError, NotFound, TooLarge, Unprocessable
 from accord.exchange import repository as repo
 from accord.exchange.receiving import partner_may_deliver, user_may_publish
@@ -267,8 +268,11 @@ def _objects_page(
     partner) the body of its release record."""
     rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit)
     token = _next(node, who, scope, digest, rows, more, after)
+    # The release record's body is serialised here too, so that serving the page only appends it.
     release = (
-        release_body(who.party, c.id, rows, view, "taxii-read") if who.is_partner and rows else None
+        audit.serialise(release_body(who.party, c.id, rows, view, "taxii-read"))
+        if who.is_partner and rows
+        else None
     )
     position = rows[-1].date_added if more and rows else None
     return Page(more, _envelope(rows, more, token), _headers(rows), position, release)
