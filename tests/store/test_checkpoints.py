@@ -117,3 +117,23 @@ def test_the_write_ahead_log_is_cut_back_after_a_burst(tmp_path: Path) -> None:
         assert wal.stat().st_size <= 64 * 1024 * 1024
     finally:
         store.close()
+
+
+def test_writes_go_through_one_connection_with_a_large_cache(tmp_path: Path) -> None:
+    """The writer's page cache survives only its own commits: one connection for every write,
+    64 MiB of cache, and (once the background thread checkpoints) no checkpoint at commit."""
+    store = open_store(f"sqlite:///{tmp_path / 'accord.db'}")
+    try:
+        store.checkpoint_in_background(interval=0.05)
+        seen = set()
+        for i in range(3):
+            with store.begin() as conn:
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -65536
+                assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+                seen.add(id(conn.connection.driver_connection))
+            registry_repo.set_meta(store, "probe", str(i))
+            with store.read() as conn:  # readers keep SQLite's default cache
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+        assert len(seen) == 1
+    finally:
+        store.close()

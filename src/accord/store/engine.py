@@ -34,6 +34,7 @@ _BUSY_TIMEOUT_S = 10.0
 _WAL_SIZE_LIMIT = 64 * 1024 * 1024
 # The newest migration (tests/store/test_migrations_head.py holds it to Alembic's own head).
 HEAD_REVISION = "0008"
+_WRITER_CACHE_KIB = 65536
 
 
 def normalise_url(url: str) -> str:
@@ -101,6 +102,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _writer_cache(dbapi_conn: Any, _record: Any) -> None:
+    # Up to 64 MiB of pages for the one writing connection (SQLite's default is 2 MiB): the
+    # unique index of a store of a few hundred thousand objects stays in memory.
+    dbapi_conn.execute(f"PRAGMA cache_size=-{_WRITER_CACHE_KIB}")
+
+
 def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
 
@@ -148,9 +155,23 @@ class Store:
         # One writer at a time per process on SQLite (see `begin`); PostgreSQL's writers run
         # side by side and lock rows.
         self._writers = threading.RLock() if sa_url.startswith("sqlite") else None
+        # Writes go through an engine of their own. On SQLite it keeps one connection with a
+        # large page cache: a connection's cache survives its own commits but is dropped when
+        # another connection writes, so the writer's stays warm only if it is always the same
+        # connection (the unique index of objects is read at random by every insert).
+        self._writer = self.engine
         if self.dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine, "begin", _sqlite_begin)
+            for engine in (self.engine, self._writer_engine(sa_url, connect_args)):
+                event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin)
+            event.listen(self._writer, "connect", _writer_cache)
+
+    def _writer_engine(self, sa_url: str, connect_args: dict[str, Any]) -> Engine:
+        with translate_errors():
+            self._writer = sa.create_engine(
+                sa_url, future=True, pool_size=1, connect_args=connect_args
+            )
+        return self._writer
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
@@ -164,7 +185,7 @@ class Store:
         with (
             self._write_turn(),
             translate_errors(),
-            self.engine.execution_options(accord_write=True).begin() as conn,
+            self._writer.execution_options(accord_write=True).begin() as conn,
         ):
             yield conn
 
@@ -237,8 +258,9 @@ class Store:
         Other processes (the CLI) keep SQLite's automatic checkpoints. No-op on PostgreSQL."""
         if self.dialect != "sqlite" or self._checkpointer is not None:
             return
-        event.listen(self.engine, "connect", _no_autocheckpoint)
-        self.engine.dispose()  # pooled connections were opened with automatic checkpoints
+        for engine in {self.engine, self._writer}:
+            event.listen(engine, "connect", _no_autocheckpoint)
+            engine.dispose()  # pooled connections were opened with automatic checkpoints
         stop = threading.Event()
 
         def run() -> None:
@@ -260,6 +282,7 @@ class Store:
             self._checkpointer[1].join(timeout=5)
             self._checkpointer = None
         self.engine.dispose()
+        self._writer.dispose()
         self._reader.dispose()
 
 
