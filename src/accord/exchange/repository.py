@@ -198,6 +198,17 @@ _INSERT_COLUMNS = (
     "body",
 )
 _stored_sql: dict[str, sa.Select[Any]] = {}
+# Built once: every envelope locks its collection's row and moves its `last_added`.
+_LOCK_COLLECTION = (
+    sa.select(collections.c.last_added)
+    .where(collections.c.id == sa.bindparam("cid"))
+    .with_for_update()
+)
+_MOVE_COLLECTION = (
+    sa.update(collections)
+    .where(collections.c.id == sa.bindparam("cid"))
+    .values(last_added=sa.bindparam("last"))
+)
 
 
 def _stored_versions(dialect: str) -> sa.Select[Any]:
@@ -327,11 +338,7 @@ def add_objects(
     decided: dict[tuple[str, ...] | str, tuple[int | None, str]] = {}
     hidden_conflicts: list[str] = []
     with store.begin() as conn:
-        coll = conn.execute(
-            sa.select(collections.c.last_added)
-            .where(collections.c.id == collection.id)
-            .with_for_update()
-        ).first()
+        coll = conn.execute(_LOCK_COLLECTION, {"cid": collection.id}).first()
         if coll is None:
             raise NotFound(f"collection {collection.id} does not exist")
         last = int(coll[0])
@@ -438,9 +445,7 @@ def add_objects(
                 .where(objects.c.coll == collection.key, objects.c.stix_id.in_(sorted(multi)))
                 .values(multi=True)
             )
-        conn.execute(
-            sa.update(collections).where(collections.c.id == collection.id).values(last_added=last)
-        )
+        conn.execute(_MOVE_COLLECTION, {"cid": collection.id, "last": last})
         done = [o for o in outcomes if o is not None]
         if then is not None:
             then(conn, done)

@@ -445,8 +445,9 @@ _NOTICE_BYTES = notices.NOTICE_TYPE.encode()
 def _split_notices(raw: bytes, posted: list[Any]) -> tuple[list[Any], list[dict[str, Any]]]:
     """Returns the envelope's objects without its notices, and its notices."""
     # A notice's type appears in the body as it is, or written with \u escapes: an envelope
-    # with neither (nearly all of them) has no notice, and its objects are not scanned.
-    if _NOTICE_BYTES not in raw and b"\\u" not in raw:
+    # with neither (nearly all of them) has no notice, and its objects are not scanned. (A body
+    # without any backslash is told in microseconds; a search for "\u" takes ~0.6 ms.)
+    if _NOTICE_BYTES not in raw and (b"\\" not in raw or b"\\u" not in raw):
         return posted, []
     found = [isinstance(o, dict) and o.get("type") == notices.NOTICE_TYPE for o in posted]
     return (
