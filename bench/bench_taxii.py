@@ -9,8 +9,8 @@
    (SQLite, `--reps` fresh runs), with the same client (bench/taxii_bench.py). accord ingests as a
    cleared analyst and is read by a partner node (every page re-authorised and recorded as a
    release). Beside it, the raw SQLite insert rate of the same 10,000 objects (phys_bench's
-   insert_1tx: one transaction, executemany, no HTTP, no checks), measured right after each
-   accord run; the ratio is the median of those paired ratios.
+   insert_1tx: one transaction, executemany, no HTTP, no checks), measured twice just before and
+   twice just after each accord ingest; the ratio is the median of those paired ratios.
 2. accord alone at scale: `--million` objects under 2,000 markings bulk-loaded into SQLite (and
    PostgreSQL with --pg-url), read in full by a partner that may see half of them, beside the raw
    ceiling measured in the same run on the same store (keyset pages of 1000 by date_added + orjson
@@ -23,6 +23,7 @@ Prints a readable summary and one JSON line. Bounded: every loop has a count and
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -217,37 +218,53 @@ def run_accord_10k(work: Path) -> dict:
     base = srv.start()
     try:
         common = ["--base-url", base, "--api-root", "kor", "--collection", "items"]
+        # The raw insert right before and right after the ingest, with the server up and idle:
+        # this shared machine's speed drifts within seconds, and the ratio should compare two
+        # figures taken under the same conditions.
+        raws = raw_insert_runs(work, reps=2)
         ingest = run_bench(
             [*common, "--user", "bench-analyst", "--password", "bench-analyst-pass", "--phases", "ingest",
              "--ingest", "10000x1000", "--release-marking", str(release_marking_file(work)), "--label", "accord"]
         )  # fmt: skip
+        raws += raw_insert_runs(work, reps=2)
         read = run_bench(
             [*common, "--user", "bench-jpn", "--password", "bench-jpn-pass", "--phases", "read",
              "--read-limits", "1000", "--label", "accord"]
         )  # fmt: skip
     finally:
         srv.stop()
-    return {"ingest": ingest["ingest"][0], "full_read": read["full_read"][0]}
+    return {
+        "ingest": ingest["ingest"][0],
+        "full_read": read["full_read"][0],
+        "raw_insert": statistics.median(raws),
+        "raw_insert_runs": [round(r) for r in raws],
+    }
 
 
-def raw_insert_rate(work: Path, n: int = 10_000, reps: int = 3) -> float:
-    """The raw SQLite insert ceiling (as ../shared/bench/phys_bench.py measures it): the same
-    `n` indicators as orjson bytes into a WAL file (synchronous=NORMAL) with a primary key on
-    (id, modified) and an index on date_added, one transaction, executemany; objects/s, median."""
-    import gc
-    import sqlite3
-
+@functools.lru_cache(maxsize=1)
+def _raw_rows(n: int) -> list[tuple[object, ...]]:
     sys.path.insert(0, str(ROOT / "bench"))
     import taxii_bench
 
     objs = taxii_bench.make_indicators(n)
     base = time.time()
-    rows = [
+    return [
         (o["id"], o["type"], o["modified"],
          time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(base + i // 100)) + f".{i % 100:06d}Z",
          orjson.dumps(o))
         for i, o in enumerate(objs)
     ]  # fmt: skip
+
+
+def raw_insert_runs(work: Path, n: int = 10_000, reps: int = 3) -> list[float]:
+    """The raw SQLite insert ceiling (as ../shared/bench/phys_bench.py measures it): the same
+    `n` indicators as orjson bytes into a WAL file (synchronous=NORMAL) with a primary key on
+    (id, modified) and an index on date_added, one transaction, executemany; objects/s of each
+    of `reps` runs."""
+    import gc
+    import sqlite3
+
+    rows = _raw_rows(n)
     rates = []
     for _ in range(reps):
         path = work / f"raw-insert-{uuid.uuid4().hex[:8]}.db"
@@ -268,7 +285,7 @@ def raw_insert_rate(work: Path, n: int = 10_000, reps: int = 3) -> float:
         finally:
             gc.enable()
         db.close()
-    return statistics.median(rates)
+    return rates
 
 
 # ---- a million objects -------------------------------------------------------------------------
@@ -511,12 +528,10 @@ def main() -> int:
     out: dict = {"machine": {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version()},
                  "date": time.strftime("%Y-%m-%d")}  # fmt: skip
     if not a.skip_10k:
-        # Each accord run is followed at once by a raw insert run: the machine is shared and its
-        # speed drifts, so each ratio compares two figures taken a second apart.
-        runs, raws = [], []
-        for i in range(a.reps):
-            runs.append(run_accord_10k(work / f"accord10k-{i}"))
-            raws.append(raw_insert_rate(work, reps=3))
+        # Each accord run measures the raw insert just before and just after its ingest
+        # (`run_accord_10k`): each ratio compares two figures taken under the same conditions.
+        runs = [run_accord_10k(work / f"accord10k-{i}") for i in range(a.reps)]
+        raws = [r["raw_insert"] for r in runs]
         raw = statistics.median(raws)
         ingest_rate = statistics.median(r["ingest"]["objects_per_s"] for r in runs)
         paired = [r["ingest"]["objects_per_s"] / w for r, w in zip(runs, raws, strict=True)]
