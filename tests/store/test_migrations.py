@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from accord.exchange import repository as repo
 from accord.store import open_store
@@ -41,6 +42,13 @@ EXPECTED_KEYS = {
     "c1000000-0000-4000-8000-000000000000": 2,
     "c3000000-0000-4000-8000-000000000000": 3,
 }
+
+
+def test_the_code_knows_the_newest_migration() -> None:
+    """`Store.migrate` skips Alembic when the store is at HEAD_REVISION: it must be the head."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("accord.store") / "migrations"))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
 
 
 def _old_rows(store: Store) -> None:

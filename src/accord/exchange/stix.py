@@ -20,7 +20,6 @@ SCO_TYPES = frozenset(
     }
 )  # fmt: skip
 UNVERSIONED = "1970-01-01T00:00:00.000Z"
-_UNVERSIONED_KEY = "1970-01-01T00:00:00.000000Z"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -39,6 +38,9 @@ def timestamp_key(value: str) -> str | None:
         return f"{head}.{value[20:23]}000Z"
     frac = value[20:-1] if n > 20 else ""
     return f"{head}.{(frac + '000000')[:6]}Z"
+
+
+_UNVERSIONED_KEY = timestamp_key(UNVERSIONED) or UNVERSIONED
 
 
 @functools.lru_cache(maxsize=4096)

@@ -32,7 +32,7 @@ _SQLITE_RACES = ("database is locked", "already exists", "database schema has ch
 _MIGRATE_TRIES = 8
 _BUSY_TIMEOUT_S = 10.0
 _WAL_SIZE_LIMIT = 64 * 1024 * 1024
-# The newest migration (tests/store/test_migrations_head.py holds it to Alembic's own head).
+# The newest migration (tests/store/test_migrations.py holds it to Alembic's own head).
 HEAD_REVISION = "0008"
 _WRITER_CACHE_KIB = 65536
 
@@ -161,17 +161,14 @@ class Store:
         # connection (the unique index of objects is read at random by every insert).
         self._writer = self.engine
         if self.dialect == "sqlite":
-            for engine in (self.engine, self._writer_engine(sa_url, connect_args)):
+            with translate_errors():
+                self._writer = sa.create_engine(
+                    sa_url, future=True, pool_size=1, connect_args=connect_args
+                )
+            for engine in (self.engine, self._writer):
                 event.listen(engine, "connect", _sqlite_pragmas)
                 event.listen(engine, "begin", _sqlite_begin)
             event.listen(self._writer, "connect", _writer_cache)
-
-    def _writer_engine(self, sa_url: str, connect_args: dict[str, Any]) -> Engine:
-        with translate_errors():
-            self._writer = sa.create_engine(
-                sa_url, future=True, pool_size=1, connect_args=connect_args
-            )
-        return self._writer
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
