@@ -3,33 +3,22 @@ newest, holds the same objects (both backends)."""
 
 from __future__ import annotations
 
-from importlib import resources
-
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from accord.exchange import repository as repo
 from accord.store import open_store
-from accord.store.engine import HEAD_REVISION, Store
+from accord.store.engine import HEAD_REVISION, Store, alembic_config
 
 
-def _upgrade(store: Store, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("accord.store") / "migrations"))
+def _alembic(store: Store, step: str, revision: str) -> None:
+    # As `Store.migrate` does, to a given revision: `step` is "upgrade" or "downgrade".
+    cfg = alembic_config()
     with store.engine.execution_options(accord_write=True).begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-
-
-def _downgrade(store: Store, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("accord.store") / "migrations"))
-    with store.engine.execution_options(accord_write=True).begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+        getattr(command, step)(cfg, revision)
 
 
 COLLECTIONS = [  # (id, api_root, kind): keys follow (api_root, kind, id) order
@@ -46,9 +35,7 @@ EXPECTED_KEYS = {
 
 def test_the_code_knows_the_newest_migration() -> None:
     """`Store.migrate` skips Alembic when the store is at HEAD_REVISION: it must be the head."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("accord.store") / "migrations"))
-    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
 
 
 def _old_rows(store: Store) -> None:
@@ -74,7 +61,7 @@ def _old_rows(store: Store) -> None:
 def test_0008_gives_objects_their_collection_key(store_url: str) -> None:
     store = open_store(store_url, migrate=False)
     try:
-        _upgrade(store, "0007")
+        _alembic(store, "upgrade", "0007")
         _old_rows(store)
         store.migrate()
         with store.read() as conn:
@@ -103,7 +90,7 @@ def test_0008_gives_objects_their_collection_key(store_url: str) -> None:
                 " false, false, 'p', '{}')"
             )
         # And back: the downgrade restores the collection ids.
-        _downgrade(store, "0007")
+        _alembic(store, "downgrade", "0007")
         with store.read() as conn:
             back = conn.exec_driver_sql("SELECT seq, collection_id FROM objects ORDER BY seq").all()
         assert back == [(100 + n, cid) for n, (cid, _, _) in enumerate(COLLECTIONS * 2)]

@@ -17,13 +17,16 @@ import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from accord.errors import InputError, StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 # An arbitrary constant: the advisory lock that serialises migrations across processes.
 _MIGRATION_LOCK = 0x616363_6F7264
@@ -237,10 +240,8 @@ class Store:
 
     def _migrate_once(self) -> None:
         from alembic import command
-        from alembic.config import Config
 
-        cfg = Config()
-        cfg.set_main_option("script_location", str(resources.files("accord.store") / "migrations"))
+        cfg = alembic_config()
         with translate_errors(), self.engine.execution_options(accord_write=True).begin() as conn:
             if self.dialect == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
@@ -281,6 +282,16 @@ class Store:
         self.engine.dispose()
         self._writer.dispose()
         self._reader.dispose()
+
+
+def alembic_config() -> AlembicConfig:
+    """Returns the Alembic configuration of accord's migrations (Alembic loaded only now: the
+    CLI starts without it when no migration is due)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("accord.store") / "migrations"))
+    return cfg
 
 
 def open_store(url: str, migrate: bool = True) -> Store:
