@@ -300,7 +300,7 @@ def bulk_load(url: str, n: int, n_markings: int = 2000, hide_half: bool = True) 
     import sqlalchemy as sa
 
     from accord.exchange import markings as mk
-    from accord.exchange.repository import ensure_collections
+    from accord.exchange.repository import ensure_collections, id_hash
     from accord.policy.marking import Marking
     from accord.registry import service
     from accord.store import open_store
@@ -330,6 +330,7 @@ def bulk_load(url: str, n: int, n_markings: int = 2000, hide_half: bool = True) 
         {
             "coll": items.key,
             "stix_id": r["stix_id"],
+            "idh": id_hash(r["stix_id"]),
             "type": "marking-definition",
             "version": "2016-11-23T00:00:00.000Z",
             "version_key": "2016-11-23T00:00:00.000000Z",
@@ -356,7 +357,7 @@ def bulk_load(url: str, n: int, n_markings: int = 2000, hide_half: bool = True) 
         }  # fmt: skip
         batch.append(
             {
-                "coll": items.key, "stix_id": oid, "type": "indicator", "version": ts,
+                "coll": items.key, "stix_id": oid, "idh": id_hash(oid), "type": "indicator", "version": ts,
                 "version_key": "2024-01-01T00:00:00.000000Z", "spec_version": "2.1", "date_added": t0 + i,
                 "marking": mid, "deleted": False, "multi": False, "published_by": "bench",
                 "body": orjson.dumps(body).decode(),

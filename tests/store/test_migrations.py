@@ -63,11 +63,8 @@ def test_0008_gives_objects_their_collection_key(store_url: str) -> None:
     try:
         _alembic(store, "upgrade", "0007")
         _old_rows(store)
-        store.migrate()
+        _alembic(store, "upgrade", "0008")
         with store.read() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == (
-                HEAD_REVISION
-            )
             keys = dict(conn.exec_driver_sql("SELECT id, key FROM collections").all())
             got = conn.exec_driver_sql(
                 "SELECT seq, coll, stix_id, version_key, body FROM objects ORDER BY seq"
@@ -78,15 +75,12 @@ def test_0008_gives_objects_their_collection_key(store_url: str) -> None:
             (100 + n, EXPECTED_KEYS[cid], f"indicator--{n % 3}", f"k{n}", f'{{"n": {n}}}')
             for n, (cid, _, _) in enumerate(COLLECTIONS * 2)
         ]
-        # The node reads them through the new key, and the unique constraint still holds.
-        kor_items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
-        rows, more = repo.page(store, kor_items.key, None, repo.Query(versions=("all",)), None, 10)
-        assert [r.seq for r in rows] == [100, 103] and not more
+        # The unique constraint still holds at 0008.
         with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO objects (coll, stix_id, type, version, version_key, spec_version,"
                 " date_added, marking, deleted, multi, published_by, body) VALUES"
-                f" ({kor_items.key}, 'indicator--0', 'indicator', 'v', 'k0', '2.1', 99, 1,"
+                f" ({EXPECTED_KEYS[COLLECTIONS[0][0]]}, 'indicator--0', 'indicator', 'v', 'k0', '2.1', 99, 1,"
                 " false, false, 'p', '{}')"
             )
         # And back: the downgrade restores the collection ids.
@@ -94,5 +88,70 @@ def test_0008_gives_objects_their_collection_key(store_url: str) -> None:
         with store.read() as conn:
             back = conn.exec_driver_sql("SELECT seq, collection_id FROM objects ORDER BY seq").all()
         assert back == [(100 + n, cid) for n, (cid, _, _) in enumerate(COLLECTIONS * 2)]
+    finally:
+        store.close()
+
+
+# Ids whose hashes take both signs (the PostgreSQL expression must read the top bit as one).
+HASHED_IDS = [f"indicator--{n:08d}-0000-4000-8000-000000000000" for n in range(4)]
+
+
+def _rows_at_0008(store: Store) -> None:
+    _alembic(store, "upgrade", "0008")
+    with store.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO collections (id, api_root, alias, title, description, kind, last_added,"
+            f" key) VALUES ('{COLLECTIONS[0][0]}', 'kor', 'items', 't', '', 'items', 10, 1)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO markings (id, stix_id, originator, spec, body)"
+            " VALUES (1, 'marking-definition--m', 'KOR', '{}', '{}')"
+        )
+        for n, sid in enumerate(HASHED_IDS + HASHED_IDS[:1]):
+            conn.exec_driver_sql(
+                "INSERT INTO objects (seq, coll, stix_id, type, version, version_key,"
+                " spec_version, date_added, marking, deleted, multi, published_by, body) VALUES"
+                f" ({200 + n}, 1, '{sid}', 'indicator', 'v{n}', 'k{n}', '2.1', {n + 1}, 1,"
+                f" false, {str(n in (0, 4)).lower()}, 'p', '{{\"n\": {n}}}')"
+            )
+
+
+def test_0009_finds_objects_by_a_hash_of_their_id(store_url: str) -> None:
+    assert {repo.id_hash(i) < 0 for i in HASHED_IDS} == {True, False}
+    store = open_store(store_url, migrate=False)
+    try:
+        _rows_at_0008(store)
+        store.migrate()
+        with store.read() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == (
+                HEAD_REVISION
+            )
+            got = conn.exec_driver_sql(
+                "SELECT seq, stix_id, idh, version_key, body FROM objects ORDER BY seq"
+            ).all()
+        # Every row kept its seq and content, and carries the hash the code computes (the
+        # migration computes it in SQL on PostgreSQL, in Python on SQLite).
+        assert [tuple(r) for r in got] == [
+            (200 + n, sid, repo.id_hash(sid), f"k{n}", f'{{"n": {n}}}')
+            for n, sid in enumerate(HASHED_IDS + HASHED_IDS[:1])
+        ]
+        # The node finds an object's versions by id through the hash.
+        rows, more = repo.version_page(store, 1, None, HASHED_IDS[0], repo.Query(), None, 10)
+        assert [r.seq for r in rows] == [200, 204] and not more
+        rows, _ = repo.page(store, 1, None, repo.Query(ids=(HASHED_IDS[2],)), None, 10)
+        assert [r.seq for r in rows] == [202]
+        # And back: 0008's unique constraint returns (the rows satisfy it).
+        _alembic(store, "downgrade", "0008")
+        with store.read() as conn:
+            back = conn.exec_driver_sql("SELECT seq, stix_id FROM objects ORDER BY seq").all()
+        assert [tuple(r) for r in back] == [
+            (200 + n, sid) for n, sid in enumerate(HASHED_IDS + HASHED_IDS[:1])
+        ]
+        with pytest.raises(sa.exc.IntegrityError), store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO objects (coll, stix_id, type, version, version_key, spec_version,"
+                f" date_added, marking, deleted, multi, published_by, body) VALUES (1,"
+                f" '{HASHED_IDS[1]}', 'indicator', 'v', 'k1', '2.1', 99, 1, false, false, 'p', '{{}}')"
+            )
     finally:
         store.close()

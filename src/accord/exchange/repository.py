@@ -8,6 +8,7 @@ the collection row is locked (PostgreSQL `FOR UPDATE`, SQLite's single writer) w
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -183,9 +184,17 @@ class Outcome(NamedTuple):
 # None when it may, or the reason it may not.
 PublishCheck = Callable[[Marking], str | None]
 
+
+def id_hash(stix_id: str) -> int:
+    """Returns the 64-bit hash of an object id kept in `objects.idh` (the first 8 bytes of its
+    SHA-256, signed): lookups by id go through the index (coll, idh) and then compare the id."""
+    return int.from_bytes(hashlib.sha256(stix_id.encode()).digest()[:8], "big", signed=True)
+
+
 _INSERT_COLUMNS = (
     "coll",
     "stix_id",
+    "idh",
     "type",
     "version",
     "version_key",
@@ -212,12 +221,13 @@ _MOVE_COLLECTION = (
 
 
 def _stored_versions(dialect: str) -> sa.Select[Any]:
-    """The versions stored for a set of ids in a collection (parameters `collection`, `ids`)."""
+    """The versions stored for a set of ids in a collection (parameters `collection` and `idhs`,
+    the ids' hashes: the caller compares the ids)."""
     if dialect not in _stored_sql:
         o = objects
         _stored_sql[dialect] = sa.select(
             o.c.seq, o.c.stix_id, o.c.version_key, o.c.deleted, o.c.marking
-        ).where(o.c.coll == sa.bindparam("collection"), _member(o.c.stix_id, "ids", dialect))
+        ).where(o.c.coll == sa.bindparam("collection"), _member(o.c.idh, "idhs", dialect))
     return _stored_sql[dialect]
 
 
@@ -346,15 +356,19 @@ def add_objects(
         # parameter); the bodies are read only for the few that collide.
         stored: dict[tuple[str, str], tuple[int, bool, int]] = {}
         known_ids: set[str] = set()
-        wanted = {obj["id"] for _, obj, _, _ in checked}
-        if wanted:
+        hashes = {obj["id"]: id_hash(obj["id"]) for _, obj, _, _ in checked}
+        if hashes:
             for seq, sid, vkey, deleted, mrow in conn.execute(
                 _stored_versions(store.dialect),
-                {"collection": collection.key, "ids": _set_param(wanted, store.dialect)},
+                {
+                    "collection": collection.key,
+                    "idhs": _set_param(set(hashes.values()), store.dialect),
+                },
             ):
-                stored[(sid, vkey)] = (seq, bool(deleted), mrow)
-                known_ids.add(sid)
-        # Rows in the column order of _INSERT_COLUMNS; `multi` (index 9) is settled at the end.
+                if sid in hashes:  # not another id with the same hash
+                    stored[(sid, vkey)] = (seq, bool(deleted), mrow)
+                    known_ids.add(sid)
+        # Rows in the column order of _INSERT_COLUMNS; `multi` (index 10) is settled at the end.
         new_rows: list[tuple[Any, ...]] = []
         new_keys: set[tuple[str, str]] = set()
         new_ids: set[str] = set()
@@ -419,11 +433,12 @@ def add_objects(
             # spec_version is "2.1" or absent (an SCO): `inspect` refused anything else.
             body = orjson.dumps(obj).decode()
             new_rows.append(
-                (cid, oid, typ, ver, key, "2.1", last, row_id, False, False, publisher, body)
-            )
+                (cid, oid, hashes[oid], typ, ver, key, "2.1", last, row_id, False, False,
+                 publisher, body)
+            )  # fmt: skip
             outcomes[i] = Outcome(True, oid, ver, "stored")
         if multi:
-            new_rows = [r[:9] + (True,) + r[10:] if r[1] in multi else r for r in new_rows]
+            new_rows = [r[:10] + (True,) + r[11:] if r[1] in multi else r for r in new_rows]
         if hidden_conflicts:
             # The poster is told "stored"; the record says what really happened.
             audit.append(
@@ -442,7 +457,11 @@ def add_objects(
             # on reads; single-version objects (the vast majority) skip it.
             conn.execute(
                 sa.update(objects)
-                .where(objects.c.coll == collection.key, objects.c.stix_id.in_(sorted(multi)))
+                .where(
+                    objects.c.coll == collection.key,
+                    objects.c.idh.in_(sorted({hashes[i] for i in multi})),
+                    objects.c.stix_id.in_(sorted(multi)),
+                )
                 .values(multi=True)
             )
         conn.execute(_MOVE_COLLECTION, {"cid": collection.id, "last": last})
@@ -541,7 +560,13 @@ def _member(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.Column
         # per thousand markings); sent untyped and declared an array in the statement, it is
         # read by the server as the parameter's value, so the plan made for that value tests
         # membership by hashing (PostgreSQL 14+), not by scanning the array for every row.
-        item = "INTEGER" if isinstance(column.type, sa.Integer) else "TEXT"
+        item = (
+            "BIGINT"
+            if isinstance(column.type, sa.BigInteger)
+            else "INTEGER"
+            if isinstance(column.type, sa.Integer)
+            else "TEXT"
+        )
         return column == sa.any_(sa.bindparam(name, type_=_ArrayText(item)))
     each = sa.func.json_each(sa.bindparam(name, type_=sa.Text)).table_valued("value")
     return column.in_(sa.select(each.c.value))
@@ -589,6 +614,7 @@ def _where_params(coll: int, visible: Visible, q: Query, dialect: str) -> dict[s
         params["visible"] = _visible_param(visible, dialect)
     if q.ids:
         params["ids"] = _set_param(set(q.ids), dialect)
+        params["idhs"] = _set_param({id_hash(i) for i in q.ids}, dialect)
     if q.types:
         params["types"] = _set_param(set(q.types), dialect)
     if q.added_after is not None:
@@ -611,6 +637,9 @@ def _where(
         _visible_clause(visible, o, dialect),
     ]
     if q.ids:
+        # The hash finds the rows through (coll, idh); the id itself rules out another id
+        # with the same hash.
+        cond.append(_member(o.c.idh, "idhs", dialect))
         cond.append(_member(o.c.stix_id, "ids", dialect))
     if q.types:
         cond.append(_member(o.c.type, "types", dialect))
@@ -624,6 +653,7 @@ def _where(
         other = _OTHER
         same = sa.and_(
             other.c.coll == o.c.coll,
+            other.c.idh == o.c.idh,
             other.c.stix_id == o.c.stix_id,
             other.c.deleted.is_(False),
             _visible_clause(visible, other, dialect),

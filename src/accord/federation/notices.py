@@ -29,7 +29,7 @@ from accord.federation.peers import Peer, list_peers
 from accord.federation.sync import PeerClient
 from accord.policy.marking import Marking
 from accord.store import Store
-from accord.store.exchange_schema import objects
+from accord.store.exchange_schema import collections, objects
 from accord.taxii.media import TAXII
 from accord.taxii.node import Node
 
@@ -74,9 +74,16 @@ def held(store: Store, item: str) -> Held:
     index = repo.marking_index(store)
     with store.read() as conn:
         rows = conn.execute(
-            sa.select(objects.c.seq, objects.c.marking).where(
-                objects.c.stix_id == item, objects.c.deleted.is_(False)
+            sa.select(objects.c.seq, objects.c.marking)
+            .where(
+                # Every collection, each through its (coll, idh) index.
+                objects.c.coll.in_(sa.select(collections.c.key)),
+                objects.c.idh == repo.id_hash(item),
+                objects.c.stix_id == item,
+                objects.c.deleted.is_(False),
             )
+            # The newest version's marking is the item's (rows[-1] below).
+            .order_by(objects.c.seq)
         ).all()
     if not rows:
         raise NotFound(f"this node holds no {item!r}")
