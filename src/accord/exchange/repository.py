@@ -240,7 +240,8 @@ class Prepared:
     outcomes: list[Outcome | None]
     markings: dict[str, Marking]
     definitions: dict[str, dict[str, Any]]
-    checked: list[tuple[int, dict[str, Any], str, str]]  # (position, obj, version, key)
+    # (position, obj, version, key, id_hash(id))
+    checked: list[tuple[int, dict[str, Any], str, str, int]]
 
     @staticmethod
     def join(parts: Sequence[Prepared]) -> Prepared:
@@ -254,7 +255,7 @@ class Prepared:
             joined.outcomes.extend(part.outcomes)
             joined.markings.update(part.markings)
             joined.definitions.update(part.definitions)
-            joined.checked.extend((i + offset, o, v, k) for i, o, v, k in part.checked)
+            joined.checked.extend((i + offset, o, v, k, h) for i, o, v, k, h in part.checked)
         return joined
 
 
@@ -264,7 +265,7 @@ def prepare(posted: Sequence[Any]) -> Prepared:
     outcomes: list[Outcome | None] = [None] * len(posted)
     envelope_markings: dict[str, Marking] = {}
     envelope_defs: dict[str, dict[str, Any]] = {}
-    checked: list[tuple[int, dict[str, Any], str, str]] = []
+    checked: list[tuple[int, dict[str, Any], str, str, int]] = []
     for i, obj in enumerate(posted):
         why, ver, key = inspect(obj)
         if why is not None:
@@ -286,7 +287,7 @@ def prepare(posted: Sequence[Any]) -> Prepared:
                 continue
             envelope_markings[oid] = m
             envelope_defs[oid] = obj
-        checked.append((i, obj, ver, key))
+        checked.append((i, obj, ver, key, id_hash(obj["id"])))
     return Prepared(outcomes, envelope_markings, envelope_defs, checked)
 
 
@@ -356,7 +357,7 @@ def add_objects(
         # parameter); the bodies are read only for the few that collide.
         stored: dict[tuple[str, str], tuple[int, bool, int]] = {}
         known_ids: set[str] = set()
-        hashes = {obj["id"]: id_hash(obj["id"]) for _, obj, _, _ in checked}
+        hashes = {obj["id"]: h for _, obj, _, _, h in checked}
         if hashes:
             for seq, sid, vkey, deleted, mrow in conn.execute(
                 _stored_versions(store.dialect),
@@ -377,7 +378,7 @@ def add_objects(
         # One clock reading per envelope: every object of it is added in this one transaction,
         # one microsecond apart (date_added is strictly increasing per collection, §3.5 note).
         now = now_us()
-        for i, obj, ver, key in checked:
+        for i, obj, ver, key, idh in checked:
             oid = obj["id"]
             typ = obj["type"]
             d: tuple[int | None, str] | None
@@ -433,7 +434,7 @@ def add_objects(
             # spec_version is "2.1" or absent (an SCO): `inspect` refused anything else.
             body = orjson.dumps(obj).decode()
             new_rows.append(
-                (cid, oid, hashes[oid], typ, ver, key, "2.1", last, row_id, False, False,
+                (cid, oid, idh, typ, ver, key, "2.1", last, row_id, False, False,
                  publisher, body)
             )  # fmt: skip
             outcomes[i] = Outcome(True, oid, ver, "stored")
