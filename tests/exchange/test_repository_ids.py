@@ -109,3 +109,27 @@ def test_a_new_version_of_a_stored_object_is_found_by_its_id(store: Store) -> No
     # The latest version alone is served by default (the "multi" path of the page query).
     rows, _ = repo.page(store, c.key, None, repo.Query(ids=(old["id"],)), None, 10)
     assert [r.version for r in rows] == [new["modified"]]
+
+
+def test_collections_created_at_once_get_distinct_keys(store: Store) -> None:
+    # Processes starting together on an empty store (workers, a CLI) create the collections of
+    # their API roots at the same moment: each root gets its two, every key is distinct.
+    roots = [f"r{n}" for n in range(6)] * 2
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(roots))
+
+    def create(root: str) -> None:
+        try:
+            barrier.wait()
+            repo.ensure_collections(store, root, "KOR")
+        except BaseException as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=create, args=(r,)) for r in roots]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    found = [c for r in sorted(set(roots)) for c in repo.list_collections(store, r)]
+    assert len(found) == 12 and len({c.key for c in found}) == 12

@@ -62,6 +62,9 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
+_COLLECTIONS_LOCK = 0x616363_636F6C  # an advisory lock key of accord's own ("acccol")
+
+
 def ensure_collections(store: Store, api_root: str, party: str) -> list[Collection]:
     """Creates the node's two collections in `api_root` when it has none; returns them all."""
     existing = list_collections(store, api_root)
@@ -89,6 +92,10 @@ def ensure_collections(store: Store, api_root: str, party: str) -> list[Collecti
         },
     ]
     with store.begin() as conn:
+        if store.dialect == "postgresql":
+            # Processes starting together (workers, a CLI) would both find no collection and
+            # number theirs from the same max(key): one at a time. (SQLite's writes are.)
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _COLLECTIONS_LOCK})
         if (
             conn.execute(
                 sa.select(collections.c.id).where(collections.c.api_root == api_root)
