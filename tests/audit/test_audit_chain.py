@@ -243,3 +243,27 @@ def test_a_body_serialised_ahead_chains_to_the_same_hash(
     assert log._chained(prev, seq, at, kind, actor, subject, ahead) == log.record_hash(
         prev, seq, at, kind, actor, subject, ahead.text
     )
+
+
+def test_records_appended_alone_and_inside_transactions_form_one_chain(store: Store) -> None:
+    # `record` (its own transaction; on SQLite the driver's statements) and `append` (inside a
+    # caller's transaction) interleaved: one chain, each record where the other left the head.
+    for i in range(6):
+        if i % 2:
+            with store.begin() as conn:
+                log.append(conn, "receipt", "peer", "JPN", {"i": i})
+        else:
+            assert log.record(store, "release", "peer", "JPN", log.serialise({"i": i})) == i + 1
+    v = log.verify(store)
+    assert v.ok and v.records == 6
+    with store.read() as conn:
+        rows = conn.execute(sa.select(audit_log.c.seq, audit_log.c.body)).all()
+    assert [(r[0], json.loads(r[1])) for r in rows] == [(i + 1, {"i": i}) for i in range(6)]
+
+
+def test_a_record_of_an_unknown_kind_writes_nothing(store: Store) -> None:
+    fill(store, 2)
+    with pytest.raises(ValueError):
+        log.record(store, "gossip", "peer", "JPN", {"i": 9})
+    v = log.verify(store)
+    assert v.ok and v.records == 2

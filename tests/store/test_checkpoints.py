@@ -9,8 +9,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from accord.errors import StoreError
 from accord.registry import repository as registry_repo
 from accord.store import open_store
 
@@ -135,5 +137,25 @@ def test_writes_go_through_one_connection_with_a_large_cache(tmp_path: Path) -> 
             with store.read() as conn:  # readers keep SQLite's default cache
                 assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
         assert len(seen) == 1
+    finally:
+        store.close()
+
+
+def test_driver_writes_commit_roll_back_and_translate_errors(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        with store.driver_write() as db:
+            db.execute("INSERT INTO accord_meta (key, value) VALUES ('kept', '1')")
+        with pytest.raises(RuntimeError), store.driver_write() as db:
+            db.execute("INSERT INTO accord_meta (key, value) VALUES ('dropped', '1')")
+            raise RuntimeError("the caller fails mid-transaction")
+        with pytest.raises(StoreError), store.driver_write() as db:
+            db.execute("INSERT INTO accord_meta (key, value) VALUES ('kept', '2')")  # primary key
+        with store.read() as conn:
+            keys = {r[0] for r in conn.exec_driver_sql("SELECT key FROM accord_meta")}
+        assert "kept" in keys and "dropped" not in keys
+        # The connection went back to the pool outside any transaction: the next write works.
+        with store.driver_write() as db:
+            db.execute("INSERT INTO accord_meta (key, value) VALUES ('after', '1')")
     finally:
         store.close()

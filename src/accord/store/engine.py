@@ -190,6 +190,29 @@ class Store:
             yield conn
 
     @contextlib.contextmanager
+    def driver_write(self) -> Iterator[sqlite3.Connection]:
+        """SQLite only: yields the writing connection's driver (sqlite3) inside BEGIN IMMEDIATE …
+        COMMIT, rolled back on any error, errors translated as `begin()` translates them. For
+        the hottest small writes (the release record of every page a partner reads), where
+        SQLAlchemy's connection and transaction cost as much as the statements."""
+        if self.dialect != "sqlite":
+            raise TypeError("driver_write is for SQLite stores")
+        with self._write_turn(), translate_errors():
+            pooled = self._writer.raw_connection()
+            try:
+                db = pooled.driver_connection
+                assert isinstance(db, sqlite3.Connection)
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            finally:
+                pooled.close()
+
+    @contextlib.contextmanager
     def _write_turn(self) -> Iterator[None]:
         if self._writers is None:
             yield
