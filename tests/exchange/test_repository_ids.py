@@ -5,6 +5,7 @@ the collection's lock. Both backends."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from accord.exchange import markings as mk
 from accord.exchange import repository as repo
 from accord.federation import notices
 from accord.policy.marking import Marking
-from accord.store import Store
+from accord.store import Store, open_store
 
 MARKING = Marking.of("KOR", "II", ["general-military"])
 TS = "2024-01-01T00:00:00.000Z"
@@ -133,3 +134,25 @@ def test_collections_created_at_once_get_distinct_keys(store: Store) -> None:
     assert not errors
     found = [c for r in sorted(set(roots)) for c in repo.list_collections(store, r)]
     assert len(found) == 12 and len({c.key for c in found}) == 12
+
+
+def test_sqlite_reads_objects_by_id_through_the_id_index(tmp_path: Path) -> None:
+    # SQLite's planner would walk (coll, date_added) to spare a sort and test every object of
+    # the collection: ~350 ms for one object among a million (CHANGELOG, Fixed).
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        c = _items(store)
+        _add(store, c, _objects(3))
+        for versions in (("last",), ("all",), ("first",)):
+            q = repo.Query(ids=(_objects(1)[0]["id"],), versions=versions)
+            sql, positions, fixed = repo._page_sql(store, c.key, None, q, None)
+            params = {**fixed, **repo._where_params(c.key, None, q, "sqlite"), "limit": 2}
+            assert positions is not None
+            with store.read() as conn:
+                plan = conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + sql, tuple(params[p] for p in positions)
+                ).all()
+            outer = [r[3] for r in plan if r[1] == 0 and r[3].startswith(("SCAN", "SEARCH"))]
+            assert outer == ["SEARCH objects USING INDEX ix_objects_id (coll=? AND idh=?)"], plan
+    finally:
+        store.close()
