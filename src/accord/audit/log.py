@@ -99,7 +99,10 @@ def _next(
     head: Any, kind: str, actor: str, subject: str, body: dict[str, Any] | Body
 ) -> tuple[int, int, str, str, str, str, str, str]:
     # The record that follows `head` (the head row, None before the first record), as the
-    # audit_log row (seq, at, kind, actor, subject, body, prev, hash).
+    # audit_log row (seq, at, kind, actor, subject, body, prev, hash). Raised inside the
+    # caller's transaction, the ValueError leaves nothing written.
+    if kind not in KINDS:
+        raise ValueError(f"unknown audit record kind {kind!r}")
     seq, prev = (1, GENESIS) if head is None else (int(head[0]) + 1, str(head[1]))
     at = time.time_ns() // 1000
     b = body if isinstance(body, Body) else serialise(body)
@@ -121,8 +124,6 @@ def append(
 ) -> int:
     """Appends a record inside the caller's transaction (so it stands or falls with the change it
     records); returns its sequence number. `body` may come `serialise`d."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown audit record kind {kind!r}")
     head = conn.execute(_HEAD).first()
     if head is None:
         conn.execute(sa.insert(audit_head).values(id=1, seq=0, hash=GENESIS))
@@ -146,8 +147,6 @@ def append(
 
 def record(store: Store, kind: str, actor: str, subject: str, body: dict[str, Any] | Body) -> int:
     """Appends a record in its own transaction; returns its sequence number."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown audit record kind {kind!r}")
     if store.dialect != "sqlite":
         with store.begin() as conn:
             return append(conn, kind, actor, subject, body)
