@@ -568,13 +568,9 @@ def _member(column: sa.ColumnElement[Any], name: str, dialect: str) -> sa.Column
         # per thousand markings); sent untyped and declared an array in the statement, it is
         # read by the server as the parameter's value, so the plan made for that value tests
         # membership by hashing (PostgreSQL 14+), not by scanning the array for every row.
-        item = (
-            "BIGINT"
-            if isinstance(column.type, sa.BigInteger)
-            else "INTEGER"
-            if isinstance(column.type, sa.Integer)
-            else "TEXT"
-        )
+        item = "TEXT"
+        if isinstance(column.type, sa.Integer):  # BigInteger is one too
+            item = "BIGINT" if isinstance(column.type, sa.BigInteger) else "INTEGER"
         return column == sa.any_(sa.bindparam(name, type_=_ArrayText(item)))
     each = sa.func.json_each(sa.bindparam(name, type_=sa.Text)).table_valued("value")
     return column.in_(sa.select(each.c.value))

@@ -1,6 +1,7 @@
-"""Objects are found by a hash of their id (`objects.idh`, migration 0009), and the store keeps
-one row per (collection, id, version) without a unique index: `add_objects` enforces it under
-the collection's lock. Both backends."""
+"""The exchange repository's guarantees that no single endpoint shows (both backends unless
+named): objects are found by a hash of their id (`objects.idh`, migration 0009); one row per
+(collection, id, version) without a unique index — `add_objects` keeps it under the
+collection's lock; collections created at the same moment get distinct keys."""
 
 from __future__ import annotations
 
