@@ -839,10 +839,6 @@ def count_objects(store: Store, coll: int | None = None) -> int:
         return int(conn.execute(stmt).scalar() or 0)
 
 
-def distinct_marking_rows(rows: Iterable[Row]) -> set[int]:
-    return {r.marking for r in rows}
-
-
 def marking_definitions(store: Store, rows: set[int]) -> list[str]:
     """Returns the stored marking-definition objects (JSON text) of the given marking rows."""
     if not rows:

@@ -76,7 +76,7 @@ def inspect(obj: Any) -> tuple[str | None, str, str]:
         return _NOT_OBJECT
     typ, oid = obj.get("type"), obj.get("id")
     created, modified = obj.get("created"), obj.get("modified")
-    ver = str(modified or created or UNVERSIONED)
+    ver = _version(created, modified)
     why = _why(obj, typ, oid, created, modified)
     if why is not None:
         return why, ver, ver
@@ -125,4 +125,8 @@ _REFS = "object_marking_refs must be a list of ids"
 def version_of(obj: dict[str, Any]) -> str:
     """Returns the object's version string: `modified`, else `created`, else a fixed value for
     unversioned objects (TAXII §4.3.1 status-details `version`)."""
-    return str(obj.get("modified") or obj.get("created") or UNVERSIONED)
+    return _version(obj.get("created"), obj.get("modified"))
+
+
+def _version(created: Any, modified: Any) -> str:
+    return str(modified or created or UNVERSIONED)
