@@ -8,21 +8,29 @@ Side by side in the same run, against the same server:
 - ceiling: a plain paged TAXII read of those objects by Japan's partner credential (pages of
   the size sync uses, following `next`), no storing;
 - pull: Japan's node runs `accord sync kor` (pull only) into a fresh store;
-- push: Korea's node runs `accord sync jpn` (push only) to a fresh Japanese node.
+- push: Korea's node runs `accord sync jpn` (push only) to a fresh Japanese node;
+- bare receiver (a bound, not accord): the same pages fetched on a thread, parsed, each object
+  given its id hash and serialised, and inserted into a fresh receiver store's objects table in
+  transactions of sync's size — no checks, no registry re-check, no audit record, no cursor:
+  what this machine allows any pull into that table to reach.
 Objects/s are medians of `--reps` runs; ratios to the ceiling are printed with one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
+import queue
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -35,7 +43,9 @@ import bench_taxii as bt  # noqa: E402
 ACCORD = bt.ACCORD
 TAXII = bt.TAXII
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-from accord.federation.sync import PAGE  # noqa: E402 — the ceiling reads pages of sync's size
+from accord.exchange.repository import _INSERT_COLUMNS, id_hash  # noqa: E402
+from accord.federation.sync import PAGE, PULL_BATCH  # noqa: E402 — pages of sync's size
+from accord.store import open_store  # noqa: E402
 
 
 def load_kor(url: str, n: int) -> None:
@@ -61,6 +71,66 @@ def ceiling(base: str, reps: int) -> float:
                     break
                 params = {**params, "next": env["next"]}
             rates.append(n / (time.perf_counter() - t0))
+    return statistics.median(rates)
+
+
+def bare_receiver(base: str, work: Path, reps: int) -> float:
+    """Objects/s of the least a pull receiver does (module docstring): the pages read as the
+    ceiling reads them, on a fetching thread, while the main thread stores the previous ones
+    with the driver's executemany into the objects table of a fresh store (the node's pragmas:
+    WAL, synchronous=NORMAL, 64 MiB cache)."""
+    sql = (
+        f"INSERT INTO objects ({', '.join(_INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})"
+    )
+    rates = []
+    for rep in range(reps):
+        path = work / f"bare-{rep}.db"
+        open_store(f"sqlite:///{path}").close()  # the receiver's schema, at the head revision
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA cache_size=-65536")
+        pages: queue.Queue[list[dict] | None] = queue.Queue(maxsize=2)
+
+        def fetch(pages: queue.Queue[list[dict] | None]) -> None:
+            with httpx.Client(
+                auth=("bench-jpn", "bench-jpn-pass"), headers={"Accept": TAXII}, timeout=120
+            ) as c:
+                params: dict[str, str] = {"limit": str(PAGE), "match[version]": "all"}
+                while True:
+                    r = c.get(f"{base}/kor/collections/items/objects/", params=params)
+                    r.raise_for_status()
+                    env = orjson.loads(r.content)
+                    pages.put(env.get("objects", []))
+                    if not env.get("more"):
+                        break
+                    params = {**params, "next": env["next"]}
+            pages.put(None)
+
+        gc.collect()
+        t0 = time.perf_counter()
+        fetcher = threading.Thread(target=fetch, args=(pages,), daemon=True)
+        fetcher.start()
+        n, added, rows, batch = 0, 1_800_000_000_000_000, [], 0
+        while True:
+            objs = pages.get()
+            for o in objs or ():
+                added += 1
+                ver = o.get("modified") or o.get("created")
+                rows.append((1, o["id"], id_hash(o["id"]), o["type"], ver, ver, "2.1", added, 1,
+                             False, False, "peer:kor", orjson.dumps(o).decode()))  # fmt: skip
+            batch += 1
+            if rows and (batch >= PULL_BATCH or objs is None):
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany(sql, rows)
+                db.execute("COMMIT")
+                n, rows, batch = n + len(rows), [], 0
+            if objs is None:
+                break
+        rates.append(n / (time.perf_counter() - t0))
+        fetcher.join()
+        db.close()
     return statistics.median(rates)
 
 
@@ -104,6 +174,9 @@ def main() -> int:
     try:
         results["ceiling"] = round(ceiling(kor_base, a.reps))
         print(f"ceiling (plain paged read): {results['ceiling']}/s", file=sys.stderr)
+        results["bare_receiver"] = round(bare_receiver(kor_base, work, a.reps))
+        results["bare_receiver_ratio"] = round(results["bare_receiver"] / results["ceiling"], 3)
+        print(f"bare receiver (a bound): {results['bare_receiver']}/s", file=sys.stderr)
         pulls, pushes, idles, nets = [], [], [], []
         for rep in range(a.reps):
             # pull: a fresh Japanese store pulls from Korea's server
@@ -170,7 +243,8 @@ def main() -> int:
     print(
         f"ceiling {results['ceiling']}/s | pull {results['pull']}/s ({results['pull_ratio']:.0%}) | "
         f"push {results['push']}/s ({results['push_ratio']:.0%}); an idle `accord sync` takes "
-        f"{results['idle_sync_s']} s (pull without it: {results['pull_without_startup']}/s)",
+        f"{results['idle_sync_s']} s (pull without it: {results['pull_without_startup']}/s); "
+        f"bare receiver {results['bare_receiver']}/s ({results['bare_receiver_ratio']:.0%})",
         file=sys.stderr,
     )
     print(json.dumps(results))
