@@ -380,3 +380,92 @@ def test_a_pull_interrupted_between_transactions_resumes_exactly_once(
     assert {k for k in counts if k.startswith(PREFIX)} == set(ok_ids)
     assert all(v == 1 for v in counts.values())
     assert first.pulled + second.pulled == len(counts)
+
+
+class GarblingProxy:
+    """A real HTTP proxy in front of a node that answers the `garble`-th objects page with a
+    body that is not JSON (a peer's bug, or a middlebox's): set `garble` to None to let every
+    page through."""
+
+    def __init__(self, upstream: str, garble: int | None) -> None:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        self.garble, self.pages = garble, 0
+
+        async def forward(request: Request) -> Response:
+            async with httpx.AsyncClient(base_url=upstream, timeout=30) as c:
+                r = await c.request(
+                    request.method,
+                    request.url.path,
+                    params=list(request.query_params.multi_items()),
+                    headers={k: v for k, v in request.headers.items() if k != "host"},
+                    content=await request.body(),
+                )
+            body = r.content
+            if request.url.path.endswith("/objects/"):
+                self.pages += 1
+                if self.pages == self.garble:
+                    body = b'{"objects": [ this is not JSON'
+            headers = {k: v for k, v in r.headers.items() if k.lower().startswith("x-taxii")}
+            return Response(body, r.status_code, headers, r.headers.get("content-type"))
+
+        app = Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])])
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started and time.time() < deadline:
+            time.sleep(0.02)
+        assert self.server.started
+        self.url = f"http://127.0.0.1:{self.server.config.port}"
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _readers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "accord-pull-reader"]
+
+
+def test_a_page_that_is_not_json_ends_the_pull_after_the_batches_stored(
+    kor: LiveNode, tmp_path: Path
+) -> None:
+    """Pages are read ahead on a thread of their own: its error ends the sync with a report
+    naming it, the transactions stored before stay (and their cursor), the pages read ahead
+    after them are not stored, the reading thread stops, and the next sync completes the pull
+    exactly once."""
+    from accord.federation.sync import PULL_BATCH
+
+    ok_ids = publish(kor, 1200)
+    proxy = GarblingProxy(kor.url, garble=PULL_BATCH + 2)  # the 2nd page after one batch
+    jpn_url = f"sqlite:///{tmp_path / 'jpn-pull.db'}"
+    add_principal(kor.store, "jpn-puller", "partner", "JPN", "jpn-pull-secret")
+    prepare_jpn(jpn_url)
+    store = open_store(jpn_url)
+    settings = load_settings(environ={"ACCORD_PARTY": "JPN", "ACCORD_DATE": AFTER.isoformat()})
+    jpn = Node(store, "JPN", node_config(settings, "JPN"))
+    add_peer(store, "kor", "KOR", proxy.url, "jpn-puller", "jpn-pull-secret", push=False)
+    try:
+        first = sync_peer(jpn, get_peer(store, "kor"), page=50)
+        assert first.errors == ["peer kor sent a page that is not JSON"]
+        assert first.pulled == 50 * PULL_BATCH
+        assert not _readers()
+        assert len(inbox_counts(jpn_url)) == 50 * PULL_BATCH
+        proxy.garble = None
+        second = sync_peer(jpn, get_peer(store, "kor"), page=50)
+        assert not second.errors, second.errors
+        assert not _readers()
+        assert audit.verify(jpn.store).ok
+    finally:
+        store.close()
+        proxy.close()
+    counts = inbox_counts(jpn_url)
+    assert {k for k in counts if k.startswith(PREFIX)} == set(ok_ids)
+    assert all(v == 1 for v in counts.values())
+    assert first.pulled + second.pulled == len(counts)

@@ -16,9 +16,11 @@ the sync with its cursors where they were.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,9 +228,9 @@ def pull(
     )
     sender = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
 
-    def fetch(path: str, params: dict[str, str]) -> tuple[httpx.Response, Any, repo.Prepared]:
-        """Returns a page, its envelope and its objects checked structurally (on the fetching
-        thread: the main thread is meanwhile storing the previous page)."""
+    def fetch(path: str, params: dict[str, str]) -> _Page:
+        """Returns a page, its envelope and its objects checked structurally (on the reading
+        thread: the caller's is meanwhile storing the previous pages)."""
         r = client.request("GET", path, params=params)
         if r.status_code != 200:
             return r, None, repo.prepare([])
@@ -266,37 +268,85 @@ def pull(
         if progress:
             progress("pull", sum(n for _, _, n in pages))
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        for alias in ("items", "inbox"):
-            position = get_cursor(node.store, peer.name, "pull", alias)
-            params: dict[str, str] = {"limit": str(page), "match[version]": "all"}
-            if position:
-                params["added_after"] = format_us(position)
-            path = client.collection_path(alias) + "objects/"
-            fetching: Future[tuple[httpx.Response, Any, repo.Prepared]] | None = pool.submit(
-                fetch, path, params
-            )
-            batch: list[tuple[httpx.Response, repo.Prepared, int]] = []
-            while fetching is not None:
-                r, env, ready = fetching.result()
+    for alias in ("items", "inbox"):
+        position = get_cursor(node.store, peer.name, "pull", alias)
+        params: dict[str, str] = {"limit": str(page), "match[version]": "all"}
+        if position:
+            params["added_after"] = format_us(position)
+        path = client.collection_path(alias) + "objects/"
+        batch: list[tuple[httpx.Response, repo.Prepared, int]] = []
+        with _Reader(fetch, path, params) as pages:
+            for r, env, ready in pages:
                 if r.status_code in (403, 404):
                     break  # the peer does not let us read that collection
                 if r.status_code != 200:
                     raise PeerUnavailable(f"peer {peer.name}: HTTP {r.status_code} reading {alias}")
-                fetching = None
-                if env.get("more") and env.get("next"):
-                    # Fetch (and parse) the next page while this one is checked and stored: the
-                    # store's writes release the interpreter lock, so the two overlap.
-                    nxt = {**params, "next": env["next"]}
-                    fetching = pool.submit(fetch, path, nxt)
                 objects = env.get("objects", [])
                 if objects:
                     batch.append((r, ready, len(objects)))
-                if batch and (len(batch) >= PULL_BATCH or fetching is None):
+                if len(batch) >= PULL_BATCH:
                     store(alias, batch)
                     batch = []
-            if batch:  # a 403/404 after pages (the peer's rights changed mid-read)
-                store(alias, batch)
+        if batch:  # the last pages, or those before a 403/404 (the peer's rights changed)
+            store(alias, batch)
+
+
+_Page = tuple[httpx.Response, Any, repo.Prepared]
+
+
+class _Reader:
+    """A pull's pages, read ahead on a thread of their own: while the caller stores a batch,
+    the reader fetches, parses and checks the next pages (up to PULL_BATCH of them), following
+    `next` — the store's writes and the socket release the interpreter lock, so the two overlap.
+    Iterating yields each page in order and re-raises the reader's error where it happened; it
+    ends after the last page (no `more`) or after an answer other than 200. Leaving the `with`
+    block early stops the reader after the request in flight."""
+
+    def __init__(
+        self, fetch: Callable[[str, dict[str, str]], _Page], path: str, params: dict[str, str]
+    ) -> None:
+        self.fetch, self.path, self.params = fetch, path, params
+        self.pages: queue.Queue[_Page | BaseException | None] = queue.Queue(maxsize=PULL_BATCH)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="accord-pull-reader", daemon=True)
+
+    def __enter__(self) -> Iterator[_Page]:
+        self.thread.start()
+        return self._pages()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def _pages(self) -> Iterator[_Page]:
+        while (item := self.pages.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _put(self, item: _Page | BaseException | None) -> bool:
+        while not self.stopped.is_set():
+            try:
+                self.pages.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        params = self.params
+        try:
+            while not self.stopped.is_set():
+                r, env, ready = self.fetch(self.path, params)
+                if not self._put((r, env, ready)):
+                    return
+                if r.status_code != 200 or not (env.get("more") and env.get("next")):
+                    break
+                params = {**params, "next": env["next"]}
+        except BaseException as exc:  # noqa: BLE001 — handed to the storing thread, raised there
+            self._put(exc)
+            return
+        self._put(None)
 
 
 def sync_peer(
