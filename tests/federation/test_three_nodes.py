@@ -210,6 +210,46 @@ def test_each_version_is_sent_once_per_peer(fed: Federation) -> None:
     assert ITEMS["C"]["id"] not in {o[0] for o in sent}
 
 
+@pytest.mark.parametrize("fed", BACKENDS, indirect=True)
+def test_a_peer_is_sent_again_only_when_asked(fed: Federation) -> None:
+    """Each object version is sent once per peer "unless asked again": `rewind` moves the
+    peer's cursors back (never forward), the next sync sends every version again, the receiver
+    keeps one copy of each, the sender records the second release, and the request itself is
+    in the audit trail."""
+    from accord.federation.peers import get_cursor, rewind
+
+    fed.at(AFTER)
+    kor = fed.nodes["KOR"].store
+    first = fed.sync("KOR", "jpn")[0]
+    assert first["pushed"] >= 4
+    items = next(c for c in repo.list_collections(kor, "kor") if c.kind == "items")
+    sent_to = get_cursor(kor, "jpn", "push", items.id)
+    assert sent_to > 0
+    # A position after the cursor moves nothing: a rewind never skips what was not sent.
+    assert rewind(kor, "jpn", sent_to + 1) == []
+    assert fed.sync("KOR", "jpn")[0]["pushed"] == 0
+    moved = rewind(kor, "jpn", 0)
+    assert [(m.direction, m.collection, m.before, m.after) for m in moved] == [
+        ("push", items.id, sent_to, 0)
+    ]
+    again = fed.sync("KOR", "jpn")[0]
+    assert again["pushed"] == first["pushed"] and not again["errors"]
+    assert get_cursor(kor, "jpn", "push", items.id) == sent_to
+    assert fed.copies("JPN", "A") == fed.copies("JPN", "B") == 1  # one copy of each version
+    records = list(audit.export(kor))
+    sent = [
+        tuple(o)
+        for r in records
+        if r["kind"] == "release" and r["subject"] == "JPN"
+        for o in r["body"]["objects"]
+    ]
+    assert len(sent) == 2 * first["pushed"] and len(set(sent)) == first["pushed"]
+    asked = [r for r in records if r["kind"] == "sync"]
+    assert [r["body"]["cursors"] for r in asked] == [[], [["push", items.id, sent_to, 0]]]
+    assert all(r["actor"] == "operator" and r["subject"] == "peer:jpn" for r in asked)
+    assert audit.verify(kor).ok and audit.verify(fed.nodes["JPN"].store).ok
+
+
 def test_the_receiver_refuses_what_the_sender_may_not_release(fed: Federation) -> None:
     """JPN's node re-checks with its own registry: USA pushing a Korean Level I item is refused."""
     fed.at(BEFORE)

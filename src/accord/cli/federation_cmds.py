@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -13,10 +14,11 @@ from rich.table import Table
 from accord.cli.app import app, console, node, print_json
 from accord.errors import InputError
 from accord.federation import notices
-from accord.federation.peers import add_peer, list_peers, remove_peer
+from accord.federation.peers import add_peer, list_peers, remove_peer, rewind
 from accord.federation.sync import sync_peer
 from accord.server import node_config, prepare, settle_collector
 from accord.taxii.node import Node
+from accord.taxii.params import format_us, parse_timestamp_us
 
 peer_app = typer.Typer(
     help="Partner nodes this node pushes to and pulls from.", no_args_is_help=True
@@ -89,12 +91,50 @@ def peer_remove(name: str, json: JsonOpt = False) -> None:
         console.print(f"peer {name} removed")
 
 
+def _since(value: str) -> int:
+    """Returns `--since` (a date, or an RFC 3339 UTC timestamp) as microseconds since the epoch."""
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+            us = int(day.timestamp()) * 1_000_000
+        else:
+            us = parse_timestamp_us(value, "--since")
+    except (ValueError, InputError):
+        raise InputError(
+            f"--since: {value[:60]!r} is not a date (YYYY-MM-DD) or a UTC timestamp "
+            "(YYYY-MM-DDTHH:MM:SS[.ffffff]Z)"
+        ) from None
+    if us < 0:
+        raise InputError(f"--since: {value!r} is before 1970, when nothing was added yet")
+    return us
+
+
 @app.command("sync")
 def sync_cmd(
     peer: Annotated[str | None, typer.Argument(help="One peer (default: all).")] = None,
+    again: Annotated[
+        bool,
+        typer.Option(
+            "--again",
+            help="Send to and read from PEER again what was already sent or read (everything, "
+            "or what was added after --since); the receiver keeps one copy of each version.",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="With --again: only what was added after this date or UTC timestamp.",
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Push to and pull from peers now. Exit 1 when any peer could not be synchronised."""
+    if again and peer is None:
+        raise InputError("--again needs a PEER: it sends again to one peer what it already has")
+    if since is not None and not again:
+        raise InputError("--since goes with --again")
+    position = _since(since) if since is not None else 0
     n = node()
     party, _ = prepare(n.store, n.settings, extras=False)
     live = Node(n.store, party, node_config(n.settings, party))
@@ -104,6 +144,14 @@ def sync_cmd(
     peers = [p for p in list_peers(n.store) if peer is None or p.name == peer]
     if peer is not None and not peers:
         raise InputError(f"no peer named {peer!r}")
+    moved = rewind(n.store, peer, position) if again and peer is not None else []
+    if again and not json:
+        console.print(
+            f"{peer}: sending and reading again what was added after {format_us(position)}"
+            + "".join(
+                f"; {m.direction} {m.collection} back from {format_us(m.before)}" for m in moved
+            )
+        )
     reports = []
     with Progress(console=console, transient=True, disable=json) as bar:
         for p in peers:
@@ -114,7 +162,21 @@ def sync_cmd(
 
             reports.append(sync_peer(live, p, progress=advance))
     if json:
-        print_json([r.to_json() for r in reports])
+        out = [r.to_json() for r in reports]
+        if again:
+            out[0]["again"] = {
+                "since": format_us(position),
+                "cursors": [
+                    {
+                        "direction": m.direction,
+                        "collection": m.collection,
+                        "from": format_us(m.before),
+                        "to": format_us(m.after),
+                    }
+                    for m in moved
+                ],
+            }
+        print_json(out)
     else:
         for r in reports:
             state = "[green]ok[/]" if not r.errors else f"[red]failed[/]: {'; '.join(r.errors)}"

@@ -141,3 +141,57 @@ def put_cursor(
         )
     elif position > int(found):
         conn.execute(sa.update(sync_cursors).where(*cond).values(position=position, updated_at=now))
+
+
+@dataclass(frozen=True)
+class Rewound:
+    """One cursor moved back by `rewind`: its direction and collection, and the positions
+    (microseconds since the epoch, the date_added of the last object sent or read) before and
+    after."""
+
+    direction: str
+    collection: str
+    before: int
+    after: int
+
+
+def rewind(store: Store, name: str, since: int) -> list[Rewound]:
+    """Moves the peer's cursors back to `since` (never forward), so that the next sync sends and
+    reads again every object version added after it — each version goes once per peer "unless
+    asked again" (issue #5). The request is recorded in the audit trail, with the cursors it
+    moved; raises NotFound for an unknown peer."""
+    if since < 0:
+        raise InputError("the position to sync again from is before 1970")
+    moved: list[Rewound] = []
+    with store.begin() as conn:
+        if conn.execute(sa.select(peers.c.name).where(peers.c.name == name)).first() is None:
+            raise NotFound(f"no peer named {name!r}")
+        rows = conn.execute(
+            sa.select(sync_cursors.c.direction, sync_cursors.c.collection, sync_cursors.c.position)
+            .where(sync_cursors.c.peer == name, sync_cursors.c.position > since)
+            .order_by(sync_cursors.c.direction, sync_cursors.c.collection)
+        ).all()
+        now = time.time_ns() // 1000
+        for direction, collection, position in rows:
+            conn.execute(
+                sa.update(sync_cursors)
+                .where(
+                    sync_cursors.c.peer == name,
+                    sync_cursors.c.direction == direction,
+                    sync_cursors.c.collection == collection,
+                )
+                .values(position=since, updated_at=now)
+            )
+            moved.append(Rewound(direction, collection, int(position), since))
+        audit.append(
+            conn,
+            "sync",
+            "operator",
+            f"peer:{name}",
+            {
+                "action": "again",
+                "since": since,
+                "cursors": [[m.direction, m.collection, m.before, m.after] for m in moved],
+            },
+        )
+    return moved

@@ -1,0 +1,265 @@
+"""`accord peer add|list|remove` and `accord sync`, as an operator runs them (issue #5): the forms
+the issue names, against a real Japanese node on loopback, and every bad input refused with one
+line and exit 2 before anything changes."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "taxii"))
+from taxii_live import LiveNode, free_port, start_node  # noqa: E402
+
+from accord.audit import log as audit  # noqa: E402
+from accord.cli.main import main  # noqa: E402
+from accord.exchange import markings as mk  # noqa: E402
+from accord.exchange import repository as repo  # noqa: E402
+from accord.federation.peers import get_cursor  # noqa: E402
+from accord.policy.marking import Marking  # noqa: E402
+from accord.principals import add_principal  # noqa: E402
+from accord.server import prepare  # noqa: E402
+from accord.settings import load_settings  # noqa: E402
+from accord.store import open_store  # noqa: E402
+
+AFTER = date(2017, 6, 1)  # the Korea–Japan GSOMIA in force
+OK = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # releasable to JPN
+SECRET = "kor-node-secret-7c1f"
+IDS = [f"indicator--00000000-0000-4000-a000-{i:012d}" for i in range(30)]
+
+
+class Cli:
+    def __init__(
+        self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        self.url, self.capsys, self.monkeypatch = url, capsys, monkeypatch
+
+    def __call__(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        self.monkeypatch.setenv("ACCORD_DATABASE_URL", self.url)
+        self.monkeypatch.setenv("ACCORD_PARTY", "KOR")
+        self.monkeypatch.setenv("ACCORD_DATE", AFTER.isoformat())
+
+        class Stdin(io.StringIO):
+            def isatty(self) -> bool:
+                return stdin is None
+
+        self.monkeypatch.setattr(sys, "stdin", Stdin(stdin or ""))
+        code = main(list(args))
+        out = self.capsys.readouterr()
+        return code, out.out, out.err
+
+
+@pytest.fixture
+def jpn(tmp_path: Path) -> Iterator[LiveNode]:
+    node = start_node(f"sqlite:///{tmp_path / 'jpn.db'}", party="JPN", as_of=AFTER)
+    add_principal(node.store, "kor-cli-peer", "partner", "KOR", SECRET)
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def cli(store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Korea's store, set up as `accord serve` would, with 30 indicators releasable to Japan."""
+    monkeypatch.delenv("ACCORD_PEER_PASSWORD", raising=False)
+    store = open_store(store_url)
+    try:
+        prepare(store, load_settings(environ={"ACCORD_PARTY": "KOR"}), extras=False)
+        items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+        objs: list[dict[str, object]] = [mk.marking_definition(OK)]
+        objs += [
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": oid,
+                "created": "2017-01-01T00:00:00.000Z",
+                "modified": "2017-01-01T00:00:00.000Z",
+                "pattern": f"[ipv4-addr:value = '198.51.100.{i}']",
+                "pattern_type": "stix",
+                "valid_from": "2017-01-01T00:00:00Z",
+                "object_marking_refs": [mk.marking_id(OK)],
+            }
+            for i, oid in enumerate(IDS)
+        ]
+        assert all(o.ok for o in repo.add_objects(store, items, objs, "analyst", lambda m: None))
+    finally:
+        store.close()
+    return Cli(store_url, capsys, monkeypatch)
+
+
+def held_by(node: LiveNode) -> dict[str, int]:
+    """stix_id → stored versions in the node's inbox (this suite's indicators only)."""
+    inbox = next(c for c in repo.list_collections(node.store, "jpn") if c.kind == "inbox")
+    rows, _ = repo.page(node.store, inbox.key, None, repo.Query(versions=("all",)), None, 10_000)
+    counts: dict[str, int] = {}
+    for r in rows:
+        if r.stix_id in IDS:
+            counts[r.stix_id] = counts.get(r.stix_id, 0) + 1
+    return counts
+
+
+def records(url: str, kind: str) -> list[dict[str, object]]:
+    store = open_store(url)
+    try:
+        return [r for r in audit.export(store) if r["kind"] == kind]
+    finally:
+        store.close()
+
+
+def test_peer_add_list_remove(cli: Cli, jpn: LiveNode) -> None:
+    code, out, err = cli(
+        "peer", "add", "jpn", "--party", "jpn", "--url", jpn.url + "/", "--user", "kor-cli-peer",
+        "--no-pull", "--json", stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    added = json.loads(out)
+    assert added == {
+        "name": "jpn", "party": "JPN", "url": jpn.url, "api_root": "jpn", "user": "kor-cli-peer",
+        "push": True, "pull": False,
+    }  # fmt: skip
+    code, out, _ = cli("peer", "list", "--json")
+    assert code == 0 and json.loads(out) == [added]
+    code, out, _ = cli("peer", "list")
+    assert code == 0 and "jpn" in out and "kor-cli-peer" in out and SECRET not in out
+    code, out, _ = cli("peer", "remove", "jpn", "--json")
+    assert code == 0 and json.loads(out) == {"name": "jpn", "removed": True}
+    assert json.loads(cli("peer", "list", "--json")[1]) == []
+    # Both changes are in the audit trail; the secret is nowhere in it.
+    changes = records(cli.url, "credential")
+    assert [r["body"]["action"] for r in changes] == ["peer-add", "peer-remove"]
+    assert SECRET not in json.dumps(changes)
+
+
+def test_peer_secret_from_the_environment(cli: Cli, jpn: LiveNode) -> None:
+    cli.monkeypatch.setenv("ACCORD_PEER_PASSWORD", SECRET)
+    code, _, err = cli(
+        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url, "--user", "kor-cli-peer"
+    )
+    assert code == 0, err
+    code, out, err = cli("sync", "jpn", "--json")
+    assert code == 0, err
+    assert json.loads(out)[0]["ok"] is True  # the secret taken from the environment works
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["--party", "XXX", "--url", "http://127.0.0.1:9", "--user", "u"], "s\n",
+         "--party: 'XXX' is not a known party"),
+        (["--party", "JPN", "--url", "ftp://127.0.0.1:9", "--user", "u"], "s\n",
+         "--url: 'ftp://127.0.0.1:9' is not an http(s) URL"),
+        (["--party", "JPN", "--url", "http://127.0.0.1:9", "--user", "u"], "\n",
+         "the peer's secret is empty"),
+    ],
+    ids=["unknown-party", "not-http", "empty-secret"],
+)  # fmt: skip
+def test_peer_add_bad_input_exits_2(cli: Cli, args: list[str], stdin: str, message: str) -> None:
+    code, out, err = cli("peer", "add", "jpn", *args, stdin=stdin)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert json.loads(cli("peer", "list", "--json")[1]) == []
+
+
+def test_peer_add_twice_and_remove_unknown_exit_2(cli: Cli, jpn: LiveNode) -> None:
+    add = ("peer", "add", "jpn", "--party", "JPN", "--url", jpn.url, "--user", "kor-cli-peer")
+    assert cli(*add, stdin=SECRET + "\n")[0] == 0
+    code, _, err = cli(*add, stdin="other\n")
+    assert code == 2 and "a peer named 'jpn' exists" in err
+    code, _, err = cli("peer", "remove", "nope")
+    assert code == 2 and "no peer named 'nope'" in err
+    assert [p["name"] for p in json.loads(cli("peer", "list", "--json")[1])] == ["jpn"]
+
+
+def _add(cli: Cli, jpn: LiveNode) -> None:
+    code, _, err = cli(
+        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url, "--user", "kor-cli-peer",
+        "--no-pull", stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+
+
+def test_sync_sends_once_and_again_only_when_asked(cli: Cli, jpn: LiveNode) -> None:
+    _add(cli, jpn)
+    code, out, err = cli("sync", "jpn", "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first[0]["ok"] and first[0]["pushed"] >= len(IDS) and "again" not in first[0]
+    assert held_by(jpn) == dict.fromkeys(IDS, 1)
+    code, out, _ = cli("sync", "jpn", "--json")
+    assert code == 0 and json.loads(out)[0]["pushed"] == 0  # sent once
+    # Asked again from a moment after everything was added: nothing to send.
+    code, out, _ = cli("sync", "jpn", "--again", "--since", "2999-01-01T00:00:00Z", "--json")
+    assert code == 0
+    late = json.loads(out)[0]
+    assert late["pushed"] == 0
+    assert late["again"] == {"since": "2999-01-01T00:00:00.000000Z", "cursors": []}
+    # Asked again from the start: everything goes again; Japan keeps one copy of each version.
+    code, out, err = cli("sync", "jpn", "--again", "--json")
+    assert code == 0, err
+    again = json.loads(out)[0]
+    assert again["pushed"] == first[0]["pushed"]
+    assert again["again"]["since"] == "1970-01-01T00:00:00.000000Z"
+    [moved] = again["again"]["cursors"]
+    assert moved["direction"] == "push" and moved["to"] == "1970-01-01T00:00:00.000000Z"
+    assert held_by(jpn) == dict.fromkeys(IDS, 1)
+    assert [r["body"]["action"] for r in records(cli.url, "sync")] == ["again", "again"]
+    # The human form says what was asked.
+    code, out, _ = cli("sync", "jpn", "--again", "--since", "2017-01-01")
+    assert code == 0
+    assert "jpn: sending and reading again what was added after 2017-01-01T00:00:00.000000Z" in out
+    assert "push " in out and "pushed " in out
+
+
+def test_sync_again_is_kept_when_the_peer_is_down(cli: Cli, jpn: LiveNode) -> None:
+    """The request to send again is durable: with the peer down, the sync fails (exit 1) and
+    the cursor stays where it was asked to be, so the next sync sends it all."""
+    _add(cli, jpn)
+    assert cli("sync", "jpn", "--json")[0] == 0
+    jpn.stop()
+    code, out, _ = cli("sync", "jpn", "--again", "--json")
+    assert code == 1
+    report = json.loads(out)[0]
+    assert report["ok"] is False and "did not answer" in report["errors"][0]
+    assert len(report["again"]["cursors"]) == 1
+    store = open_store(cli.url)
+    try:
+        items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+        assert get_cursor(store, "jpn", "push", items.id) == 0
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sync", "--again"], "--again needs a PEER"),
+        (["sync", "jpn", "--since", "2017-01-01"], "--since goes with --again"),
+        (["sync", "jpn", "--again", "--since", "yesterday"],
+         "--since: 'yesterday' is not a date (YYYY-MM-DD) or a UTC timestamp"),
+        (["sync", "jpn", "--again", "--since", "2017-02-30"],
+         "--since: '2017-02-30' is not a date"),
+        (["sync", "jpn", "--again", "--since", "1969-12-31"],
+         "--since: '1969-12-31' is before 1970"),
+        (["sync", "nope", "--again"], "no peer named 'nope'"),
+        (["sync", "nope"], "no peer named 'nope'"),
+    ],
+    ids=["again-without-peer", "since-without-again", "since-not-a-date", "since-no-such-day",
+         "since-before-1970",
+         "again-unknown-peer", "unknown-peer"],
+)  # fmt: skip
+def test_sync_bad_input_exits_2_and_changes_nothing(
+    cli: Cli, args: list[str], message: str
+) -> None:
+    code, _, err = cli(
+        "peer", "add", "jpn", "--party", "JPN", "--url", f"http://127.0.0.1:{free_port()}",
+        "--user", "kor-cli-peer", stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    before = records(cli.url, "sync")
+    code, out, err = cli(*args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert records(cli.url, "sync") == before == []
