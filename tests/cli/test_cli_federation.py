@@ -4,6 +4,7 @@ line and exit 2 before anything changes."""
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import sys
@@ -64,8 +65,12 @@ def jpn(tmp_path: Path) -> Iterator[LiveNode]:
 
 
 @pytest.fixture
-def cli(store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """Korea's store, set up as `accord serve` would, with 30 indicators releasable to Japan."""
+def cli(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Cli]:
+    """Korea's store, set up as `accord serve` would, with 30 indicators releasable to Japan.
+    `accord sync` settles the collector of its process (`accord.server.settle_collector`):
+    run in this one, its settings are put back afterwards."""
     monkeypatch.delenv("ACCORD_PEER_PASSWORD", raising=False)
     store = open_store(store_url)
     try:
@@ -89,7 +94,10 @@ def cli(store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
         assert all(o.ok for o in repo.add_objects(store, items, objs, "analyst", lambda m: None))
     finally:
         store.close()
-    return Cli(store_url, capsys, monkeypatch)
+    threshold = gc.get_threshold()
+    yield Cli(store_url, capsys, monkeypatch)
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 def held_by(node: LiveNode) -> dict[str, int]:
