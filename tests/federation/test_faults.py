@@ -295,8 +295,11 @@ def test_a_node_killed_during_ingest_recovers_exactly_once(kor: LiveNode, tmp_pa
 
     def kill_during_third_page(direction: str, count: int) -> None:
         pages.append(count)
-        if len(pages) == 2:  # two pages acknowledged: kill while the third is being ingested
-            threading.Timer(0.03, lambda: os.kill(proc.pid, signal.SIGKILL)).start()
+        if len(pages) == 2:
+            # Two pages acknowledged, the third in flight (sent when the first was settled):
+            # killed now, while it is being ingested. (Not after a delay: the rest of the
+            # pages could all be acknowledged by then, and nothing would be cut short.)
+            os.kill(proc.pid, signal.SIGKILL)
 
     first = sync_peer(kor.node, peer, progress=kill_during_third_page, retries=1, page=500)
     proc.wait(timeout=10)
