@@ -21,7 +21,7 @@ from accord.audit import log as audit  # noqa: E402
 from accord.cli.main import main  # noqa: E402
 from accord.exchange import markings as mk  # noqa: E402
 from accord.exchange import repository as repo  # noqa: E402
-from accord.federation.peers import get_cursor  # noqa: E402
+from accord.federation.peers import get_cursor, syncing  # noqa: E402
 from accord.policy.marking import Marking  # noqa: E402
 from accord.principals import add_principal  # noqa: E402
 from accord.server import prepare  # noqa: E402
@@ -218,7 +218,7 @@ def test_sync_sends_once_and_again_only_when_asked(cli: Cli, jpn: LiveNode) -> N
     # The human form says what was asked.
     code, out, _ = cli("sync", "jpn", "--again", "--since", "2017-01-01")
     assert code == 0
-    assert "jpn: sending and reading again what was added after 2017-01-01T00:00:00.000000Z" in out
+    assert "jpn: sent and read again what was added after 2017-01-01T00:00:00.000000Z" in out
     assert "push " in out and "pushed " in out
 
 
@@ -271,3 +271,28 @@ def test_sync_bad_input_exits_2_and_changes_nothing(
     code, out, err = cli(*args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert records(cli.url, "sync") == before == []
+
+
+def test_sync_again_while_another_sync_holds_the_peer_changes_nothing(
+    cli: Cli, jpn: LiveNode
+) -> None:
+    """A sync already running for the peer (here: held by the test) refuses this one (exit 1,
+    the holder named) before its cursors move back: nothing is asked again, nothing recorded."""
+    _add(cli, jpn)
+    assert cli("sync", "jpn", "--json")[0] == 0
+    store = open_store(cli.url)
+    try:
+        items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+        before = get_cursor(store, "jpn", "push", items.id)
+        with syncing(store, "jpn"):
+            code, out, _ = cli("sync", "jpn", "--again", "--json")
+        assert code == 1
+        [report] = json.loads(out)
+        assert report["errors"][0].startswith("peer jpn is being synchronised by process")
+        assert "again" not in report and report["pushed"] == 0
+        assert get_cursor(store, "jpn", "push", items.id) == before > 0
+    finally:
+        store.close()
+    assert records(cli.url, "sync") == []
+    code, out, _ = cli("sync", "jpn", "--again", "--json")  # free again
+    assert code == 0 and json.loads(out)[0]["pushed"] > 0

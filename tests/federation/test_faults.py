@@ -25,7 +25,7 @@ from accord.audit import log as audit
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
 from accord.federation.peers import Peer, add_peer, get_peer
-from accord.federation.sync import sync_peer
+from accord.federation.sync import SyncReport, sync_peer
 from accord.policy.marking import Marking
 from accord.principals import add_principal
 from accord.server import node_config, prepare
@@ -472,3 +472,54 @@ def test_a_page_that_is_not_json_ends_the_pull_after_the_batches_stored(
     assert {k for k in counts if k.startswith(PREFIX)} == set(ok_ids)
     assert all(v == 1 for v in counts.values())
     assert first.pulled + second.pulled == len(counts)
+
+
+def test_a_second_sync_of_a_peer_waits_its_turn(kor: LiveNode, tmp_path: Path) -> None:
+    """A sync by hand while another (a scheduled round) is pushing to the same peer is refused,
+    naming the holder, and sends nothing: each version reaches the peer once and is recorded
+    once; when the first is done, the peer is free again."""
+    ok_ids = publish(kor, 1200)
+    jpn_url = f"sqlite:///{tmp_path / 'jpn.db'}"
+    prepare_jpn(jpn_url)
+    port = free_port()
+    server, thread = serve_in_thread(jpn_url, port)
+    add_peer(kor.store, "jpn", "JPN", f"http://127.0.0.1:{port}", "kor-peer", "kor-fed-secret",
+             pull=False)  # fmt: skip
+    peer = get_peer(kor.store, "jpn")
+    first_page, second_done = threading.Event(), threading.Event()
+    reports: dict[str, SyncReport] = {}
+
+    def hold_after_first_page(direction: str, count: int) -> None:
+        first_page.set()
+        assert second_done.wait(30)
+
+    def first() -> None:
+        reports["first"] = sync_peer(kor.node, peer, progress=hold_after_first_page, page=200)
+
+    running = threading.Thread(target=first)
+    running.start()
+    try:
+        assert first_page.wait(30)
+        reports["second"] = sync_peer(kor.node, peer, page=200)
+        second_done.set()
+        running.join(timeout=60)
+        third = sync_peer(kor.node, peer, page=200)
+    finally:
+        second_done.set()
+        server.should_exit = True
+        thread.join(timeout=10)
+    second = reports["second"]
+    assert second.errors and second.errors[0].startswith("peer jpn is being synchronised by")
+    assert second.pushed == 0
+    assert not reports["first"].errors and reports["first"].pushed >= len(ok_ids)
+    assert not third.errors and third.pushed == 0  # free again, and nothing left to send
+    counts = inbox_counts(jpn_url)
+    assert {k for k in counts if k.startswith(PREFIX)} == set(ok_ids)
+    assert set(counts.values()) == {1}
+    sent = [
+        o[0]
+        for r in audit.export(kor.store)
+        if r["kind"] == "release" and r["subject"] == "JPN"
+        for o in r["body"]["objects"]
+    ]
+    assert len(sent) == len(set(sent)) == reports["first"].pushed

@@ -14,7 +14,7 @@ from rich.table import Table
 from accord.cli.app import app, console, node, print_json
 from accord.errors import InputError
 from accord.federation import notices
-from accord.federation.peers import add_peer, list_peers, remove_peer, rewind
+from accord.federation.peers import add_peer, list_peers, remove_peer
 from accord.federation.sync import sync_peer
 from accord.server import node_config, prepare, settle_collector
 from accord.taxii.node import Node
@@ -144,14 +144,6 @@ def sync_cmd(
     peers = [p for p in list_peers(n.store) if peer is None or p.name == peer]
     if peer is not None and not peers:
         raise InputError(f"no peer named {peer!r}")
-    moved = rewind(n.store, peer, position) if again and peer is not None else []
-    if again and not json:
-        console.print(
-            f"{peer}: sending and reading again what was added after {format_us(position)}"
-            + "".join(
-                f"; {m.direction} {m.collection} back from {format_us(m.before)}" for m in moved
-            )
-        )
     reports = []
     with Progress(console=console, transient=True, disable=json) as bar:
         for p in peers:
@@ -160,25 +152,20 @@ def sync_cmd(
             def advance(_direction: str, count: int, task: TaskID = task) -> None:
                 bar.advance(task, count)
 
-            reports.append(sync_peer(live, p, progress=advance))
+            reports.append(sync_peer(live, p, progress=advance, again=position if again else None))
     if json:
-        out = [r.to_json() for r in reports]
-        if again:
-            out[0]["again"] = {
-                "since": format_us(position),
-                "cursors": [
-                    {
-                        "direction": m.direction,
-                        "collection": m.collection,
-                        "from": format_us(m.before),
-                        "to": format_us(m.after),
-                    }
-                    for m in moved
-                ],
-            }
-        print_json(out)
+        print_json([r.to_json() for r in reports])
     else:
         for r in reports:
+            if r.again is not None:
+                start, moved = r.again
+                console.print(
+                    f"{r.peer}: sent and read again what was added after {format_us(start)}"
+                    + "".join(
+                        f"; {m.direction} {m.collection} back from {format_us(m.before)}"
+                        for m in moved
+                    )
+                )
             state = "[green]ok[/]" if not r.errors else f"[red]failed[/]: {'; '.join(r.errors)}"
             console.print(
                 f"{r.peer}: pushed {r.pushed} (refused {r.push_refused}), "

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import socket
 import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+import orjson
 import sqlalchemy as sa
 
 from accord.audit import log as audit
-from accord.errors import InputError, NotFound
+from accord.errors import AccordError, InputError, NotFound
 from accord.settings import Secret
 from accord.store import Store
 from accord.store.federation_schema import peers, sync_cursors
+from accord.store.schema import meta
 
 
 @dataclass(frozen=True)
@@ -195,3 +203,96 @@ def rewind(store: Store, name: str, since: int) -> list[Rewound]:
             },
         )
     return moved
+
+
+# ---- one sync of a peer at a time ------------------------------------------------------------
+
+#: How long a sync holds a peer without renewing: a holder that stops (a killed process) frees
+#: the peer after this long, or at once for the next sync on the same machine.
+LEASE_SECONDS = 120.0
+_LEASE_LOCK = 0x616363_73796E  # an advisory lock key of accord's own ("accsyn")
+
+
+class PeerBusy(AccordError):
+    """Another sync of this peer is running (a scheduled round, or `accord sync` by hand)."""
+
+
+def _lease_key(name: str) -> str:
+    # accord_meta keys are short; a peer's name may be 100 characters.
+    return "sync_peer:" + hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+def _alive_here(holder: str) -> bool:
+    """False when `holder` names a process of this machine that has ended (its lease is free)."""
+    pid, _, rest = holder.partition("@")
+    host = rest.rpartition("/")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # another machine's process: only its lease's expiry tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _take(store: Store, name: str, holder: str, seconds: float) -> None:
+    key = _lease_key(name)
+    now = time.time()
+    with store.begin() as conn:
+        if store.dialect == "postgresql":
+            # Two processes finding no lease row would both insert one: one at a time.
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LEASE_LOCK})
+        found = conn.execute(
+            sa.select(meta.c.value).where(meta.c.key == key).with_for_update()
+        ).scalar()
+        if found is not None:
+            lease = orjson.loads(found)
+            other = str(lease.get("holder", ""))
+            if other != holder and float(lease.get("until", 0)) > now and _alive_here(other):
+                until = time.strftime("%H:%M:%S", time.gmtime(float(lease["until"])))
+                raise PeerBusy(
+                    f"peer {name} is being synchronised by process {other.split('/')[0]} "
+                    f"(its hold lasts until {until} UTC unless renewed); try again when it is done"
+                )
+        value = orjson.dumps({"peer": name, "holder": holder, "until": now + seconds}).decode()
+        if found is None:
+            conn.execute(sa.insert(meta).values(key=key, value=value))
+        else:
+            conn.execute(sa.update(meta).where(meta.c.key == key).values(value=value))
+
+
+def _release(store: Store, name: str, holder: str) -> None:
+    key = _lease_key(name)
+    with store.begin() as conn:
+        found = conn.execute(
+            sa.select(meta.c.value).where(meta.c.key == key).with_for_update()
+        ).scalar()
+        if found is not None and orjson.loads(found).get("holder") == holder:
+            conn.execute(sa.delete(meta).where(meta.c.key == key))
+
+
+@contextlib.contextmanager
+def syncing(
+    store: Store, name: str, seconds: float = LEASE_SECONDS
+) -> Iterator[Callable[[], None]]:
+    """Holds the peer for one sync while the block runs, so that a sync by hand and a scheduled
+    round (or two workers) never send the same pages and record the same releases twice; yields
+    a function that renews the hold, to be called as the sync proceeds (it writes at most every
+    quarter of `seconds`). Raises PeerBusy, naming the holder, when another sync holds the peer
+    — unless its hold expired or its process, on this machine, has ended."""
+    holder = f"{os.getpid()}@{socket.gethostname()}/{uuid.uuid4().hex[:8]}"
+    _take(store, name, holder, seconds)
+    renewed = time.monotonic()
+
+    def renew() -> None:
+        nonlocal renewed
+        if time.monotonic() - renewed >= seconds / 4:
+            _take(store, name, holder, seconds)
+            renewed = time.monotonic()
+
+    try:
+        yield renew
+    finally:
+        _release(store, name, holder)

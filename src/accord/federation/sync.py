@@ -34,7 +34,7 @@ from accord.errors import AccordError
 from accord.exchange import repository as repo
 from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import record_ingest, release_body
-from accord.federation.peers import Peer, get_cursor, put_cursor
+from accord.federation.peers import Peer, Rewound, get_cursor, put_cursor, rewind, syncing
 from accord.principals import Principal
 from accord.taxii.media import TAXII
 from accord.taxii.node import Node
@@ -62,9 +62,11 @@ class SyncReport:
     pulled: int = 0
     pull_refused: int = 0
     errors: list[str] = field(default_factory=list)
+    #: When asked to sync again (`sync_peer(again=...)`): from when, and the cursors moved back.
+    again: tuple[int, list[Rewound]] | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "peer": self.peer,
             "pushed": self.pushed,
             "push_refused": self.push_refused,
@@ -73,6 +75,21 @@ class SyncReport:
             "errors": self.errors,
             "ok": not self.errors,
         }
+        if self.again is not None:
+            since, moved = self.again
+            out["again"] = {
+                "since": format_us(since),
+                "cursors": [
+                    {
+                        "direction": m.direction,
+                        "collection": m.collection,
+                        "from": format_us(m.before),
+                        "to": format_us(m.after),
+                    }
+                    for m in moved
+                ],
+            }
+        return out
 
 
 Progress = Callable[[str, int], None]
@@ -355,16 +372,28 @@ def sync_peer(
     progress: Progress | None = None,
     retries: int = 4,
     page: int = PAGE,
+    again: int | None = None,
 ) -> SyncReport:
-    """Pushes and/or pulls with one peer, `page` objects at a time; errors end that peer's sync
-    and are reported."""
+    """Pushes and/or pulls with one peer, `page` objects at a time, holding the peer for the
+    while (`peers.syncing`: another sync of it, by hand or on the schedule, is refused with
+    PeerBusy); with `again` (microseconds since the epoch), first moves the peer's cursors back
+    to it (`peers.rewind`), so that what was added after it is sent and read again. Errors end
+    that peer's sync and are reported."""
     report = SyncReport(peer.name)
-    with PeerClient(peer, retries=retries) as client:
-        try:
+    try:
+        with syncing(node.store, peer.name) as renew, PeerClient(peer, retries=retries) as client:
+            if again is not None:
+                report.again = (again, rewind(node.store, peer.name, again))
+
+            def step(direction: str, count: int) -> None:
+                renew()  # a long sync keeps its hold on the peer
+                if progress:
+                    progress(direction, count)
+
             if peer.push:
-                push(node, peer, client, report, progress, page)
+                push(node, peer, client, report, step, page)
             if peer.pull:
-                pull(node, peer, client, report, progress, page)
-        except AccordError as exc:
-            report.errors.append(str(exc))
+                pull(node, peer, client, report, step, page)
+    except AccordError as exc:
+        report.errors.append(str(exc))
     return report
