@@ -7,6 +7,8 @@ from __future__ import annotations
 import gc
 import io
 import json
+import os
+import socket
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -27,6 +29,7 @@ from accord.principals import add_principal  # noqa: E402
 from accord.server import prepare  # noqa: E402
 from accord.settings import load_settings  # noqa: E402
 from accord.store import open_store  # noqa: E402
+from accord.taxii.params import format_us  # noqa: E402
 
 AFTER = date(2017, 6, 1)  # the Korea–Japan GSOMIA in force
 OK = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # releasable to JPN
@@ -296,3 +299,32 @@ def test_sync_again_while_another_sync_holds_the_peer_changes_nothing(
     assert records(cli.url, "sync") == []
     code, out, _ = cli("sync", "jpn", "--again", "--json")  # free again
     assert code == 0 and json.loads(out)[0]["pushed"] > 0
+
+
+def test_peer_show_says_where_sync_stands_and_who_holds_it(cli: Cli, jpn: LiveNode) -> None:
+    _add(cli, jpn)
+    code, out, _ = cli("peer", "show", "jpn", "--json")
+    assert code == 0
+    shown = json.loads(out)
+    assert shown["name"] == "jpn" and shown["cursors"] == [] and shown["syncing"] is None
+    assert "secret" not in out and SECRET not in out
+    assert "never synchronised" in cli("peer", "show", "jpn")[1]
+    assert cli("sync", "jpn", "--json")[0] == 0
+    store = open_store(cli.url)
+    try:
+        items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+        rows, _ = repo.page(store, items.key, None, repo.Query(versions=("all",)), None, 10_000)
+        [cursor] = json.loads(cli("peer", "show", "jpn", "--json")[1])["cursors"]
+        # Up to the newest version sent: every object of the collection was releasable to JPN.
+        assert cursor["direction"] == "push" and cursor["collection"] == items.id
+        assert cursor["position"] == format_us(max(r.date_added for r in rows))
+        with syncing(store, "jpn"):
+            code, out, _ = cli("peer", "show", "jpn", "--json")
+            held = json.loads(out)["syncing"]
+            assert held["by"] == f"{os.getpid()}@{socket.gethostname()}"
+            assert "a sync holds it now" in cli("peer", "show", "jpn")[1]
+    finally:
+        store.close()
+    assert json.loads(cli("peer", "show", "jpn", "--json")[1])["syncing"] is None
+    code, _, err = cli("peer", "show", "nope")
+    assert code == 2 and "no peer named 'nope'" in err

@@ -14,7 +14,7 @@ from rich.table import Table
 from accord.cli.app import app, console, node, print_json
 from accord.errors import InputError
 from accord.federation import notices
-from accord.federation.peers import add_peer, list_peers, remove_peer
+from accord.federation.peers import add_peer, cursors, get_peer, holder, list_peers, remove_peer
 from accord.federation.sync import sync_peer
 from accord.server import node_config, prepare, settle_collector
 from accord.taxii.node import Node
@@ -79,6 +79,39 @@ def peer_list(json: JsonOpt = False) -> None:
     for p in peers:
         table.add_row(p.name, p.party, p.url, p.user, str(p.push), str(p.pull))
     console.print(table)
+
+
+@peer_app.command("show")
+def peer_show(name: str, json: JsonOpt = False) -> None:
+    """Show a peer, where sync stands with it (its cursors) and whether a sync holds it now."""
+    store = node().store
+    peer = get_peer(store, name)
+    held = holder(store, name)
+    shown = [
+        {
+            "direction": c.direction,
+            "collection": c.collection,
+            "position": format_us(c.position),
+            "updated_at": format_us(c.updated_at),
+        }
+        for c in cursors(store, name)
+    ]
+    syncing = None if held is None else {"by": held[0], "until": format_us(int(held[1] * 1e6))}
+    if json:
+        print_json({**peer.to_json(), "cursors": shown, "syncing": syncing})
+        return
+    console.print(
+        f"peer {peer.name} ({peer.party}) at {peer.url}, API root /{peer.api_root}/, "
+        f"as {peer.user}: push {peer.push}, pull {peer.pull}"
+    )
+    for c in shown:
+        console.print(
+            f"  {c['direction']} {c['collection']}: up to {c['position']} (moved {c['updated_at']})"
+        )
+    if not shown:
+        console.print("  never synchronised")
+    if held is not None:
+        console.print(f"  a sync holds it now: process {held[0]}")
 
 
 @peer_app.command("remove")

@@ -114,6 +114,34 @@ def remove_peer(store: Store, name: str) -> None:
         audit.append(conn, "credential", "operator", f"peer:{name}", {"action": "peer-remove"})
 
 
+@dataclass(frozen=True)
+class Cursor:
+    """Where sync stands with a peer in one direction and collection: `position` is the
+    date_added (microseconds since the epoch) of the last object version sent (push: this node's
+    clock) or read (pull: the peer's), `updated_at` when it last moved (this node's clock)."""
+
+    direction: str
+    collection: str
+    position: int
+    updated_at: int
+
+
+def cursors(store: Store, name: str) -> list[Cursor]:
+    """Returns the peer's cursors by direction and collection (none before its first sync)."""
+    with store.read() as conn:
+        rows = conn.execute(
+            sa.select(
+                sync_cursors.c.direction,
+                sync_cursors.c.collection,
+                sync_cursors.c.position,
+                sync_cursors.c.updated_at,
+            )
+            .where(sync_cursors.c.peer == name)
+            .order_by(sync_cursors.c.direction, sync_cursors.c.collection)
+        ).all()
+    return [Cursor(d, c, int(p), int(u)) for d, c, p, u in rows]
+
+
 def get_cursor(store: Store, peer: str, direction: str, collection: str) -> int:
     with store.read() as conn:
         v = conn.execute(
@@ -261,6 +289,20 @@ def _take(store: Store, name: str, holder: str, seconds: float) -> None:
             conn.execute(sa.insert(meta).values(key=key, value=value))
         else:
             conn.execute(sa.update(meta).where(meta.c.key == key).values(value=value))
+
+
+def holder(store: Store, name: str) -> tuple[str, float] | None:
+    """Returns the process holding the peer for a sync (`pid@host`) and until when (seconds
+    since the epoch, unless renewed), or None when no sync holds it."""
+    with store.read() as conn:
+        found = conn.execute(sa.select(meta.c.value).where(meta.c.key == _lease_key(name))).scalar()
+    if found is None:
+        return None
+    lease = orjson.loads(found)
+    who, until = str(lease.get("holder", "")), float(lease.get("until", 0))
+    if until <= time.time() or not _alive_here(who):
+        return None
+    return who.split("/")[0], until
 
 
 def _release(store: Store, name: str, holder: str) -> None:
