@@ -1,62 +1,36 @@
-"""`accord peer add|list|remove` and `accord sync`, as an operator runs them (issue #5): the forms
-the issue names, against a real Japanese node on loopback, and every bad input refused with one
+"""`accord peer add|list|show|remove` and `accord sync`, as an operator runs them (issue #5):
+forms the issue names, against a real Japanese node on loopback, and every bad input refused with one
 line and exit 2 before anything changes."""
 
 from __future__ import annotations
 
 import gc
-import io
 import json
 import os
 import socket
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from cli_runner import Cli
+from taxii_live import LiveNode, free_port, start_node
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "taxii"))
-from taxii_live import LiveNode, free_port, start_node  # noqa: E402
-
-from accord.audit import log as audit  # noqa: E402
-from accord.cli.main import main  # noqa: E402
-from accord.exchange import markings as mk  # noqa: E402
-from accord.exchange import repository as repo  # noqa: E402
-from accord.federation.peers import get_cursor, syncing  # noqa: E402
-from accord.policy.marking import Marking  # noqa: E402
-from accord.principals import add_principal  # noqa: E402
-from accord.server import prepare  # noqa: E402
-from accord.settings import load_settings  # noqa: E402
-from accord.store import open_store  # noqa: E402
-from accord.taxii.params import format_us  # noqa: E402
+from accord.audit import log as audit
+from accord.exchange import markings as mk
+from accord.exchange import repository as repo
+from accord.federation.peers import get_cursor, syncing
+from accord.policy.marking import Marking
+from accord.principals import add_principal
+from accord.server import prepare
+from accord.settings import load_settings
+from accord.store import open_store
+from accord.taxii.params import format_us
 
 AFTER = date(2017, 6, 1)  # the Korea–Japan GSOMIA in force
 OK = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # releasable to JPN
 SECRET = "kor-node-secret-7c1f"
 IDS = [f"indicator--00000000-0000-4000-a000-{i:012d}" for i in range(30)]
-
-
-class Cli:
-    def __init__(
-        self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        self.url, self.capsys, self.monkeypatch = url, capsys, monkeypatch
-
-    def __call__(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        self.monkeypatch.setenv("ACCORD_DATABASE_URL", self.url)
-        self.monkeypatch.setenv("ACCORD_PARTY", "KOR")
-        self.monkeypatch.setenv("ACCORD_DATE", AFTER.isoformat())
-
-        class Stdin(io.StringIO):
-            def isatty(self) -> bool:
-                return stdin is None
-
-        self.monkeypatch.setattr(sys, "stdin", Stdin(stdin or ""))
-        code = main(list(args))
-        out = self.capsys.readouterr()
-        return code, out.out, out.err
 
 
 @pytest.fixture
@@ -97,6 +71,8 @@ def cli(
         assert all(o.ok for o in repo.add_objects(store, items, objs, "analyst", lambda m: None))
     finally:
         store.close()
+    monkeypatch.setenv("ACCORD_PARTY", "KOR")
+    monkeypatch.setenv("ACCORD_DATE", AFTER.isoformat())
     threshold = gc.get_threshold()
     yield Cli(store_url, capsys, monkeypatch)
     gc.unfreeze()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from pathlib import Path
 
 import orjson
 import pytest
+from cli_runner import Cli
 
-from accord.cli.main import main
 from accord.exchange import repository as repo
 from accord.principals import authenticate
 from accord.store import open_store
@@ -25,30 +23,6 @@ INDICATOR = {
     "pattern_type": "stix",
     "valid_from": "2016-12-01T00:00:00Z",
 }
-
-
-class Cli:
-    def __init__(
-        self, url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        self.url, self.capsys, self.monkeypatch = url, capsys, monkeypatch
-
-    def __call__(
-        self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
-    ) -> tuple[int, str, str]:
-        self.capsys.readouterr()
-        self.monkeypatch.setenv("ACCORD_DATABASE_URL", self.url)
-        for k, v in (env or {}).items():
-            self.monkeypatch.setenv(k, v)
-
-        class FakeStdin(io.StringIO):
-            def isatty(self) -> bool:
-                return stdin is None
-
-        self.monkeypatch.setattr(sys, "stdin", FakeStdin(stdin or ""))
-        code = main(list(args))
-        out = self.capsys.readouterr()
-        return code, out.out, out.err
 
 
 @pytest.fixture
