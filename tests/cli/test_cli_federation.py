@@ -1,6 +1,6 @@
 """`accord peer add|list|show|remove` and `accord sync`, as an operator runs them (issue #5):
-forms the issue names, against a real Japanese node on loopback, and every bad input refused with one
-line and exit 2 before anything changes."""
+the forms the issue names, against a real Japanese node on loopback, and every bad input refused
+with one line and exit 2 before anything changes."""
 
 from __future__ import annotations
 
