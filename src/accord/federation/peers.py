@@ -120,26 +120,25 @@ class Cursor:
     date_added (microseconds since the epoch) of the last object version sent (push: this node's
     clock) or read (pull: the peer's), `updated_at` when it last moved (this node's clock)."""
 
+    peer: str
     direction: str
     collection: str
     position: int
     updated_at: int
 
 
-def cursors(store: Store, name: str) -> list[Cursor]:
-    """Returns the peer's cursors by direction and collection (none before its first sync)."""
+def cursors(store: Store, name: str | None = None) -> list[Cursor]:
+    """Returns the cursors of peer `name` (of every peer when None) by peer, direction and
+    collection; a peer has none before its first sync."""
+    c = sync_cursors.c
+    query = sa.select(c.peer, c.direction, c.collection, c.position, c.updated_at).order_by(
+        c.peer, c.direction, c.collection
+    )
+    if name is not None:
+        query = query.where(c.peer == name)
     with store.read() as conn:
-        rows = conn.execute(
-            sa.select(
-                sync_cursors.c.direction,
-                sync_cursors.c.collection,
-                sync_cursors.c.position,
-                sync_cursors.c.updated_at,
-            )
-            .where(sync_cursors.c.peer == name)
-            .order_by(sync_cursors.c.direction, sync_cursors.c.collection)
-        ).all()
-    return [Cursor(d, c, int(p), int(u)) for d, c, p, u in rows]
+        rows = conn.execute(query).all()
+    return [Cursor(p, d, col, int(pos), int(u)) for p, d, col, pos, u in rows]
 
 
 def get_cursor(store: Store, peer: str, direction: str, collection: str) -> int:

@@ -35,9 +35,9 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.errors import StoreError
+from accord.federation.peers import cursors
 from accord.store import Store
 from accord.store.audit_schema import audit_head, audit_log
-from accord.store.federation_schema import sync_cursors
 
 log = logging.getLogger("accord.metrics")
 
@@ -181,21 +181,12 @@ class Metrics:
 def sync_lags(store: Store) -> list[tuple[dict[str, str], float]]:
     """Returns (labels, seconds since the cursor last moved) for every federation cursor."""
     now_us = time.time_ns() // 1000
-    with store.read() as conn:
-        rows = conn.execute(
-            sa.select(
-                sync_cursors.c.peer,
-                sync_cursors.c.direction,
-                sync_cursors.c.collection,
-                sync_cursors.c.updated_at,
-            ).order_by(sync_cursors.c.peer, sync_cursors.c.direction, sync_cursors.c.collection)
-        ).all()
     return [
         (
-            {"peer": str(p), "direction": str(d), "collection": str(c)},
-            max(0.0, (now_us - int(u)) / 1_000_000),
+            {"peer": c.peer, "direction": c.direction, "collection": c.collection},
+            max(0.0, (now_us - c.updated_at) / 1_000_000),
         )
-        for p, d, c, u in rows
+        for c in cursors(store)
     ]
 
 
