@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -53,23 +54,35 @@ def load_kor(url: str, n: int) -> None:
     bt.bulk_load(url, n, n_markings=200, hide_half=False)
 
 
+def partner() -> httpx.Client:
+    """A client with Japan's partner credential on Korea's server."""
+    return httpx.Client(
+        auth=("bench-jpn", "bench-jpn-pass"), headers={"Accept": TAXII}, timeout=120
+    )
+
+
+def partner_pages(c: httpx.Client, base: str) -> Iterator[list[dict]]:
+    """Yields the objects of each page of Japan's view of Korea's items, in pages of sync's
+    size, following `next`: the plain paged read."""
+    params: dict[str, str] = {"limit": str(PAGE), "match[version]": "all"}
+    while True:
+        r = c.get(f"{base}/kor/collections/items/objects/", params=params)
+        r.raise_for_status()
+        env = orjson.loads(r.content)
+        yield env.get("objects", [])
+        if not env.get("more"):
+            return
+        params = {**params, "next": env["next"]}
+
+
 def ceiling(base: str, reps: int) -> float:
     rates = []
     for _ in range(reps):
         n = 0
-        with httpx.Client(
-            auth=("bench-jpn", "bench-jpn-pass"), headers={"Accept": TAXII}, timeout=120
-        ) as c:
+        with partner() as c:
             t0 = time.perf_counter()
-            params: dict[str, str] = {"limit": str(PAGE), "match[version]": "all"}
-            while True:
-                r = c.get(f"{base}/kor/collections/items/objects/", params=params)
-                r.raise_for_status()
-                env = orjson.loads(r.content)
-                n += len(env.get("objects", []))
-                if not env.get("more"):
-                    break
-                params = {**params, "next": env["next"]}
+            for objs in partner_pages(c, base):
+                n += len(objs)
             rates.append(n / (time.perf_counter() - t0))
     return statistics.median(rates)
 
@@ -93,24 +106,15 @@ def bare_receiver(base: str, work: Path, reps: int) -> float:
         db.execute("PRAGMA cache_size=-65536")
         pages: queue.Queue[list[dict] | None] = queue.Queue(maxsize=2)
 
-        def fetch(pages: queue.Queue[list[dict] | None]) -> None:
-            with httpx.Client(
-                auth=("bench-jpn", "bench-jpn-pass"), headers={"Accept": TAXII}, timeout=120
-            ) as c:
-                params: dict[str, str] = {"limit": str(PAGE), "match[version]": "all"}
-                while True:
-                    r = c.get(f"{base}/kor/collections/items/objects/", params=params)
-                    r.raise_for_status()
-                    env = orjson.loads(r.content)
-                    pages.put(env.get("objects", []))
-                    if not env.get("more"):
-                        break
-                    params = {**params, "next": env["next"]}
+        def fetch(c: httpx.Client, pages: queue.Queue[list[dict] | None]) -> None:
+            for objs in partner_pages(c, base):
+                pages.put(objs)
             pages.put(None)
 
+        client = partner()
         gc.collect()
         t0 = time.perf_counter()
-        fetcher = threading.Thread(target=fetch, args=(pages,), daemon=True)
+        fetcher = threading.Thread(target=fetch, args=(client, pages), daemon=True)
         fetcher.start()
         n, added, rows, batch = 0, 1_800_000_000_000_000, [], 0
         while True:
@@ -130,6 +134,7 @@ def bare_receiver(base: str, work: Path, reps: int) -> float:
                 break
         rates.append(n / (time.perf_counter() - t0))
         fetcher.join()
+        client.close()
         db.close()
     return statistics.median(rates)
 
