@@ -274,15 +274,13 @@ def _take(store: Store, name: str, holder: str, seconds: float) -> None:
         found = conn.execute(
             sa.select(meta.c.value).where(meta.c.key == key).with_for_update()
         ).scalar()
-        if found is not None:
-            lease = orjson.loads(found)
-            other = str(lease.get("holder", ""))
-            if other != holder and float(lease.get("until", 0)) > now and _alive_here(other):
-                until = time.strftime("%H:%M:%S", time.gmtime(float(lease["until"])))
-                raise PeerBusy(
-                    f"peer {name} is being synchronised by process {other.split('/')[0]} "
-                    f"(its hold lasts until {until} UTC unless renewed); try again when it is done"
-                )
+        current = _current(found, now)
+        if current is not None and current[0] != holder:
+            until = time.strftime("%H:%M:%S", time.gmtime(current[1]))
+            raise PeerBusy(
+                f"peer {name} is being synchronised by process {current[0].split('/')[0]} "
+                f"(its hold lasts until {until} UTC unless renewed); try again when it is done"
+            )
         value = orjson.dumps({"peer": name, "holder": holder, "until": now + seconds}).decode()
         if found is None:
             conn.execute(sa.insert(meta).values(key=key, value=value))
@@ -295,13 +293,18 @@ def holder(store: Store, name: str) -> tuple[str, float] | None:
     since the epoch, unless renewed), or None when no sync holds it."""
     with store.read() as conn:
         found = conn.execute(sa.select(meta.c.value).where(meta.c.key == _lease_key(name))).scalar()
-    if found is None:
+    current = _current(found, time.time())
+    return None if current is None else (current[0].split("/")[0], current[1])
+
+
+def _current(lease: str | None, now: float) -> tuple[str, float] | None:
+    """Returns the holder and expiry of a stored hold that still holds at `now`: not expired,
+    and not left by a process of this machine that has ended."""
+    if lease is None:
         return None
-    lease = orjson.loads(found)
-    who, until = str(lease.get("holder", "")), float(lease.get("until", 0))
-    if until <= time.time() or not _alive_here(who):
-        return None
-    return who.split("/")[0], until
+    found = orjson.loads(lease)
+    who, until = str(found.get("holder", "")), float(found.get("until", 0))
+    return (who, until) if until > now and _alive_here(who) else None
 
 
 def _release(store: Store, name: str, holder: str) -> None:
