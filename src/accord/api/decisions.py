@@ -217,7 +217,9 @@ def find_item(node: Node, who: Principal, item_id: str) -> Marking:
     visible = node.view(who).rows
     index = repo.marking_index(node.store)
     for c in repo.list_collections(node.store, node.config.api_root):
-        rows, _ = repo.page(node.store, c.key, visible, repo.Query(ids=(item_id,)), None, 1)
+        rows, _ = repo.page(
+            node.store, c.key, visible, repo.Query(ids=(item_id,)), None, 1, who.name
+        )
         if rows and rows[0].marking in index.by_row:
             return index.by_row[rows[0].marking]
     raise NotFound(f"no item {item_id[:160]!r} on this node")

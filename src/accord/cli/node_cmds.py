@@ -14,8 +14,9 @@ from rich.table import Table
 
 from accord.cli.app import app, console, node, parse_date, print_json
 from accord.errors import InputError
-from accord.exchange import markings as mk
+from accord.exchange import publishing
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 from accord.exchange.preview import preview
 from accord.policy.marking import DEFAULT_PURPOSE, Marking
 from accord.policy.world import World
@@ -239,9 +240,6 @@ def publish_cmd(
     day = parse_date(at) if at else (date.fromisoformat(str(s.date)) if s.date else date.today())
     posted = _read_objects(file)
     index = repo.marking_index(n.store)
-    inline = {
-        o["id"]: o for o in posted if isinstance(o, dict) and o.get("type") == "marking-definition"
-    }
     default: Marking | None = None
     if level is not None:
         default = Marking.of(
@@ -254,40 +252,12 @@ def publish_cmd(
             orcon=orcon,
         )
         world.check_marking(default)
-    groups: dict[str, tuple[Marking, list[str]]] = {}
-    objects: list[Any] = []
-    for obj in posted:
-        if not isinstance(obj, dict) or obj.get("type") == "marking-definition":
-            objects.append(obj)
-            continue
-        refs = [r for r in obj.get("object_marking_refs") or [] if r in index.rows or r in inline]
-        marking: Marking | None = None
-        if refs:
-            ref = refs[0]
-            marking = (
-                index.by_row[index.rows[ref]]
-                if ref in index.rows
-                else mk.from_definition(inline[ref])
-            )
-        elif default is not None:
-            marking = default
-            obj = {
-                **obj,
-                "object_marking_refs": [
-                    *(obj.get("object_marking_refs") or []),
-                    mk.marking_id(default),
-                ],
-            }
-        else:
-            raise InputError(
-                f"{file}: {obj.get('id', '(no id)')} carries no release marking: give --level (and --topic)"
-            )
-        if marking is not None:
-            key = mk.marking_id(marking)
-            groups.setdefault(key, (marking, []))[1].append(str(obj.get("id")))
-        objects.append(obj)
-    if default is not None and mk.marking_id(default) in groups:
-        objects.insert(0, mk.marking_definition(default))
+    drafted = publishing.draft(index, posted, default)
+    if drafted.unmarked:
+        raise InputError(
+            f"{file}: {drafted.unmarked[0]} carries no release marking: give --level (and --topic)"
+        )
+    groups, objects = drafted.groups, drafted.objects
     previews: list[dict[str, Any]] = [
         {
             "marking": m.to_json(),
@@ -319,8 +289,12 @@ def publish_cmd(
                 return str(exc)
             return None
 
+        # The node's host publishes with the node's authority (accord.exchange.authority); the
+        # audit trail names the operating-system user who ran the command.
         user = os.environ.get("ACCORD_USER") or os.environ.get("USER") or "cli"
-        outcomes = repo.add_objects(n.store, target, objects, f"cli:{user}", check)
+        outcomes = publishing.store_objects(
+            n.store, target, objects, Writer.host(f"cli:{user}", party), check
+        )
         result["published"] = {
             "success_count": sum(o.ok for o in outcomes),
             "failure_count": sum(not o.ok for o in outcomes),

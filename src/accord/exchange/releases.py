@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -21,6 +21,18 @@ from accord.principals import Principal
 from accord.store import Store
 
 _MARKING = attrgetter("marking")
+
+
+class Actor(Protocol):
+    """Who an audit record names: a principal or a writer (`accord.exchange.authority`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def party(self) -> str: ...
+
+
 _REF = attrgetter("stix_id", "version", "marking")
 
 
@@ -81,7 +93,7 @@ def record_prepared(store: Store, who: Principal, body: dict[str, Any] | audit.B
 
 
 def record_ingest(
-    conn: sa.Connection, who: Principal, collection_id: str, outcomes: Sequence[Outcome]
+    conn: sa.Connection, who: Actor, collection_id: str, outcomes: Sequence[Outcome]
 ) -> None:
     """Appends what an envelope delivered, inside the ingest's own transaction: a receipt for the
     stored objects, a refusal for the rest."""

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord.errors import AccordError, ImportRejected, InputError, NotFound
+from accord.errors import AccordError, Forbidden, ImportRejected, InputError, NotFound
 from accord.policy.access import User
 from accord.policy.world import World
 from accord.principals import Principal
@@ -264,13 +264,16 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
-    """Maps the domain's errors to pages: NotFound 404, other input errors 400, the rest 500."""
+    """Maps the domain's errors to pages: NotFound 404, other input errors 400, Forbidden 403,
+    the rest 500."""
     if isinstance(exc, NotFound):
         return error_page(request, 404, str(exc))
     if isinstance(exc, ImportRejected):
         return error_page(request, 400, "The input was rejected.", exc.problems)
     if isinstance(exc, InputError):
         return error_page(request, 400, str(exc))
+    if isinstance(exc, Forbidden):
+        return error_page(request, 403, str(exc))
     assert isinstance(exc, AccordError)
     return error_page(request, 500, "The node could not complete this request.")
 
