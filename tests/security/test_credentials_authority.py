@@ -158,7 +158,15 @@ def test_cli_needs_a_clearance_or_an_explicit_partner_kind(cli: Cli) -> None:
     assert not credential_records(cli.url, "legal-officer")
     assert not credential_records(cli.url, "kor-peer")
     code, _, err = cli(
-        "credential", "add", "legal-officer", "--party", "KOR", "--clearance", "II", "--role", "legal"
+        "credential",
+        "add",
+        "legal-officer",
+        "--party",
+        "KOR",
+        "--clearance",
+        "II",
+        "--role",
+        "legal",
     )
     assert code == 0, err
     code, _, err = cli("credential", "add", "gbr-peer", "--party", "GBR", "--kind", "partner")
