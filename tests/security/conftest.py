@@ -1,6 +1,7 @@
-"""Fixtures of the security suites: a live KOR node per module and backend, with one credential
-for every kind of principal a boundary is tested against (tests/taxii/taxii_live.py is the
-harness; its credentials plus one national user per role)."""
+"""Fixtures of the security suites (docs/security.md): live nodes built with the TAXII, API and
+CLI suites' harness (tests/taxii/taxii_live.py, tests/api/api_live.py, tests/cli/cli_runner.py).
+`live` is a KOR node per module and backend with one credential for every kind of principal a
+boundary is tested against: the TAXII suites' credentials plus one national user per role."""
 
 from __future__ import annotations
 
@@ -11,20 +12,16 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "taxii"))
+_TESTS = Path(__file__).resolve().parent.parent
+for _sub in ("taxii", "api", "cli", "ui"):
+    if str(_TESTS / _sub) not in sys.path:
+        sys.path.insert(0, str(_TESTS / _sub))
 
+from role_users import ROLE_USERS  # noqa: E402
 from taxii_live import SECRETS, LiveNode, add_test_principals, start_node  # noqa: E402
 
 from accord.principals import add_principal, revoke_principal  # noqa: E402
 from backends import BACKENDS, drop_pg_database, make_pg_database  # noqa: E402
-
-#: National users cleared at the top with every group, each holding ONE role: only the role
-#: differs, so a difference in what they may write is the role's.
-ROLE_USERS = {
-    role: f"{role}-only" for role in ("operator", "legal", "analyst", "logistics", "auditor")
-}
-for _role, _name in ROLE_USERS.items():
-    SECRETS.setdefault(_name, f"{_name}-secret")
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

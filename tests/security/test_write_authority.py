@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 
 import pytest
+from role_users import ROLE_USERS
 from taxii_live import LiveNode, indicator, new_id
 
 from accord.exchange import markings as mk
@@ -21,7 +22,6 @@ from accord.exchange.samples import sample_objects
 from accord.federation import notices
 from accord.policy.marking import Marking
 from accord.registry import repository as registry_repo
-from conftest import ROLE_USERS
 
 PARTNERS = ("jpn-node", "usa-node", "chn-node")  # a partner, another partner, a third party
 PARTY = {"jpn-node": "JPN", "usa-node": "USA", "chn-node": "CHN"}

@@ -20,7 +20,8 @@ from accord.exchange.authority import Writer
 from accord.exchange.preview import preview
 from accord.policy.marking import DEFAULT_PURPOSE, Marking
 from accord.policy.world import World
-from accord.principals import add_principal, list_principals, revoke_principal
+from accord.principals import list_principals, revoke_principal
+from accord.principals.authority import grant
 from accord.server import node_config, prepare
 
 credential_app = typer.Typer(help="Credentials of partner nodes and users.", no_args_is_help=True)
@@ -112,41 +113,51 @@ def credential_add(
         typer.Option("--role", help="operator, legal, analyst, logistics, auditor."),
     ] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="partner or user (default: user with --clearance).")
+        str | None,
+        typer.Option("--kind", help="partner (another nation's node) or user (with --clearance)."),
     ] = None,
     json: JsonOpt = False,
 ) -> None:
-    """Add a credential. The secret is read from standard input; with none, one is generated and
-    printed once. Only its salted slow hash is stored."""
+    """Add a credential: a user (--clearance) or another nation's node (--kind partner). The
+    secret is read from standard input; with none, one is generated and printed once. Only its
+    salted slow hash is stored. Run on the node's host, the root of trust: the only place partner
+    credentials are created; the audit record names the host account."""
     n = node()
     code = party.strip().upper()
     registry = n.registry()
     known = {p.code: p for p in registry.parties}
     if code not in known:
         raise InputError(f"--party: {code!r} is not a known party")
-    kind = kind or ("user" if clearance else "partner")
-    if kind == "user":
-        if clearance is None:
-            raise InputError("--clearance is required for a user")
-        if clearance not in known[code].level_codes():
-            raise InputError(
-                f"--clearance: {clearance!r} is not a level of {code} ({', '.join(known[code].level_codes())})"
-            )
-    elif clearance is not None or group:
-        raise InputError("--clearance and --group are for users, not partner nodes")
+    if kind is None and clearance is None:
+        raise InputError(
+            "--clearance is required for a user (or --kind partner for a partner node's credential)"
+        )
+    kind = kind or "user"
+    if kind == "partner" and (clearance is not None or group or role):
+        raise InputError("--clearance, --group and --role are for users, not partner nodes")
+    if kind == "user" and clearance is None:
+        raise InputError("--clearance is required for a user")
+    if kind == "user" and clearance not in known[code].level_codes():
+        raise InputError(
+            f"--clearance: {clearance!r} is not a level of {code} ({', '.join(known[code].level_codes())})"
+        )
     secret = None
     if not sys.stdin.isatty():
         text = sys.stdin.readline().strip()
         secret = text or None
-    principal, secret_out = add_principal(
+    # The node's host is the root of trust (accord.principals.authority): by=None.
+    principal, secret_out = grant(
         n.store,
+        World(registry),
+        n.party() or "",
+        None,
         name,
         kind,
         code,
         secret=secret,
         clearance=clearance,
-        groups=tuple(group or ()),
-        roles=tuple(role or ()),
+        groups=group or (),
+        roles=role or (),
     )
     generated = secret is None
     if json:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from accord import errors as e
+from accord.ops.logging import log_store_error
 from accord.taxii.media import TAXII
 
 log = logging.getLogger("accord.http")
@@ -31,8 +32,12 @@ STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
 )
 
 
-def error_response(status: int, title: str, description: str) -> Response:
+def error_response(
+    status: int, title: str, description: str, error_id: str | None = None
+) -> Response:
     body = {"title": title, "description": description, "http_status": str(status)}
+    if error_id is not None:
+        body["error_id"] = error_id
     headers = (
         {"WWW-Authenticate": 'Basic realm="accord", charset="UTF-8"'} if status == 401 else None
     )
@@ -40,6 +45,10 @@ def error_response(status: int, title: str, description: str) -> Response:
 
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, e.StoreError):
+        # The driver's text stays in the node's log; the client gets the error id only.
+        log_store_error(log, exc)
+        return error_response(503, "Service Unavailable", exc.public, exc.error_id)
     for cls, status, title in STATUS:
         if isinstance(exc, cls):
             if status >= 500:
