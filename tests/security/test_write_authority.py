@@ -315,3 +315,45 @@ def test_an_accord_marking_definition_keeps_its_content_derived_id(live: LiveNod
     status = post(live, "chief", [md], "items")
     assert status["failure_count"] == 1
     assert "derived from its content" in status["failures"][0]["message"]
+
+
+def _polyinstance_entries(live: LiveNode, who: str, oid: str) -> list[Any]:
+    """The entries naming `oid` in the polyinstance records `who` reads on the API."""
+    found: list[Any] = []
+    after = 0
+    while True:
+        r = live.http.get(
+            "/api/v1/audit/records",
+            params={"after": after, "limit": 1000},
+            headers={"Authorization": live.headers(who)["Authorization"]},
+        )
+        assert r.status_code == 200, r.text[:300]
+        page = r.json()
+        for rec in page["records"]:
+            if rec["kind"] == "polyinstance":
+                found += [e for e in rec["body"].get("objects", []) if e[0] == oid]
+        if page.get("next_after") is None:
+            return found
+        after = page["next_after"]
+
+
+def test_a_polyinstance_is_told_to_auditors_cleared_for_the_original_only(
+    live: LiveNode,
+) -> None:
+    """The clerk's write beside a hidden item is recorded; an auditor cleared for the original
+    reads the record, a Level III auditor does not learn the id or the original's marking.
+    (eff1280 had no such record: it answered "stored" and kept nothing.)"""
+    from accord.principals import add_principal
+
+    SECRETS_L3 = "l3-auditor-secret"
+    add_principal(
+        live.store, "l3-auditor", "user", "KOR", SECRETS_L3, clearance="III", roles=("auditor",)
+    )
+    from taxii_live import SECRETS
+
+    SECRETS["l3-auditor"] = SECRETS_L3
+    item = hidden_item(live)
+    md = mk.marking_definition(CLERK_MARKING)
+    post(live, "clerk", [md, _clerk_version(item["id"], "2017-05-02T00:00:00.000Z")], "items")
+    assert _polyinstance_entries(live, ROLE_USERS["auditor"], item["id"])
+    assert _polyinstance_entries(live, "l3-auditor", item["id"]) == []

@@ -216,6 +216,15 @@ def redact_record(
         b = _release(b, s)
     elif kind in ("receipt", "refusal"):
         b = _listed(b, s)
+    elif kind == "polyinstance":
+        # A write kept as its writer's own instance of an id: told only to readers who may see
+        # the original it stands beside (its marking, the third field), never to the others.
+        b["objects"] = [
+            e
+            for e in b.get("objects", [])
+            if isinstance(e, list | tuple) and len(e) > 2 and s.item(e[0]) and s.marking(e[2])
+        ]
+        return _scrub(subject, s), _scrub(b, s)
     elif kind in _ABOUT_ONE_ITEM:
         item = b.get("item", subject)
         if not s.item(item):
