@@ -1,0 +1,76 @@
+"""Fixtures of the security suites: a live KOR node per module and backend (the management API
+suites' harness, tests/api/api_live.py, on the TAXII suites' one), with every kind of principal:
+partners JPN, USA and CHN, Korean users of clearance I–III with and without the groups, a foreign
+user, one user per role and a user holding every role.
+
+Each test gets the node with its throttle set to small numbers (`TIGHT`: a few failures, a
+one-second back-off) and the throttle's counters emptied, so the tests stay fast and independent.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+here = Path(__file__).resolve().parent.parent
+for sub in ("taxii", "api", "ui", "cli"):
+    sys.path.insert(0, str(here / sub))
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from api_live import ApiNode, start_api_node  # noqa: E402
+from auth_support import REVOKED  # noqa: E402
+
+from accord.principals import add_principal, revoke_principal  # noqa: E402
+from accord.principals.throttle import WATCH_KEY, ThrottlePolicy  # noqa: E402
+from accord.store.auth_schema import auth_failures  # noqa: E402
+from accord.store.schema import meta  # noqa: E402
+from backends import BACKENDS, drop_pg_database, make_pg_database  # noqa: E402
+
+#: Three free failures per account, then 1 s (capped at 1 s); addresses effectively unlimited;
+#: no lockout unless a test asks for one.
+TIGHT = ThrottlePolicy(
+    free_failures=3, address_failures=100_000, backoff_cap=1, window=60, lockout=0
+)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ApiNode, str]]:
+    """Yields (a live KOR node serving TAXII, the API and the UI, its store URL), per backend."""
+    if request.param == "sqlite":
+        url, name = f"sqlite:///{tmp_path_factory.mktemp('sec') / 'accord.db'}", None
+    else:
+        url, name = make_pg_database()
+    api = start_api_node(url)
+    add_principal(api.store, REVOKED[0], "user", "KOR", REVOKED[1], clearance="III")
+    revoke_principal(api.store, REVOKED[0])
+    try:
+        yield api, url
+    finally:
+        api.stop()
+        if name:
+            drop_pg_database(name)
+
+
+@pytest.fixture
+def api(node: tuple[ApiNode, str]) -> Iterator[ApiNode]:
+    """The module's node with the TIGHT throttle, no recorded failures and `metrics` at its
+    default (credential); restored afterwards."""
+    live = node[0].live
+    reset(live.store)
+    live.node.config.throttle = TIGHT
+    live.node.config.metrics = "credential"
+    try:
+        yield node[0]
+    finally:
+        reset(live.store)
+
+
+def reset(store: object) -> None:
+    """Forgets every recorded failure and the watch mark."""
+    with store.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(sa.delete(auth_failures))
+        conn.execute(sa.delete(meta).where(meta.c.key == WATCH_KEY))
