@@ -24,6 +24,7 @@ from auth_support import REVOKED  # noqa: E402
 
 from accord.principals import add_principal, revoke_principal  # noqa: E402
 from accord.principals.throttle import WATCH_KEY, ThrottlePolicy  # noqa: E402
+from accord.store import Store  # noqa: E402
 from accord.store.auth_schema import auth_failures  # noqa: E402
 from accord.store.schema import meta  # noqa: E402
 from backends import BACKENDS, drop_pg_database, make_pg_database  # noqa: E402
@@ -69,8 +70,8 @@ def api(node: tuple[ApiNode, str]) -> Iterator[ApiNode]:
         reset(live.store)
 
 
-def reset(store: object) -> None:
+def reset(store: Store) -> None:
     """Forgets every recorded failure and the watch mark."""
-    with store.begin() as conn:  # type: ignore[attr-defined]
+    with store.begin() as conn:
         conn.execute(sa.delete(auth_failures))
         conn.execute(sa.delete(meta).where(meta.c.key == WATCH_KEY))
