@@ -11,6 +11,7 @@
     ├── Unauthenticated         no valid credentials                                          1, 401
     ├── Forbidden               authenticated, but not allowed                                1, 403
     ├── Refused                 a rule refused the operation (R10–R12 for orders, …)          1, 422
+    ├── Throttled               too many failed sign-ins: wait `retry_after` seconds          1, 429
     └── StoreError              the store failed (connection, integrity, migration)           1, 503
 
 Storage and policy code raise these and never choose a status code or an exit code: the CLI
@@ -78,6 +79,16 @@ class Refused(AccordError):
 
     def __init__(self, message: str, rules: Sequence[str] = ()) -> None:
         self.rules = list(rules)
+        super().__init__(message)
+
+
+class Throttled(AccordError):
+    """Too many failed attempts to authenticate, for the account or from the address: the
+    credentials were not checked; `retry_after` is the whole number of seconds to wait
+    (the `Retry-After` header of the 429, RFC 6585 §4)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
         super().__init__(message)
 
 

@@ -17,6 +17,7 @@ from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
 from accord.exchange.samples import sample_objects
 from accord.principals import add_principal, list_principals
+from accord.principals.throttle import ThrottlePolicy
 from accord.registry import repository as registry_repo
 from accord.registry import service
 from accord.settings import Settings, load_settings
@@ -42,6 +43,43 @@ def node_config(settings: Settings, party: str) -> NodeConfig:
         max_page_size=int(settings.max_page_size),
         read_ahead=int(settings.read_ahead),
         as_of=as_of,
+        throttle=throttle_policy(settings),
+        metrics=_choice(settings, "metrics", METRICS_MODES),
+    )
+
+
+#: Who may read GET /metrics (docs/operations.md): nobody, operators and auditors, or anyone.
+METRICS_MODES = ("off", "credential", "public")
+
+
+def _choice(settings: Settings, name: str, allowed: tuple[str, ...]) -> str:
+    value = str(getattr(settings, name)).strip().lower()
+    if value not in allowed:
+        raise InputError(
+            f"ACCORD_{name.upper()}: {value[:40]!r} is not one of {', '.join(allowed)}"
+        )
+    return value
+
+
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    """Returns the throttle of failed authentication from the `auth_*` settings; InputError names
+    a setting that is out of range."""
+    numbers = {
+        name: int(getattr(settings, "auth_" + name))
+        for name in (
+            "free_failures",
+            "address_failures",
+            "backoff_cap",
+            "window",
+            "lockout",
+            "lockout_seconds",
+        )
+    }
+    for name, value in numbers.items():
+        if value < 0:
+            raise InputError(f"ACCORD_AUTH_{name.upper()}: {value} must not be negative")
+    return ThrottlePolicy(
+        enabled=_choice(settings, "auth_throttle", ("on", "off")) == "on", **numbers
     )
 
 

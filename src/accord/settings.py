@@ -76,6 +76,51 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds between scheduled syncs with every peer (0: only `accord sync`)",
     ),
     Setting(
+        "auth_throttle",
+        "on",
+        "Throttle failed authentication per account and per client address: on | off "
+        "(off only to measure its cost; docs/security.md)",
+    ),
+    Setting(
+        "auth_free_failures",
+        5,
+        "Failed attempts an account may make within auth_window before each further attempt "
+        "waits (exponential back-off: 1 s, 2 s, 4 s, …)",
+    ),
+    Setting(
+        "auth_address_failures",
+        100,
+        "Failed attempts one client address (IPv6: its /64) may make within auth_window before "
+        "its attempts wait, whatever names it tries",
+    ),
+    Setting(
+        "auth_backoff_cap",
+        900,
+        "Longest wait (seconds) the back-off imposes after one more failure",
+    ),
+    Setting(
+        "auth_window",
+        3600,
+        "Seconds without a failure after which an account's or address's failures are forgotten",
+    ),
+    Setting(
+        "auth_lockout",
+        30,
+        "Failed attempts within auth_window that lock an account until "
+        "`accord credential unlock NAME` or auth_lockout_seconds (0: never lock)",
+    ),
+    Setting(
+        "auth_lockout_seconds",
+        86400,
+        "How long a lockout lasts when no operator unlocks the account (seconds)",
+    ),
+    Setting(
+        "metrics",
+        "credential",
+        "GET /metrics: off (404) | credential (users with the operator or auditor role) | "
+        "public (anyone who can reach the port)",
+    ),
+    Setting(
         "date",
         None,
         "Decide releases as of this date (YYYY-MM-DD) instead of today: for demonstrations of past "

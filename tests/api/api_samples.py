@@ -166,6 +166,7 @@ SAMPLES: dict[str, Sample] = {
         {"name": f"new-{next(_n)}", "kind": "user", "party": "KOR", "clearance": "III"},
     ),
     "DELETE /credentials/{name}": lambda a: (f"/credentials/{_throwaway_credential(a)}", None),
+    "POST /credentials/{name}/unlock": lambda a: ("/credentials/clerk/unlock", None),
     "POST /decisions": lambda a: ("/decisions", DECISION),
     "GET /items/{item_id}/releases": lambda a: (f"/items/{visible_item(a)}/releases", None),
     "POST /releases": lambda a: ("/releases", {"marking": MARKING}),

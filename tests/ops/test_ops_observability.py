@@ -125,7 +125,7 @@ def test_metrics_count_requests_decisions_releases_and_sync_lag(node: ApiNode) -
                 peer="usa", direction="pull", collection="items", position=1, updated_at=0
             )
         )
-    r = http.get("/metrics")
+    r = http.get("/metrics", headers=auth(ALL_ROLES))  # the default `metrics`: credential
     assert r.status_code == 200 and r.headers["content-type"].startswith(
         "text/plain; version=0.0.4"
     )

@@ -1,7 +1,14 @@
 """Fixtures of the security suites (docs/security.md): live nodes built with the TAXII, API and
-CLI suites' harness (tests/taxii/taxii_live.py, tests/api/api_live.py, tests/cli/cli_runner.py).
-`live` is a KOR node per module and backend with one credential for every kind of principal a
-boundary is tested against: the TAXII suites' credentials plus one national user per role."""
+CLI suites' harness (tests/taxii/taxii_live.py, tests/api/api_live.py, tests/cli/cli_runner.py),
+with every kind of principal: partners JPN, USA and CHN, Korean users of clearance I–III with and
+without the groups, a foreign user, one user per role, no credentials.
+
+- `live`: a KOR node (TAXII) per module and backend, with the TAXII suites' credentials plus one
+  national user per role (`role_users.ROLE_USERS`).
+- `node` / `api`: a KOR node serving TAXII, the API and the UI per module and backend; `api` sets
+  its throttle to small numbers (`TIGHT`: a few failures, a one-second back-off) and empties the
+  throttle's counters, so the authentication tests stay fast and independent.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +17,23 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pytest
-
 _TESTS = Path(__file__).resolve().parent.parent
 for _sub in ("taxii", "api", "cli", "ui"):
     if str(_TESTS / _sub) not in sys.path:
         sys.path.insert(0, str(_TESTS / _sub))
 
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
+from api_live import ApiNode, start_api_node  # noqa: E402
+from auth_support import REVOKED  # noqa: E402
 from role_users import ROLE_USERS  # noqa: E402
 from taxii_live import SECRETS, LiveNode, add_test_principals, start_node  # noqa: E402
 
 from accord.principals import add_principal, revoke_principal  # noqa: E402
+from accord.principals.throttle import WATCH_KEY, ThrottlePolicy  # noqa: E402
+from accord.store import Store  # noqa: E402
+from accord.store.auth_schema import auth_failures  # noqa: E402
+from accord.store.schema import meta  # noqa: E402
 from backends import BACKENDS, drop_pg_database, make_pg_database  # noqa: E402
 
 
@@ -55,3 +68,51 @@ def live(
         node.stop()
         if name:
             drop_pg_database(name)
+
+
+#: Three free failures per account, then 1 s (capped at 1 s); addresses effectively unlimited;
+#: no lockout unless a test asks for one.
+TIGHT = ThrottlePolicy(
+    free_failures=3, address_failures=100_000, backoff_cap=1, window=60, lockout=0
+)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[ApiNode, str]]:
+    """Yields (a live KOR node serving TAXII, the API and the UI, its store URL), per backend."""
+    if request.param == "sqlite":
+        url, name = f"sqlite:///{tmp_path_factory.mktemp('sec') / 'accord.db'}", None
+    else:
+        url, name = make_pg_database()
+    api = start_api_node(url)
+    add_principal(api.store, REVOKED[0], "user", "KOR", REVOKED[1], clearance="III")
+    revoke_principal(api.store, REVOKED[0])
+    try:
+        yield api, url
+    finally:
+        api.stop()
+        if name:
+            drop_pg_database(name)
+
+
+@pytest.fixture
+def api(node: tuple[ApiNode, str]) -> Iterator[ApiNode]:
+    """The module's node with the TIGHT throttle, no recorded failures and `metrics` at its
+    default (credential); restored afterwards."""
+    live = node[0].live
+    reset(live.store)
+    live.node.config.throttle = TIGHT
+    live.node.config.metrics = "credential"
+    try:
+        yield node[0]
+    finally:
+        reset(live.store)
+
+
+def reset(store: Store) -> None:
+    """Forgets every recorded failure and the watch mark."""
+    with store.begin() as conn:
+        conn.execute(sa.delete(auth_failures))
+        conn.execute(sa.delete(meta).where(meta.c.key == WATCH_KEY))

@@ -21,6 +21,7 @@ from accord.app import create_app
 from accord.exchange.markings import marking_definition
 from accord.policy.marking import Marking
 from accord.principals import add_principal
+from accord.principals.throttle import ThrottlePolicy
 from accord.server import prepare
 from accord.settings import load_settings
 from accord.store import Store, open_store
@@ -148,14 +149,30 @@ class LiveNode:
         self.store.close()
 
 
-def start_node(url: str, party: str = "KOR", as_of: date | None = None) -> LiveNode:
+#: The throttle of the suites that test other things than throttling: they send many wrong
+#: secrets from one address on purpose. tests/security/ sets tight ones.
+LENIENT = ThrottlePolicy(free_failures=10_000, address_failures=100_000, lockout=0)
+
+
+def start_node(
+    url: str,
+    party: str = "KOR",
+    as_of: date | None = None,
+    throttle: ThrottlePolicy = LENIENT,
+    metrics: str = "credential",
+) -> LiveNode:
     """Starts a node on a free loopback port with the demo registry and samples."""
     store = open_store(url)
     settings = load_settings(environ={"ACCORD_PARTY": party})
     prepare(store, settings)
-    node = Node(
-        store, party, NodeConfig(api_root=party.lower(), title=f"{party} test node", as_of=as_of)
+    config = NodeConfig(
+        api_root=party.lower(),
+        title=f"{party} test node",
+        as_of=as_of,
+        throttle=throttle,
+        metrics=metrics,
     )
+    node = Node(store, party, config)
     port = free_port()
     config = uvicorn.Config(
         create_app(node), host="127.0.0.1", port=port, log_level="warning", lifespan="off"

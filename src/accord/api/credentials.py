@@ -6,7 +6,8 @@ partner credentials are created on the node's host only (403 here). The audit re
 operator's credential.
 
 A generated secret is returned once, in the answer to the POST that created it; only its salted
-scrypt hash is stored. Revoking takes effect at once in every process serving the store.
+scrypt hash is stored. Revoking takes effect at once in every process serving the store; so does
+unlocking a credential locked after failed sign-ins (accord.principals.throttle).
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
 
 from accord.api.deps import NodeDep, Who
 from accord.api.errors import Conflict, Invalid, error_responses
 from accord.principals import list_principals, revoke_principal
 from accord.principals.authority import grant
+from accord.principals.throttle import client_address
+from accord.principals.throttle import unlock as unlock_principal
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))
 
@@ -126,3 +130,21 @@ def add_credential(body: NewCredential, node: NodeDep, who: Who) -> CreatedCrede
 def revoke_credential(name: str, node: NodeDep, who: Who) -> Revoked:
     revoke_principal(node.store, name, actor=who.name)
     return Revoked(name=name, revoked=True)
+
+
+class Unlocked(BaseModel):
+    name: str
+    was_locked: bool = Field(
+        description="Whether the credential was locked (false: only forgotten failures)"
+    )
+
+
+@router.post(
+    "/credentials/{name}/unlock",
+    tags=["credentials"],
+    summary="Unlock a credential locked after failed sign-ins, and forget its failures (audited)",
+)
+def unlock_credential(name: str, request: Request, node: NodeDep, who: Who) -> Unlocked:
+    address = client_address(request.client.host if request.client else None)
+    was_locked = unlock_principal(node.store, name, actor=who.name, address=address)
+    return Unlocked(name=name, was_locked=was_locked)

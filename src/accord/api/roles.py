@@ -17,6 +17,7 @@ from starlette.requests import Request
 from accord.errors import Forbidden
 from accord.principals import Principal
 from accord.principals.service import ROLES
+from accord.principals.throttle import client_address
 from accord.taxii.node import Node
 
 OPERATOR, LEGAL, ANALYST, LOGISTICS, AUDITOR = (
@@ -52,6 +53,7 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "GET /credentials": (OPERATOR,),
     "POST /credentials": (OPERATOR,),
     "DELETE /credentials/{name}": (OPERATOR,),
+    "POST /credentials/{name}/unlock": (OPERATOR,),
     # releasability
     "POST /decisions": DECIDERS,
     "GET /items/{item_id}/releases": DECIDERS,
@@ -109,7 +111,8 @@ def caller(request: Request) -> Principal:
     """The dependency of every non-public endpoint: returns the authenticated principal, or raises
     Unauthenticated (401) / Forbidden (403) when `ACCESS` does not give it this endpoint."""
     node: Node = request.app.state.node
-    who = node.authenticate(request.headers.get("authorization"))
+    address = client_address(request.client.host if request.client else None)
+    who = node.authenticate(request.headers.get("authorization"), address=address)
     key = route_key(request)
     if not allowed(key, who):
         if who.is_partner:

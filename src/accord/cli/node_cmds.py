@@ -1,4 +1,4 @@
-"""Node commands: serve, credential add|list|revoke, publish."""
+"""Node commands: serve, credential add|list|revoke|unlock, publish."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from accord.policy.marking import DEFAULT_PURPOSE, Marking
 from accord.policy.world import World
 from accord.principals import list_principals, revoke_principal
 from accord.principals.authority import grant
+from accord.principals.throttle import unlock as unlock_principal
 from accord.server import node_config, prepare
 
 credential_app = typer.Typer(help="Credentials of partner nodes and users.", no_args_is_help=True)
@@ -202,6 +203,18 @@ def credential_revoke(name: str, json: JsonOpt = False) -> None:
         print_json({"name": name, "revoked": True})
     else:
         console.print(f"credential {name} revoked")
+
+
+@credential_app.command("unlock")
+def credential_unlock(name: str, json: JsonOpt = False) -> None:
+    """Unlock a credential locked after failed sign-ins and forget its failures, at once in every
+    serving process; an audit record names the credential. Exit 2 when no credential has NAME."""
+    was_locked = unlock_principal(node().store, name, actor="operator", address="cli")
+    if json:
+        print_json({"name": name, "unlocked": True, "was_locked": was_locked})
+    else:
+        state = "unlocked" if was_locked else "was not locked; its failed attempts are forgotten"
+        console.print(f"credential {name} {state}")
 
 
 # ---- publish -----------------------------------------------------------------------------------

@@ -34,8 +34,9 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord.errors import StoreError
+from accord.errors import Forbidden, NotFound, StoreError
 from accord.federation.peers import cursors
+from accord.principals.throttle import client_address
 from accord.store import Store
 from accord.store.audit_schema import audit_head, audit_log
 
@@ -286,9 +287,30 @@ class MetricsMiddleware:
             )
 
 
+#: Roles whose credential may read /metrics when the `metrics` setting is `credential`.
+METRICS_ROLES = frozenset({"operator", "auditor"})
+
+
+def _may_scrape(request: Request, node: Any) -> None:
+    """Raises unless the `metrics` setting lets this request read /metrics: `off` answers 404,
+    `credential` needs a user with the operator or auditor role (Basic or Bearer, throttled like
+    every authentication), `public` lets anyone who reaches the port read it."""
+    mode = getattr(getattr(node, "config", None), "metrics", "public")
+    if mode == "public":
+        return
+    if mode != "credential":
+        raise NotFound("metrics are off on this node (setting `metrics`)")
+    host = request.client.host if request.client else None
+    who = node.authenticate(request.headers.get("authorization"), address=client_address(host))
+    if who.is_partner or not (who.roles & METRICS_ROLES):
+        raise Forbidden("metrics are for users with the operator or auditor role")
+
+
 async def metrics_endpoint(request: Request) -> Response:
-    """GET /metrics: the exposition text (no credentials: bind the port to the operators' network)."""
+    """GET /metrics: the exposition text, for whom the `metrics` setting allows (default:
+    operators and auditors; docs/operations.md)."""
     node = getattr(request.app.state, "node", None)
+    await run_in_threadpool(_may_scrape, request, node)
     store = getattr(node, "store", None)
     text = await run_in_threadpool(metrics_for(request.app).render, store)
     return Response(text, media_type=CONTENT_TYPE)

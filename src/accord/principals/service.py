@@ -11,6 +11,7 @@ is keyed by a keyed digest of the secret, never the secret itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -182,14 +183,21 @@ def lookup_principal(store: Store, name: str) -> PrincipalRecord | None:
     return PrincipalRecord(_row_to_principal(row), str(row._mapping["secret_hash"]))
 
 
+@functools.cache
+def dummy_hash() -> str:
+    """Returns a stored-form hash of a random secret nobody knows, made once per process with the
+    live scrypt parameters: an unknown or revoked name is checked against it, so that it costs
+    the same work as a wrong secret for a live name (OWASP Authentication Cheat Sheet)."""
+    return hash_secret(secrets.token_urlsafe(32))
+
+
 def check_secret(record: PrincipalRecord | None, name: str, secret: str) -> Principal:
-    """Returns the principal when `secret` is its secret; raises Unauthenticated otherwise (the
-    message never says whether the name exists)."""
-    if record is None:
-        # Spend comparable time whether or not the name exists.
-        hmac.compare_digest(b"x", b"y")
-        raise Unauthenticated("invalid credentials")
-    stored = record.secret_hash
+    """Returns the principal when `secret` is its secret; raises Unauthenticated otherwise.
+
+    An unknown or revoked name does the same work as a live one, a scrypt verification against
+    `dummy_hash()` cached under the same kind of key, so neither the message nor the time taken
+    tells whether the name exists (PRODUCT.md §7; docs/security.md, "Authentication")."""
+    stored = dummy_hash() if record is None else record.secret_hash
     key = (name, hmac.new(_CACHE_KEY, secret.encode(), hashlib.sha256).digest(), stored)
     ok = _verified.get(key)
     if ok is None:
@@ -197,7 +205,7 @@ def check_secret(record: PrincipalRecord | None, name: str, secret: str) -> Prin
         if len(_verified) > 10_000:
             _verified.clear()
         _verified[key] = ok
-    if not ok:
+    if not ok or record is None:
         raise Unauthenticated("invalid credentials")
     return record.principal
 

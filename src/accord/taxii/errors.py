@@ -26,6 +26,7 @@ STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
     (e.UnsupportedMedia, 415, "Unsupported Media Type"),
     (e.Unprocessable, 422, "Unprocessable Content"),
     (e.Refused, 422, "Refused"),
+    (e.Throttled, 429, "Too Many Requests"),
     (e.InputError, 400, "Bad Request"),
     (e.StoreError, 503, "Service Unavailable"),
     (e.AccordError, 500, "Internal Server Error"),
@@ -33,14 +34,22 @@ STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
 
 
 def error_response(
-    status: int, title: str, description: str, error_id: str | None = None
+    status: int,
+    title: str,
+    description: str,
+    error_id: str | None = None,
+    retry_after: int | None = None,
 ) -> Response:
+    """Returns the TAXII error resource; a 401 carries the Basic challenge, a 429 `Retry-After`
+    (whole seconds, RFC 9110 §10.2.3); a store failure names its `error_id` (the log has it)."""
     body = {"title": title, "description": description, "http_status": str(status)}
     if error_id is not None:
         body["error_id"] = error_id
-    headers = (
-        {"WWW-Authenticate": 'Basic realm="accord", charset="UTF-8"'} if status == 401 else None
-    )
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="accord", charset="UTF-8"'
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return Response(orjson.dumps(body), status_code=status, media_type=TAXII, headers=headers)
 
 
@@ -53,7 +62,8 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, cls):
             if status >= 500:
                 log.error("request failed: %s", type(exc).__name__)
-            return error_response(status, title, str(exc))
+            wait = exc.retry_after if isinstance(exc, e.Throttled) else None
+            return error_response(status, title, str(exc), retry_after=wait)
     raise exc  # pragma: no cover - every AccordError matches the last row
 
 

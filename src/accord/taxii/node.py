@@ -14,7 +14,7 @@ import base64
 import binascii
 import contextlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -24,8 +24,9 @@ from accord.exchange import repository as repo
 from accord.exchange.repository import OBJECTS_VERSION
 from accord.exchange.visibility import View, view_for
 from accord.policy.world import World
-from accord.principals import Principal
+from accord.principals import Principal, throttle
 from accord.principals.service import PrincipalRecord, check_secret, lookup_principal
+from accord.principals.throttle import ThrottlePolicy
 from accord.registry import repository as registry_repo
 from accord.store import Store
 from accord.store.exchange_schema import collections, markings
@@ -41,12 +42,15 @@ _SNAPSHOT = sa.select(
     # objects_version: a page computed ahead is served only while both stand (taxii.readahead).
     sa.select(sa.func.sum(collections.c.last_added)).scalar_subquery(),
     sa.select(meta.c.value).where(meta.c.key == OBJECTS_VERSION).scalar_subquery(),
+    # Until when recorded authentication failures may matter (accord.principals.throttle).
+    sa.select(meta.c.value).where(meta.c.key == throttle.WATCH_KEY).scalar_subquery(),
 )
 
 
 @dataclass
 class NodeConfig:
-    """Settings the server reads: API root name, limits, and an optional fixed date."""
+    """Settings the server reads: API root name, limits, an optional fixed date, the throttle of
+    failed authentication and who may read /metrics (off | credential | public)."""
 
     api_root: str
     title: str
@@ -54,6 +58,8 @@ class NodeConfig:
     max_page_size: int = 1000
     as_of: date | None = None
     read_ahead: int = 32
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    metrics: str = "credential"
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ class Snapshot:
     collections: int
     added: int = 0
     changed: int = 0
+    # Not part of a page's identity (taxii.readahead keys on the snapshot): a failed sign-in
+    # elsewhere must not discard pages computed ahead.
+    auth_watch: int = field(default=0, compare=False)
 
 
 class Node:
@@ -127,35 +136,57 @@ class Node:
         index = repo.marking_index(self.store, snap.markings)
         return view_for(self.store.url, world, version, self.party, who, index, self.today())
 
-    def authenticate(self, header: str | None, snap: Snapshot | None = None) -> Principal:
+    def authenticate(
+        self, header: str | None, snap: Snapshot | None = None, address: str | None = None
+    ) -> Principal:
         """Returns the principal an `Authorization` header proves; Basic (`name:secret`) or
-        Bearer/Token (`name:secret` as the token). Raises Unauthenticated."""
-        if not header:
-            raise Unauthenticated("credentials are required")
-        scheme, _, value = header.partition(" ")
-        value = value.strip()
-        if scheme.lower() == "basic":
-            try:
-                decoded = base64.b64decode(value, validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
-                raise Unauthenticated("malformed Basic credentials") from None
-        elif scheme.lower() in ("bearer", "token"):
-            decoded = value
-        else:
-            raise Unauthenticated("unsupported authorization scheme (use Basic or Bearer)")
-        name, sep, secret = decoded.partition(":")
-        if not sep or not name:
-            raise Unauthenticated("malformed credentials")
+        Bearer/Token (`name:secret` as the token). Raises Unauthenticated, or Throttled (without
+        checking the secret) while the name or the client `address` (`client_address`) must wait
+        after failed attempts (accord.principals.throttle)."""
+        name, secret = parse_authorization(header)
         snap = snap or self.snapshot()
+        return throttle.guarded(
+            self.store,
+            self.config.throttle,
+            name,
+            address or "unknown",
+            snap.auth_watch,
+            lambda: check_secret(self.record(name, snap), name, secret),
+        )
+
+    def record(self, name: str, snap: Snapshot) -> PrincipalRecord | None:
+        """Returns the live credential named `name` (None: unknown or revoked), cached per
+        process until any credential is added or revoked, by any process."""
         version, known = self._credentials
         if version != snap.principals:
             # Any credential added or revoked, by any process, empties the cache.
             version, known = snap.principals, {}
             self._credentials = (version, known)
         if name in known:
-            record = known[name]
-        else:
-            record = lookup_principal(self.store, name)
-            if len(known) < 10_000:
-                known[name] = record
-        return check_secret(record, name, secret)
+            return known[name]
+        record = lookup_principal(self.store, name)
+        if len(known) < 10_000:
+            known[name] = record
+        return record
+
+
+def parse_authorization(header: str | None) -> tuple[str, str]:
+    """Returns (name, secret) of an `Authorization` header: Basic (`name:secret`), or
+    Bearer/Token with `name:secret` as the token. Raises Unauthenticated naming what is wrong."""
+    if not header:
+        raise Unauthenticated("credentials are required")
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthenticated("malformed Basic credentials") from None
+    elif scheme.lower() in ("bearer", "token"):
+        decoded = value
+    else:
+        raise Unauthenticated("unsupported authorization scheme (use Basic or Bearer)")
+    name, sep, secret = decoded.partition(":")
+    if not sep or not name:
+        raise Unauthenticated("malformed credentials")
+    return name, secret

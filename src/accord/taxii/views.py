@@ -29,6 +29,7 @@ from accord.exchange.visibility import View
 from accord.federation import notices
 from accord.policy.access import User
 from accord.principals import Principal
+from accord.principals.throttle import client_address
 from accord.taxii import cursor, media, params
 from accord.taxii.node import Node, Snapshot
 from accord.taxii.readahead import Page
@@ -83,7 +84,8 @@ def _authenticate(request: Request, node: Node) -> Principal:
     every later read of the request uses the same snapshot."""
     snap = node.snapshot()
     request.state.snap = snap
-    return node.authenticate(request.headers.get("authorization"), snap)
+    address = client_address(request.client.host if request.client else None)
+    return node.authenticate(request.headers.get("authorization"), snap, address)
 
 
 def _snap(request: Request) -> Snapshot:

@@ -2,8 +2,11 @@
 
 The sign-in form is itself CSRF-protected: a visitor gets an anonymous session (a signed cookie
 holding only a CSRF token) with the form, and the POST must carry that token. A successful sign-in
-replaces the cookie with a new session (a new token) for the user; sign-out removes it. Partner
-nodes, and users of other nations, are refused with the same message as a wrong secret.
+replaces the cookie with a new session (a new token) for the user, recorded in the store; sign-out
+deletes that record, so the old cookie is refused afterwards. Partner nodes, and users of other
+nations, are refused with the same message as a wrong secret. Failed sign-ins are throttled as on
+TAXII and the API (accord.principals.throttle): while the name or address must wait, the form
+answers 429 with `Retry-After` and the secret is not checked.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from accord.errors import Unauthenticated
+from accord.errors import Throttled, Unauthenticated
+from accord.principals import throttle
 from accord.principals.service import check_secret
+from accord.principals.throttle import client_address
 from accord.web.pages import (
     Web,
     base_path,
@@ -91,17 +96,43 @@ async def login(request: Request) -> Response:
     secret = str(form.get("secret") or "")
     target = str(form.get("next") or "")
 
+    address = client_address(request.client.host if request.client else None)
+
     def check() -> Session | None:
         found = lookup(web, name)  # one read: the secret is checked against this very row
         try:
-            principal = check_secret(found, name, secret)
+            principal = throttle.guarded(
+                web.node.store,
+                web.node.config.throttle,
+                name,
+                address,
+                web.node.snapshot().auth_watch,
+                lambda: check_secret(found, name, secret),
+            )
         except Unauthenticated:
             return None
         if found is None or not may_sign_in(web.node, principal):
             return None
-        return Session.signed_in(principal.name, web.sessions.fingerprint(found.secret_hash))
+        signed = Session.signed_in(principal.name, web.sessions.fingerprint(found.secret_hash))
+        web.sessions.start(signed)
+        return signed
 
-    signed = await run_in_threadpool(check) if name and secret else None
+    try:
+        signed = await run_in_threadpool(check) if name and secret else None
+    except Throttled as exc:
+        fresh = Session.anonymous()
+        throttled: Response = _login_page(
+            request,
+            fresh,
+            target,
+            f"Sign-in refused: too many failed attempts for this name or from this address. "
+            f"The secret was not checked. Try again in {exc.retry_after} second(s); a locked "
+            "credential is unlocked by an operator (accord credential unlock).",
+            status=429,
+        )
+        throttled.headers["Retry-After"] = str(exc.retry_after)
+        web.sessions.write(request, throttled, fresh)
+        return throttled
     if signed is None:
         fresh = Session.anonymous()
         response: Response = _login_page(
@@ -126,6 +157,7 @@ async def logout(request: Request) -> Response:
     form = await read_form(request)
     if session is None or not session.csrf_ok(form.get("csrf")):
         return error_page(request, 403, "The sign-out form was refused: reload and try again.")
+    await run_in_threadpool(web.sessions.end, session)  # refused from now on, by every process
     response = RedirectResponse(f"{base_path(request)}/login?signed_out=1", status_code=303)
     web.sessions.clear(request, response)
     return response

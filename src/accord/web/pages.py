@@ -92,9 +92,10 @@ class Web:
             templates.get_template(name)
 
     def user(self, session: Session | None) -> Principal | None:
-        """Returns the live user the session belongs to, or None: the credential must still
-        exist, unrevoked and unchanged (same fingerprint), and be a user of this node's nation."""
-        if session is None or session.user is None:
+        """Returns the live user the session belongs to, or None: the session must not have been
+        signed out (its row is in the store), and the credential must still exist, unrevoked and
+        unchanged (same fingerprint), and be a user of this node's nation."""
+        if session is None or session.user is None or not self.sessions.live(session):
             return None
         found = lookup(self, session.user)
         if found is None or session.fp != self.sessions.fingerprint(found.secret_hash):

@@ -1,9 +1,12 @@
-"""Signed session cookies and CSRF tokens, with no server-side session state.
+"""Signed session cookies and CSRF tokens; signed-in sessions are also kept in the store.
 
 A session is one cookie, `accord_session`, whose value is a signed, timestamped payload
 (itsdangerous): the signed-in user's name (or none, for a visitor on the sign-in page), a random
-per-session CSRF token, and a fingerprint of the user's stored credential so that revoking or
-replacing the credential ends every session made with it, in every process. The signing key is
+per-session CSRF token, a fingerprint of the user's stored credential so that revoking or
+replacing the credential ends every session made with it, in every process, and for a signed-in
+user a random session id whose SHA-256 is a row of `web_sessions`: sign-out deletes the row, so
+the cookie of a signed-out session is refused afterwards by every process, even if it was copied
+before (docs/security.md, "Authentication"). Visitor sessions hold no row. The signing key is
 kept in the store's meta table (`web_session_key`), so every process serving the store accepts the
 cookies the others issue. The cookie is HttpOnly, SameSite=Strict, scoped to the web interface's
 path, and Secure when the request came over https.
@@ -14,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -23,6 +27,7 @@ from starlette.responses import Response
 
 from accord.errors import StoreError
 from accord.store import Store
+from accord.store.auth_schema import web_sessions
 from accord.store.meta import get_meta
 from accord.store.schema import meta
 
@@ -51,12 +56,13 @@ def shared_key(store: Store) -> str:
 
 @dataclass(frozen=True)
 class Session:
-    """A decoded session: `user` (None before sign-in), the per-session `csrf` token, and `fp`,
-    the fingerprint of the credential the user signed in with."""
+    """A decoded session: `user` (None before sign-in), the per-session `csrf` token, `fp`, the
+    fingerprint of the credential the user signed in with, and `sid`, the id of its stored row."""
 
     user: str | None
     csrf: str
     fp: str | None = None
+    sid: str | None = field(default=None, repr=False)
 
     @classmethod
     def anonymous(cls) -> Session:
@@ -66,7 +72,7 @@ class Session:
     @classmethod
     def signed_in(cls, user: str, fp: str) -> Session:
         """Returns a new session for `user` with a fresh CSRF token (never the visitor's)."""
-        return cls(user, secrets.token_urlsafe(32), fp)
+        return cls(user, secrets.token_urlsafe(32), fp, secrets.token_urlsafe(32))
 
     def csrf_ok(self, token: object) -> bool:
         """True when `token` (a form field) is this session's CSRF token."""
@@ -106,17 +112,58 @@ class Sessions:
                 return None
         if not isinstance(data, dict):
             return None
-        user, csrf, fp = data.get("u"), data.get("c"), data.get("f")
+        user, csrf, fp, sid = data.get("u"), data.get("c"), data.get("f"), data.get("s")
         if not isinstance(csrf, str) or not csrf:
             return None
-        if user is not None and (not isinstance(user, str) or not isinstance(fp, str)):
+        if user is not None and not (
+            isinstance(user, str) and isinstance(fp, str) and isinstance(sid, str)
+        ):
             return None
-        return Session(user, csrf, fp if isinstance(fp, str) else None)
+        return Session(
+            user, csrf, fp if isinstance(fp, str) else None, sid if isinstance(sid, str) else None
+        )
+
+    def start(self, session: Session) -> None:
+        """Records a signed-in session in the store (and forgets sessions past MAX_AGE)."""
+        assert session.user is not None and session.sid is not None
+        now = int(time.time())
+        with self._store.begin() as conn:
+            conn.execute(sa.delete(web_sessions).where(web_sessions.c.created_at < now - MAX_AGE))
+            conn.execute(
+                sa.insert(web_sessions).values(
+                    id=_row_id(session.sid), name=session.user, created_at=now
+                )
+            )
+
+    def live(self, session: Session) -> bool:
+        """True when the signed-in session's row is in the store: not signed out, not expired."""
+        if session.user is None or session.sid is None:
+            return False
+        with self._store.read() as conn:
+            found = conn.execute(
+                sa.select(web_sessions.c.name, web_sessions.c.created_at).where(
+                    web_sessions.c.id == _row_id(session.sid)
+                )
+            ).first()
+        return (
+            found is not None
+            and found[0] == session.user
+            and int(found[1]) >= int(time.time()) - MAX_AGE
+        )
+
+    def end(self, session: Session) -> None:
+        """Ends a signed-in session in every process: its row is deleted."""
+        if session.sid is None:
+            return
+        with self._store.begin() as conn:
+            conn.execute(sa.delete(web_sessions).where(web_sessions.c.id == _row_id(session.sid)))
 
     def write(self, request: Request, response: Response, session: Session) -> None:
         """Sets the session cookie on `response`: signed, HttpOnly, SameSite=Strict, limited to
         the web interface's path, Secure over https."""
-        value = self._serializer.dumps({"u": session.user, "c": session.csrf, "f": session.fp})
+        value = self._serializer.dumps(
+            {"u": session.user, "c": session.csrf, "f": session.fp, "s": session.sid}
+        )
         response.set_cookie(
             COOKIE,
             value,
@@ -135,6 +182,11 @@ class Sessions:
             httponly=True,
             samesite="strict",
         )
+
+
+def _row_id(sid: str) -> str:
+    """Returns the stored key of a session id: its SHA-256, so the table gives no cookie."""
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 def cookie_path(request: Request) -> str:
