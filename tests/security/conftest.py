@@ -26,7 +26,7 @@ import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from api_live import ApiNode, start_api_node  # noqa: E402
 from auth_support import REVOKED  # noqa: E402
-from role_users import ROLE_USERS  # noqa: E402
+from role_users import ROLE_SECRETS, ROLE_USERS  # noqa: E402
 from taxii_live import SECRETS, LiveNode, add_test_principals, start_node  # noqa: E402
 
 from accord.principals import add_principal, revoke_principal  # noqa: E402
@@ -47,6 +47,7 @@ def live(
         url, name = f"sqlite:///{tmp_path_factory.mktemp('node') / 'accord.db'}", None
     else:
         url, name = make_pg_database()
+    SECRETS.update(ROLE_SECRETS)
     node = start_node(url, as_of=date(2017, 6, 1))
     for n in ("analyst", "jpn-node"):
         revoke_principal(node.store, n)
@@ -66,6 +67,8 @@ def live(
         yield node
     finally:
         node.stop()
+        for secret_name in ROLE_SECRETS:
+            SECRETS.pop(secret_name, None)
         if name:
             drop_pg_database(name)
 

@@ -352,8 +352,11 @@ def test_a_polyinstance_is_told_to_auditors_cleared_for_the_original_only(
     from taxii_live import SECRETS
 
     SECRETS["l3-auditor"] = SECRETS_L3
-    item = hidden_item(live)
-    md = mk.marking_definition(CLERK_MARKING)
-    post(live, "clerk", [md, _clerk_version(item["id"], "2017-05-02T00:00:00.000Z")], "items")
-    assert _polyinstance_entries(live, ROLE_USERS["auditor"], item["id"])
-    assert _polyinstance_entries(live, "l3-auditor", item["id"]) == []
+    try:
+        item = hidden_item(live)
+        md = mk.marking_definition(CLERK_MARKING)
+        post(live, "clerk", [md, _clerk_version(item["id"], "2017-05-02T00:00:00.000Z")], "items")
+        assert _polyinstance_entries(live, ROLE_USERS["auditor"], item["id"])
+        assert _polyinstance_entries(live, "l3-auditor", item["id"]) == []
+    finally:
+        del SECRETS["l3-auditor"]
