@@ -11,6 +11,7 @@
     ├── Unauthenticated         no valid credentials                                          1, 401
     ├── Forbidden               authenticated, but not allowed                                1, 403
     ├── Refused                 a rule refused the operation (R10–R12 for orders, …)          1, 422
+    ├── TooManyRequests         over a quota or throttled; `retry_after` seconds              1, 429
     └── StoreError              the store failed (connection, integrity, migration)           1, 503
 
 Storage and policy code raise these and never choose a status code or an exit code: the CLI
@@ -77,6 +78,15 @@ class Refused(AccordError):
 
     def __init__(self, message: str, rules: Sequence[str] = ()) -> None:
         self.rules = list(rules)
+        super().__init__(message)
+
+
+class TooManyRequests(AccordError):
+    """The principal is over a quota (or throttled): it may try again after `retry_after`
+    seconds, which the HTTP layer sends as `Retry-After` (RFC 6585 §4, RFC 9110 §10.2.3)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        self.retry_after = max(1, int(retry_after))
         super().__init__(message)
 
 

@@ -19,6 +19,7 @@ from accord.registry import repository as registry_repo
 from accord.registry import service
 from accord.settings import Settings, load_settings
 from accord.store import Store, open_store
+from accord.taxii.limits import limits_from
 from accord.taxii.node import Node, NodeConfig
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def node_config(settings: Settings, party: str) -> NodeConfig:
         max_page_size=int(settings.max_page_size),
         read_ahead=int(settings.read_ahead),
         as_of=as_of,
+        limits=limits_from(settings),
     )
 
 

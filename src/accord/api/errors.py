@@ -79,6 +79,7 @@ STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
     (Invalid, 422, "INVALID"),
     (e.Unprocessable, 422, "UNPROCESSABLE"),
     (e.Refused, 422, "REFUSED"),
+    (e.TooManyRequests, 429, "TOO_MANY_REQUESTS"),
     (e.InputError, 400, "BAD_REQUEST"),
     (e.StoreError, 503, "STORE_UNAVAILABLE"),
     (e.AccordError, 500, "INTERNAL"),
@@ -151,7 +152,8 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
         message = "; ".join(exc.problems) or message
     if status >= 500:
         log.error("request failed: %s: %s", type(exc).__name__, exc)
-    return error_response(status, code, message, field)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, e.TooManyRequests) else None
+    return error_response(status, code, message, field, headers)
 
 
 def field_path(loc: Sequence[Any]) -> str | None:
@@ -216,6 +218,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflicts with what is stored",
         413: "Body larger than the node accepts",
         422: "Well-formed, but invalid or refused by a rule",
+        429: "Over a quota or throttled: try again after `Retry-After` seconds",
         503: "The store is unavailable",
     }
     return {s: {"model": ErrorBody, "description": words[s]} for s in statuses}

@@ -25,18 +25,28 @@ STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
     (e.UnsupportedMedia, 415, "Unsupported Media Type"),
     (e.Unprocessable, 422, "Unprocessable Content"),
     (e.Refused, 422, "Refused"),
+    (e.TooManyRequests, 429, "Too Many Requests"),
     (e.InputError, 400, "Bad Request"),
     (e.StoreError, 503, "Service Unavailable"),
     (e.AccordError, 500, "Internal Server Error"),
 )
 
 
-def error_response(status: int, title: str, description: str) -> Response:
+def error_response(
+    status: int, title: str, description: str, headers: dict[str, str] | None = None
+) -> Response:
     body = {"title": title, "description": description, "http_status": str(status)}
-    headers = (
-        {"WWW-Authenticate": 'Basic realm="accord", charset="UTF-8"'} if status == 401 else None
-    )
-    return Response(orjson.dumps(body), status_code=status, media_type=TAXII, headers=headers)
+    all_headers = dict(headers or {})
+    if status == 401:
+        all_headers["WWW-Authenticate"] = 'Basic realm="accord", charset="UTF-8"'
+    return Response(orjson.dumps(body), status_code=status, media_type=TAXII, headers=all_headers)
+
+
+def retry_headers(exc: Exception) -> dict[str, str] | None:
+    """Returns `Retry-After` for an error that carries one (a 429, `TooManyRequests`)."""
+    if isinstance(exc, e.TooManyRequests):
+        return {"Retry-After": str(exc.retry_after)}
+    return None
 
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
@@ -44,7 +54,7 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, cls):
             if status >= 500:
                 log.error("request failed: %s", type(exc).__name__)
-            return error_response(status, title, str(exc))
+            return error_response(status, title, str(exc), retry_headers(exc))
     raise exc  # pragma: no cover - every AccordError matches the last row
 
 

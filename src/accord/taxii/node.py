@@ -14,7 +14,7 @@ import base64
 import binascii
 import contextlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from accord.registry import repository as registry_repo
 from accord.store import Store
 from accord.store.exchange_schema import collections, markings
 from accord.store.schema import meta
+from accord.taxii.limits import Limits
 from accord.taxii.readahead import ReadAhead
 
 _SNAPSHOT = sa.select(
@@ -54,6 +55,7 @@ class NodeConfig:
     max_page_size: int = 1000
     as_of: date | None = None
     read_ahead: int = 32
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)

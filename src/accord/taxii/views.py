@@ -27,7 +27,7 @@ from accord.exchange.visibility import View
 from accord.federation import notices
 from accord.policy.access import User
 from accord.principals import Principal
-from accord.taxii import cursor, media, params
+from accord.taxii import cursor, media, params, quota
 from accord.taxii.node import Node, Snapshot
 from accord.taxii.readahead import Page
 from accord.taxii.statuses import get_status, save_status
@@ -170,7 +170,9 @@ def api_root(request: Request, node: Node, who: Principal) -> Response:
 def status(request: Request, node: Node, who: Principal) -> Response:
     """Get Status (§4.3): only the principal that made the request sees its status."""
     root = _root(request, node)
-    body = get_status(node.store, root, str(request.path_params["status_id"]), who.name)
+    body = get_status(
+        node.store, root, str(request.path_params["status_id"]), who.name, node.config.limits
+    )
     return taxii_response(body)
 
 
@@ -466,6 +468,8 @@ def _store_envelope(
         raise InputError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
         raise Unprocessable("the body must be an envelope: an object with an 'objects' list")
+    # Within the principal's write quota (429 otherwise), before anything is stored.
+    quota.charge(node.store, node.config.limits, who.name, len(envelope["objects"]), len(raw))
     requested = repo.now_us()
     status_id = str(uuid.uuid4())
     saved: list[bytes] = []
@@ -489,10 +493,16 @@ def _store_envelope(
 
     def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
         # The receipt, the refusals and the status resource commit with the objects, or not at all.
-        record_ingest(conn, who, c.id, outcomes)
+        record_ingest(conn, who, c.id, outcomes, raw)
         saved.append(
             save_status(
-                conn, node.config.api_root, status_id, who.name, requested, handled + outcomes
+                conn,
+                node.config.api_root,
+                status_id,
+                who.name,
+                requested,
+                handled + outcomes,
+                node.config.limits,
             )
         )
 
