@@ -1,7 +1,8 @@
 """The audit trail: the chain's verification, the latest records, and "who has my item?".
 
-`/audit` verifies the hash chain from the first record (`accord.audit.log.verify`) and lists the
-latest records, newest first (`?kind=` keeps one kind). Records name the objects they are about;
+`/audit` verifies the hash chain from the last signed checkpoint
+(`accord.audit.checkpoints.verify_recent`) and lists the records a page at a time, newest first
+(`?kind=` keeps one kind, `?before=SEQ` pages back). Records name the objects they are about;
 an object the signed-in user may not see (R9) is never named: its id is replaced by a placeholder,
 and so is the id of a marking outside the user's view. `/audit/disclosures?item=ID` lists every
 release of an item the user may see (404 for any other, as if it did not exist).
@@ -17,14 +18,15 @@ import orjson
 import sqlalchemy as sa
 from starlette.responses import Response
 
+from accord.audit import checkpoints
 from accord.audit import log as audit
+from accord.errors import InputError
 from accord.exchange import repository as repo
 from accord.store.audit_schema import audit_log
 from accord.store.exchange_schema import objects
 from accord.web.items import find_item
 from accord.web.pages import Ctx, page
 
-RECENT = 50
 HIDDEN = "(withheld: an item you may not see)"
 HIDDEN_MARKING = "(withheld: a marking you may not see)"
 _STIX_ID = re.compile(
@@ -87,16 +89,35 @@ def redact(text: str, hidden: set[str]) -> str:
     return _STIX_ID.sub(swap, text)
 
 
+def _before(ctx: Ctx) -> int | None:
+    text = ctx.param("before")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise InputError(f"before: {text[:40]!r} is not a record number")
+    return int(text)
+
+
 @page
 def audit_page(ctx: Ctx) -> Response:
-    """The chain's verdict and the latest records (optionally of one `kind`)."""
+    """The chain's verdict since the last signed checkpoint (`checkpoints.verify_recent`) and one
+    page of records, newest first (optionally of one `kind`; `?before=SEQ` pages back by record
+    number). A visit costs the records appended since the last checkpoint and one page, never
+    the whole log (docs/security.md, "Bounded cost of hostile input")."""
     kind = ctx.param("kind")
-    verdict = audit.verify(ctx.node.store)
-    q = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(RECENT)
+    before = _before(ctx)
+    limits = ctx.node.config.limits
+    recent = checkpoints.verify_recent(ctx.node.store, limits.audit_checkpoint_every)
+    size = limits.audit_page_size
+    q = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(size + 1)
     if kind:
         q = q.where(audit_log.c.kind == kind)
+    if before is not None:
+        q = q.where(audit_log.c.seq < before)
     with ctx.node.store.read() as conn:
         rows = [r._mapping for r in conn.execute(q)]
+    older = int(rows[size - 1]["seq"]) if len(rows) > size else None
+    rows = rows[:size]
     texts = [
         orjson.dumps(
             orjson.loads(r["body"]), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
@@ -119,10 +140,13 @@ def audit_page(ctx: Ctx) -> Response:
     return ctx.render(
         "audit.html",
         section="audit",
-        verdict=verdict,
+        verdict=recent.verdict,
+        since=recent.since,
         records=records,
         kinds=audit.KINDS,
         kind=kind,
+        before=before,
+        older=older,
     )
 
 
