@@ -12,7 +12,9 @@ envelope, a receipt of a page), then, in one run:
 - after: `accord.audit.checkpoints.verify_recent` (from the last signed checkpoint), its first
   call (which verifies everything once and signs a checkpoint) and the following ones;
 - the page itself over HTTP on a live node (uvicorn on loopback), signed in: the first page and a
-  page deep in the log (`?before=` half way), medians of `--visits`.
+  page deep in the log (`?before=` half way), medians of `--visits`;
+- a 1 MB body of `{"objects":[1,1,…]}` POSTed twice by a partner to that node: the answer's size
+  and what the audit trail and the statuses grew by (the second meets the write quota).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from accord.store import Store, open_store
 from accord.store.audit_schema import audit_head, audit_log
 from accord.taxii.node import Node, NodeConfig
 
+TAXII = "application/taxii+json;version=2.1"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -114,6 +117,35 @@ def serve(node: Node) -> tuple[str, uvicorn.Server]:
     return f"http://127.0.0.1:{port}", server
 
 
+def _sizes(store: Store) -> tuple[int, int]:
+    with store.read() as conn:
+        audit_bytes = conn.exec_driver_sql(
+            "SELECT COALESCE(SUM(LENGTH(body)), 0) FROM audit_log"
+        ).scalar()
+        status_bytes = conn.exec_driver_sql(
+            "SELECT COALESCE(SUM(LENGTH(body)), 0) FROM statuses"
+        ).scalar()
+    return int(audit_bytes or 0), int(status_bytes or 0)
+
+
+def flood(store: Store, base: str) -> None:
+    """POSTs a 1 MB body of `{"objects":[1,1,…]}` twice as a partner node; prints what each
+    answer and each addition to the store weighs."""
+    add_principal(store, "bench-jpn", "partner", "JPN", "bench-jpn-secret")
+    raw = b'{"objects":[' + b",".join([b"1"] * 524_000) + b"]}"
+    headers = {"Accept": TAXII, "Content-Type": TAXII}
+    with httpx.Client(base_url=base, timeout=600, auth=("bench-jpn", "bench-jpn-secret")) as c:
+        for i in (1, 2):
+            audit0, status0 = _sizes(store)
+            t = time.perf_counter()
+            r = c.post("/kor/collections/inbox/objects/", content=raw, headers=headers)
+            took = time.perf_counter() - t
+            audit1, status1 = _sizes(store)
+            print(f"flood: POST {i} of {len(raw)} bytes: {r.status_code} in {took:.2f} s, answer {len(r.content)} "
+                  f"bytes, audit +{audit1 - audit0} bytes, statuses +{status1 - status0} bytes, "
+                  f"Retry-After {r.headers.get('retry-after')}")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--records", type=int, default=200_000)
@@ -179,6 +211,7 @@ def main() -> None:
                 print(
                     f"after: GET /ui/audit ({label}): median {statistics.median(ts) * 1000:.1f} ms over {a.visits}"
                 )
+        flood(store, base)
     finally:
         server.should_exit = True
         store.close()

@@ -72,7 +72,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "status_list_limit",
-        100,
+        1000,
         "Most status-details a TAXII status lists per list (successes, failures); counts stay exact",
     ),
     Setting(
@@ -82,7 +82,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "status_max_per_principal",
-        1000,
+        200,
         "Most TAXII statuses kept per principal: older ones are purged (0: no count limit)",
     ),
     Setting(

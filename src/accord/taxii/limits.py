@@ -14,12 +14,14 @@ from accord.settings import Settings
 class Limits:
     """The defaults are the settings' defaults (README.md, settings table)."""
 
-    #: Most status-details a status lists per list; the counts stay exact.
-    status_list_limit: int = 100
+    #: Most status-details a status lists per list; the counts stay exact. The largest TAXII
+    #: page (`max_page_size`), which is the envelope accord's own push sends: a pushing node
+    #: needs the whole failure list to record exactly what it released.
+    status_list_limit: int = 1000
     #: Seconds a status is kept (TAXII 2.1 §4.3 asks for at least 24 hours).
     status_retention: int = 7 * 24 * 3600
     #: Most statuses kept per principal (0: no limit by count).
-    status_max_per_principal: int = 1000
+    status_max_per_principal: int = 200
     #: Seconds of one write-quota window (0: no quota).
     write_quota_interval: int = 60
     #: Objects and body bytes one principal may POST to TAXII per window (0: unlimited).

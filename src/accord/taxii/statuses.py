@@ -41,7 +41,7 @@ def _detail(o: Outcome) -> dict[str, str]:
 
 
 def status_body(
-    status_id: str, requested: int, outcomes: Sequence[Outcome], list_limit: int = 100
+    status_id: str, requested: int, outcomes: Sequence[Outcome], list_limit: int = 1000
 ) -> dict[str, object]:
     """Returns the status resource for processed outcomes (empty lists omitted, §3.8), each list
     bounded by `list_limit` as the module says."""
