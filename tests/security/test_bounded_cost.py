@@ -300,9 +300,11 @@ def test_a_writer_over_its_object_quota_gets_429_with_retry_after(
     assert "quota" in body["description"]
     retry = int(refused.headers["retry-after"])
     assert 1 <= retry <= 3600
-    # Nothing of the refused envelope was processed: no status, no audit record.
+    # Nothing of the refused envelope was processed: no status, no audit record; the body is
+    # not even read (not JSON, yet 429 rather than 400).
     seq = head_seq(live)
     assert_taxii_error(post(live, who, {"objects": [1]}), 429)
+    assert_taxii_error(post(live, who, b"not json at all"), 429)
     assert head_seq(live) == seq
     # Another writer's quota is its own.
     other = "usa-node" if who != "usa-node" else "jpn-node"

@@ -12,8 +12,10 @@ TAXII. The node's own users publishing through the web interface or the CLI are 
 the node's operators, authenticated and audited by the node itself.
 
 The count lives in the store (`write_quotas`, one row per principal), so the quota holds across
-worker processes; a charge is one upsert, in a transaction of its own, rolled back when it is
-refused so that a refused attempt costs the principal nothing."""
+worker processes. A request costs one read by key before its body is read (`check`: a writer
+whose window is spent is refused without reading or parsing the body) and, for an envelope, one
+upsert (`charge`), in a transaction of its own, rolled back when it is refused so that a refused
+attempt costs the principal nothing."""
 
 from __future__ import annotations
 
@@ -50,6 +52,62 @@ def _upsert(dialect: str, principal: str, started: int, n_objects: int, n_bytes:
     ).returning(write_quotas.c.started, write_quotas.c.objects, write_quotas.c.bytes)
 
 
+def _window(limits: Limits, now: float) -> int:
+    interval = limits.write_quota_interval
+    return int(now // interval) * interval
+
+
+def _refusal(
+    limits: Limits, started: int, objects: int, n_bytes: int, now: float
+) -> TooManyRequests:
+    interval = limits.write_quota_interval
+    budget = [
+        f"{n} {unit}"
+        for n, unit in (
+            (limits.write_quota_objects, "objects"),
+            (limits.write_quota_bytes, "bytes"),
+        )
+        if n > 0
+    ]
+    retry = max(1, math.ceil(started + interval - now))
+    return TooManyRequests(
+        f"write quota spent: at most {' and '.join(budget)} per {interval} s per principal "
+        f"(this window: {objects} objects, {n_bytes} bytes); try again in {retry} s",
+        retry_after=retry,
+    )
+
+
+def _spent(limits: Limits, objects: int, n_bytes: int) -> bool:
+    max_objects, max_bytes = limits.write_quota_objects, limits.write_quota_bytes
+    return (max_objects > 0 and objects >= max_objects) or (max_bytes > 0 and n_bytes >= max_bytes)
+
+
+def _off(limits: Limits) -> bool:
+    return limits.write_quota_interval <= 0 or (
+        limits.write_quota_objects <= 0 and limits.write_quota_bytes <= 0
+    )
+
+
+def check(store: Store, limits: Limits, principal: str, now: float | None = None) -> None:
+    """Raises `TooManyRequests` when `principal`'s current window is already spent: one read by
+    key, made before the body is read, so a writer over its quota costs no body and no parse."""
+    if _off(limits):
+        return
+    now = time.time() if now is None else now
+    with store.read() as conn:
+        row = conn.execute(
+            sa.select(write_quotas.c.started, write_quotas.c.objects, write_quotas.c.bytes).where(
+                write_quotas.c.principal == principal
+            )
+        ).first()
+    if (
+        row is not None
+        and int(row[0]) >= _window(limits, now)
+        and _spent(limits, int(row[1]), int(row[2]))
+    ):
+        raise _refusal(limits, int(row[0]), int(row[1]), int(row[2]), now)
+
+
 def charge(
     store: Store,
     limits: Limits,
@@ -60,28 +118,18 @@ def charge(
 ) -> None:
     """Charges an envelope of `n_objects` objects and `n_bytes` bytes to `principal`'s window;
     raises `TooManyRequests` (nothing charged) when the window was already spent."""
-    interval = limits.write_quota_interval
-    max_objects, max_bytes = limits.write_quota_objects, limits.write_quota_bytes
-    if interval <= 0 or (max_objects <= 0 and max_bytes <= 0):
+    if _off(limits):
         return
     now = time.time() if now is None else now
-    started = int(now // interval) * interval
     with store.begin() as conn:
-        row = conn.execute(_upsert(store.dialect, principal, started, n_objects, n_bytes)).one()
-        window, objects_before, bytes_before = (
+        row = conn.execute(
+            _upsert(store.dialect, principal, _window(limits, now), n_objects, n_bytes)
+        ).one()
+        started, objects_before, bytes_before = (
             int(row[0]),
             int(row[1]) - n_objects,
             int(row[2]) - n_bytes,
         )
-        spent = (max_objects > 0 and objects_before >= max_objects) or (
-            max_bytes > 0 and bytes_before >= max_bytes
-        )
-        if spent:
+        if _spent(limits, objects_before, bytes_before):
             # Raised inside the transaction: the charge above is rolled back.
-            retry = max(1, math.ceil(window + interval - now))
-            raise TooManyRequests(
-                f"write quota spent: at most {max_objects} objects and {max_bytes} bytes per "
-                f"{interval} s per principal (this window: {objects_before} objects, "
-                f"{bytes_before} bytes); try again in {retry} s",
-                retry_after=retry,
-            )
+            raise _refusal(limits, started, objects_before, bytes_before, now)

@@ -438,6 +438,8 @@ def _writable(request: Request, node: Node, who: Principal) -> repo.Collection:
     c = _collection(request, node, who)
     if not can_write(who, node, c):
         raise Forbidden("this collection is not writable with these credentials")
+    # A writer whose quota window is spent is refused before its body is read (429).
+    quota.check(node.store, node.config.limits, who.name)
     return c
 
 
