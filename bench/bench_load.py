@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 from accord.policy.marking import Marking
 from accord.principals import add_principal
 from accord.server import prepare
@@ -115,7 +116,10 @@ def make_store(
         batch = [indicator() for _ in range(min(500, preload - start))]
         ids += [str(o["id"]) for o in batch]
         assert all(
-            o.ok for o in repo.add_objects(store, items, [MD, *batch], "bench", lambda m: None)
+            o.ok
+            for o in repo.add_objects(
+                store, items, [MD, *batch], Writer.host("bench", "KOR"), lambda m: None
+            )
         )
     store.close()
     return url, ids, name

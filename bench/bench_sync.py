@@ -218,7 +218,10 @@ def main() -> int:
             jsrv.env["ACCORD_PARTY"] = "JPN"
             jsrv.cli("init", "--party", "JPN")
             jsrv.cli("demo", "--json")
-            jsrv.cli("credential", "add", "kor-peer", "--party", "KOR", stdin="kor-peer-pass\n")
+            jsrv.cli(
+                "credential", "add", "kor-peer", "--party", "KOR", "--kind", "partner",
+                stdin="kor-peer-pass\n",
+            )  # fmt: skip
             jbase = jsrv.start()
             kenv = {**kor.env, "ACCORD_PEER_PASSWORD": "kor-peer-pass"}
             subprocess.run(

@@ -177,8 +177,9 @@ class AccordServer:
                 capture_output=True,
             )
         self.cli("credential", "add", "bench-analyst", "--party", "KOR", "--clearance", "II",
-                 "--group", "bench", stdin="bench-analyst-pass\n")  # fmt: skip
-        self.cli("credential", "add", "bench-jpn", "--party", "JPN", stdin="bench-jpn-pass\n")
+                 "--group", "bench", "--role", "analyst", stdin="bench-analyst-pass\n")  # fmt: skip
+        self.cli("credential", "add", "bench-jpn", "--party", "JPN", "--kind", "partner",
+                 stdin="bench-jpn-pass\n")  # fmt: skip
 
     def start(self) -> str:
         self.proc = subprocess.Popen(

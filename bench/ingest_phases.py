@@ -70,7 +70,7 @@ def main() -> int:
     store = open_store(f"sqlite:///{path}")
     service.load_demo(store)
     add_principal(store, "bench-analyst", "user", "KOR", secret="bench-analyst-pass",
-                  clearance="II", groups=("bench",))  # fmt: skip
+                  clearance="II", groups=("bench",), roles=("analyst",))  # fmt: skip
     node = Node(store, "KOR", node_config(load_settings(), "KOR"))
     store.checkpoint_in_background()
     who = authenticate(store, "bench-analyst", "bench-analyst-pass")

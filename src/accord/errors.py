@@ -20,6 +20,7 @@ Storage and policy code raise these and never choose a status code or an exit co
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 
@@ -91,4 +92,20 @@ class TooManyRequests(AccordError):
 
 
 class StoreError(AccordError):
-    """The store failed; raised from the store's one translation boundary."""
+    """The store failed; raised from the store's one translation boundary.
+
+    The message (`str(exc)`) may carry the driver's own text (the store's address, its error):
+    it goes to the node's own log and to the CLI, an operator on the node's host. A client of
+    TAXII, the API or the web pages is told `public` only — the generic `summary` and an
+    `error_id` the log line also carries — so no error tells a client how the node is built
+    (PRODUCT.md §7; docs/security.md)."""
+
+    def __init__(self, message: str, summary: str = "the store is unavailable") -> None:
+        super().__init__(message)
+        self.summary = summary
+        self.error_id = secrets.token_hex(8)
+
+    @property
+    def public(self) -> str:
+        """What a network client is told: the summary and the error id, never the detail."""
+        return f"{self.summary} (error id {self.error_id})"

@@ -12,7 +12,9 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from accord.errors import InputError
+from accord.exchange import publishing
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 from accord.exchange.samples import sample_objects
 from accord.principals import add_principal, list_principals
 from accord.registry import repository as registry_repo
@@ -74,7 +76,9 @@ def prepare(store: Store, settings: Settings, extras: bool = True) -> tuple[str,
     items = next(c for c in collections if c.kind == "items")
     demo = extras and registry_repo.get_meta(store, "demo") == "1"
     if demo and repo.count_objects(store) == 0:
-        outcomes = repo.add_objects(store, items, sample_objects(me), "accord-demo", lambda m: None)
+        outcomes = publishing.store_objects(
+            store, items, sample_objects(me), Writer.host("accord-demo", party), lambda m: None
+        )
         first.samples = sum(1 for o in outcomes if o.ok)
     if demo and not list_principals(store):
         clearance = me.level_codes()[1] if len(me.level_codes()) > 2 else me.level_codes()[0]

@@ -120,18 +120,20 @@ def test_credentials_added_revoked_and_never_shown(api: ApiNode) -> None:
     created = api.ok(
         "POST",
         "/credentials",
-        {"name": "kim", "kind": "user", "party": "kor", "clearance": "II", "roles": ["analyst"]},
+        {"name": "kim", "kind": "user", "party": "kor", "clearance": "II", "roles": ["operator"]},
         who="operator-user",
     )
     secret = created.pop("secret")
     assert created == {"name": "kim", "kind": "user", "party": "KOR", "clearance": "II",
-                       "groups": [], "roles": ["analyst"], "revoked": False}  # fmt: skip
+                       "groups": [], "roles": ["operator"], "revoked": False}  # fmt: skip
     assert api.call("GET", "/parties", None, headers=auth("kim", secret)).status_code == 200
     listed = api.ok("GET", "/credentials", who="operator-user")
     assert "secret" not in json.dumps(listed) and secret not in json.dumps(listed)
     err = assert_api_error(
         api.post(
-            "/credentials", {"name": "kim", "kind": "partner", "party": "JPN"}, who="operator-user"
+            "/credentials",
+            {"name": "kim", "kind": "user", "party": "KOR", "clearance": "III"},
+            who="operator-user",
         ),
         409,
     )

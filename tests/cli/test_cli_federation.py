@@ -19,6 +19,7 @@ from taxii_live import LiveNode, free_port, start_node
 from accord.audit import log as audit
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 from accord.federation.peers import get_cursor, syncing
 from accord.policy.marking import Marking
 from accord.principals import add_principal
@@ -68,7 +69,12 @@ def cli(
             }
             for i, oid in enumerate(IDS)
         ]
-        assert all(o.ok for o in repo.add_objects(store, items, objs, "analyst", lambda m: None))
+        assert all(
+            o.ok
+            for o in repo.add_objects(
+                store, items, objs, Writer.host("analyst", "KOR"), lambda m: None
+            )
+        )
     finally:
         store.close()
     monkeypatch.setenv("ACCORD_PARTY", "KOR")

@@ -34,7 +34,15 @@ def cli(store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
 
 def test_credential_secret_from_stdin_is_hashed_and_works(cli: Cli) -> None:
     code, out, err = cli(
-        "credential", "add", "jpn-peer", "--party", "JPN", "--json", stdin="a-long-secret\n"
+        "credential",
+        "add",
+        "jpn-peer",
+        "--party",
+        "JPN",
+        "--kind",
+        "partner",
+        "--json",
+        stdin="a-long-secret\n",
     )
     assert code == 0, err
     data = json.loads(out)
@@ -68,7 +76,7 @@ def test_credential_generated_secret_is_printed_once(cli: Cli) -> None:
 
 
 def test_revoked_credential_stops_working(cli: Cli) -> None:
-    cli("credential", "add", "tmp", "--party", "USA", stdin="tmp-secret-123\n")
+    cli("credential", "add", "tmp", "--party", "USA", "--kind", "partner", stdin="tmp-secret-123\n")
     assert cli("credential", "revoke", "tmp")[0] == 0
     from accord.errors import Unauthenticated
 
@@ -88,11 +96,15 @@ def test_revoked_credential_stops_working(cli: Cli) -> None:
             id="clearance-not-in-scheme",
         ),
         pytest.param(
-            ["--party", "JPN", "--group", "x"],
-            "--clearance and --group are for users",
+            ["--party", "JPN", "--kind", "partner", "--group", "x"],
+            "--clearance, --group and --role are for users",
             id="group-on-partner",
         ),
-        pytest.param(["--party", "KOR", "--role", "king"], "'king' is not a role", id="bad-role"),
+        pytest.param(
+            ["--party", "KOR", "--clearance", "II", "--role", "king"],
+            "'king' is not a role",
+            id="bad-role",
+        ),
     ],
 )
 def test_credential_bad_input_exits_2(cli: Cli, args: list[str], message: str) -> None:

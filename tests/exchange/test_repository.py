@@ -13,6 +13,7 @@ import pytest
 
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 from accord.federation import notices
 from accord.policy.marking import Marking
 from accord.store import Store, open_store
@@ -45,7 +46,11 @@ def _items(store: Store) -> repo.Collection:
 
 def _add(store: Store, c: repo.Collection, objs: list[dict[str, Any]]) -> list[repo.Outcome]:
     return repo.add_objects(
-        store, c, [mk.marking_definition(MARKING), *objs], "analyst", lambda m: None
+        store,
+        c,
+        [mk.marking_definition(MARKING), *objs],
+        Writer.host("analyst", "KOR"),
+        lambda m: None,
     )[1:]
 
 

@@ -24,6 +24,7 @@ from accord.app import create_app
 from accord.audit import log as audit
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 from accord.federation.peers import Peer, add_peer, get_peer
 from accord.federation.sync import SyncReport, sync_peer
 from accord.policy.marking import Marking
@@ -63,7 +64,12 @@ def publish(node: LiveNode, n: int, start: int = 0) -> list[str]:
         )
         if m is OK:
             ok_ids.append(oid)
-    assert all(o.ok for o in repo.add_objects(node.store, items, objs, "analyst", lambda m: None))
+    assert all(
+        o.ok
+        for o in repo.add_objects(
+            node.store, items, objs, Writer.host("analyst", "KOR"), lambda m: None
+        )
+    )
     return ok_ids
 
 

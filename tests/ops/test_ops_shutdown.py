@@ -14,6 +14,7 @@ from taxii_live import ANALYST_MARKING, SECRETS, TAXII, basic, indicator
 
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 
 
 def _load_big_page(url: str, n: int = 1000, size: int = 12_000) -> None:
@@ -21,7 +22,7 @@ def _load_big_page(url: str, n: int = 1000, size: int = 12_000) -> None:
     items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
     objects: list[object] = [mk.marking_definition(ANALYST_MARKING)]
     objects += [indicator(description="x" * size) for _ in range(n)]
-    outcomes = repo.add_objects(store, items, objects, "loader", lambda m: None)
+    outcomes = repo.add_objects(store, items, objects, Writer.host("loader", "KOR"), lambda m: None)
     assert sum(o.ok for o in outcomes) == n + 1  # and the marking-definition
     store.close()
 

@@ -21,6 +21,7 @@ from taxii_live import ANALYST_MARKING, SECRETS, TAXII, basic, indicator
 
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 from accord.principals import authenticate
 from accord.store.exchange_schema import objects
 from accord.taxii.node import Node, NodeConfig
@@ -43,7 +44,10 @@ def test_two_processes_page_one_collection_consistently(tmp_path: Path) -> None:
         for _ in range(0, N, 500):
             batch = [md, *(indicator() for _ in range(500))]
             assert all(
-                o.ok for o in repo.add_objects(store, items, batch, "loader", lambda m: None)
+                o.ok
+                for o in repo.add_objects(
+                    store, items, batch, Writer.host("loader", "KOR"), lambda m: None
+                )
             )
         node = Node(store, "KOR", NodeConfig(api_root="kor", title="t", as_of=date(2017, 6, 1)))
         visible = node.view(authenticate(store, "analyst", SECRETS["analyst"])).rows

@@ -50,15 +50,21 @@ try:
 except ImportError:  # before the bounds existed (eff1280): the node runs unbounded
     Limits = None  # type: ignore[assignment,misc]
 
-# National users with an explicit publishing role, besides the harness's clerk (Level III, no
-# groups) and analyst (Level II, groups dprk + military).
+# National users with the publishing role (`analyst`), besides the harness's clerk (Level III,
+# no groups) and analyst (Level II, groups dprk + military); and one per read-only role, which
+# TAXII refuses before any quota is charged.
 ROLE_USERS = {
-    "op-user": ("operator", "II", ("dprk",)),
+    "op-user": ("analyst", "II", ("dprk",)),
     "an-user": ("analyst", "III", ()),  # outside every need-to-know group
+    "operator-only": ("operator", "II", ("dprk",)),
+    "legal-only": ("legal", "II", ("dprk",)),
+    "logistics-only": ("logistics", "II", ("dprk",)),
+    "auditor-only": ("auditor", "II", ("dprk",)),
 }
+READ_ONLY = ["operator-only", "legal-only", "logistics-only", "auditor-only"]
 SECRETS.update({name: f"{name}-secret-1" for name in ROLE_USERS})
 PARTNERS = ["jpn-node", "usa-node", "chn-node"]
-USERS = ["clerk", "analyst", *ROLE_USERS]
+USERS = ["clerk", "analyst", "op-user", "an-user"]
 WRITERS = PARTNERS + USERS
 
 
@@ -348,17 +354,20 @@ def test_a_valid_write_within_quota_is_unaffected(fresh: LiveNode, who: str) -> 
     assert got.status_code == 200 and got.json()["objects"] == [posted[-1]]
 
 
-@pytest.mark.parametrize("who", [None, "gbr-user"])
+@pytest.mark.parametrize("who", [None, "gbr-user", *READ_ONLY])
 def test_the_quota_never_answers_before_authentication_and_access(
     fresh: LiveNode, who: str | None
 ) -> None:
-    """No credentials: 401; a foreign user: no writable collection (404). The quota is charged
-    only to a principal that may write (a regression guard: passes on eff1280 too)."""
+    """No credentials: 401; a foreign user: no writable collection (404); a user without the
+    publishing role: 403, every time. The quota is checked and charged only for a principal that
+    may write, so it tells nobody else anything. (A regression guard for the first two; fails
+    on eff1280 for the read-only roles, which could write there.)"""
     live = fresh
     _limits(live, write_quota_objects=1, write_quota_interval=3600)
+    expected = 401 if who is None else 404 if who == "gbr-user" else 403
     for _ in range(3):
         r = live.post(live.coll("items") + "objects/", {"objects": [1, 2]}, who)
-        assert_taxii_error(r, 401 if who is None else 404)
+        assert_taxii_error(r, expected)
 
 
 def test_the_quota_holds_across_processes(fresh: LiveNode, tmp_path: Path) -> None:

@@ -171,6 +171,8 @@ def start_node(url: str, party: str = "KOR", as_of: date | None = None) -> LiveN
 
 
 def add_test_principals(store: Store) -> None:
+    """The node's people publish (role analyst); the foreign user holds it too, to no avail."""
+    publish = ("analyst",)
     add_principal(
         store,
         "analyst",
@@ -179,8 +181,9 @@ def add_test_principals(store: Store) -> None:
         SECRETS["analyst"],
         clearance="II",
         groups=("dprk", "military"),
+        roles=publish,
     )
-    add_principal(store, "clerk", "user", "KOR", SECRETS["clerk"], clearance="III")
+    add_principal(store, "clerk", "user", "KOR", SECRETS["clerk"], clearance="III", roles=publish)
     add_principal(
         store,
         "chief",
@@ -189,12 +192,20 @@ def add_test_principals(store: Store) -> None:
         SECRETS["chief"],
         clearance="I",
         groups=("dprk", "military", "cyber"),
+        roles=publish,
     )
     add_principal(store, "jpn-node", "partner", "JPN", SECRETS["jpn-node"])
     add_principal(store, "usa-node", "partner", "USA", SECRETS["usa-node"])
     add_principal(store, "chn-node", "partner", "CHN", SECRETS["chn-node"])
     add_principal(
-        store, "gbr-user", "user", "GBR", SECRETS["gbr-user"], clearance="TS", groups=("dprk",)
+        store,
+        "gbr-user",
+        "user",
+        "GBR",
+        SECRETS["gbr-user"],
+        clearance="TS",
+        groups=("dprk",),
+        roles=publish,
     )
 
 

@@ -44,6 +44,7 @@ from taxii_live import (
 )
 
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 from accord.exchange.markings import ACCORD_EXTENSION, marking_definition
 from accord.policy.access import User, may_access
 from accord.policy.decide import decide
@@ -326,7 +327,7 @@ def items_collection(store: Store) -> repo.Collection:
 def publish(store: Store, envelope: list[dict[str, Any]]) -> None:
     """Stores an envelope as the node's own items, bypassing the publisher's R9 check."""
     outcomes = repo.add_objects(
-        store, items_collection(store), envelope, "leak-test", lambda m: None
+        store, items_collection(store), envelope, Writer.host("leak-test", "KOR"), lambda m: None
     )
     assert all(o.ok for o in outcomes), [o for o in outcomes if not o.ok]
 

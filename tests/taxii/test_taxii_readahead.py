@@ -19,7 +19,7 @@ from accord.audit import log as audit
 from accord.exchange.markings import marking_definition
 from accord.federation import notices
 from accord.policy.marking import Marking
-from accord.principals import add_principal, revoke_principal
+from accord.principals import Principal, add_principal, revoke_principal
 
 V2 = "2018-01-01T00:00:00.000Z"
 #: Level I: never released to Japan (the Korea–Japan GSOMIA has no Level I row, R2).
@@ -125,7 +125,7 @@ def test_a_reclassification_between_pages_withholds_the_item(live: LiveNode) -> 
     _, token = _page1(live, ids)
     before = live.node.snapshot()
     note = notices.make_notice("reclassification", ids[3], "KOR", new_level="I")
-    notices.receive(live.node, "KOR", "test", note)
+    notices.receive(live.node, Principal("test", "partner", "KOR"), note)
     after = live.node.snapshot()
     assert after.markings == before.markings and after.changed > before.changed
     second = _page2(live, ids, token)

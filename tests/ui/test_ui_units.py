@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from starlette.requests import Request
 
+from accord.audit.redaction import HIDDEN, HIDDEN_MARKING, Sight, redact_record
 from accord.errors import InputError
 from accord.policy.world import World
 from accord.registry import files, service
 from accord.store import Store
 from accord.web import layout
-from accord.web.audit import HIDDEN, HIDDEN_MARKING, redact
 from accord.web.auth import safe_next
 from accord.web.ledger import ageing_charts
 from accord.web.network import build
@@ -138,10 +138,10 @@ def test_redaction() -> None:
     item = "indicator--11111111-2222-4333-8444-555555555555"
     mark = "marking-definition--11111111-2222-4333-8444-555555555555"
     other = "indicator--99999999-2222-4333-8444-555555555555"
-    text = f'["{item}", "{mark}", "{other}"]'
-    out = redact(text, {item, mark})
-    assert item not in out and mark not in out and other in out
-    assert HIDDEN in out and HIDDEN_MARKING in out
+    _, out = redact_record(
+        "registry-change", "registry", {"ids": [item, mark, other]}, Sight(frozenset({other}))
+    )
+    assert out == {"ids": [HIDDEN, HIDDEN_MARKING, other]}
 
 
 def _request(root: str = "/ui") -> Request:

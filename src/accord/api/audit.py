@@ -1,5 +1,10 @@
 """The audit trail over the API: verify the chain, disclosures of an item, and the records
-themselves page by page (`accord audit verify|disclosures|export`)."""
+themselves page by page (`accord audit verify|disclosures|export`).
+
+Disclosures and records are shown to the caller through the audit trail's one redaction rule
+(`accord.audit.redaction`), exactly as on the web pages: an item the caller may not see is a 404
+like an absent one, and ids outside its view are withheld alike whether or not they exist. The
+node's host keeps the unredacted export (`accord audit export`)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from accord.api.deps import NodeDep, Who
 from accord.api.errors import error_responses
-from accord.audit import checkpoints, log
+from accord.audit import checkpoints, log, redaction
 from accord.store.audit_schema import audit_log
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))
@@ -54,6 +59,10 @@ class AuditRecord(BaseModel):
     body: dict[str, Any]
     prev: str
     hash: str
+    redacted: bool = Field(
+        description="True when the caller's view does not hold every stored marking: subject and "
+        "body are shown through the redaction rule (docs/security.md) and may not hash to `hash`"
+    )
 
 
 class RecordsPage(BaseModel):
@@ -76,7 +85,7 @@ def verify(node: NodeDep, who: Who) -> VerifyOut:
     summary="Every party that received any version of an item: when, on which basis, at which level",
 )
 def disclosures(item_id: str, node: NodeDep, who: Who) -> list[Disclosure]:
-    rows = log.disclosures(node.store, item_id)
+    rows = redaction.disclosures(node.store, node.view(who), item_id)
     return [Disclosure.model_validate({**r, "at": _when(int(r["at"]))}) for r in rows]
 
 
@@ -96,19 +105,24 @@ def records(
             .order_by(audit_log.c.seq)
             .limit(limit + 1)
         ).all()
+    page = [r._mapping for r in rows[:limit]]
+    bodies = [orjson.loads(m["body"]) for m in page]
+    ids = redaction.ids_in([*bodies, *(str(m["subject"]) for m in page)])
+    sight = redaction.sight(node.store, node.view(who), ids)
     out = []
-    for r in rows[:limit]:
-        m = r._mapping
+    for m, body in zip(page, bodies, strict=True):
+        subject, shown = redaction.redact_record(str(m["kind"]), str(m["subject"]), body, sight)
         out.append(
             AuditRecord(
                 seq=int(m["seq"]),
                 at=_when(int(m["at"])),
                 kind=str(m["kind"]),
                 actor=str(m["actor"]),
-                subject=str(m["subject"]),
-                body=orjson.loads(m["body"]),
+                subject=subject,
+                body=shown,
                 prev=str(m["prev"]),
                 hash=str(m["hash"]),
+                redacted=not sight.everything,
             )
         )
     more = len(rows) > limit

@@ -1,5 +1,10 @@
 """Credentials of partner nodes and users (operators only), as `accord credential …`.
 
+Who may create what is decided by `accord.principals.authority` (the same rule as the CLI): an
+operator creates national users of its own party within its own clearance, groups and roles;
+partner credentials are created on the node's host only (403 here). The audit record names the
+operator's credential.
+
 A generated secret is returned once, in the answer to the POST that created it; only its salted
 scrypt hash is stored. Revoking takes effect at once in every process serving the store.
 """
@@ -13,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.api.deps import NodeDep, Who
 from accord.api.errors import Conflict, Invalid, error_responses
-from accord.principals import add_principal, list_principals, revoke_principal
+from accord.principals import list_principals, revoke_principal
+from accord.principals.authority import grant
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))
 
@@ -94,16 +100,18 @@ def add_credential(body: NewCredential, node: NodeDep, who: Who) -> CreatedCrede
             "name",
             "CREDENTIAL_EXISTS",
         )
-    principal, secret = add_principal(
+    principal, secret = grant(
         node.store,
+        world,
+        node.party,
+        who,
         body.name,
         body.kind,
         party,
         secret=body.secret,
         clearance=body.clearance,
-        groups=tuple(body.groups),
-        roles=tuple(body.roles),
-        actor=who.name,
+        groups=body.groups,
+        roles=body.roles,
     )
     return CreatedCredential.model_validate(
         {**principal.to_json(), "secret": secret if body.secret is None else None}

@@ -217,7 +217,9 @@ def find_item(node: Node, who: Principal, item_id: str) -> Marking:
     visible = node.view(who).rows
     index = repo.marking_index(node.store)
     for c in repo.list_collections(node.store, node.config.api_root):
-        rows, _ = repo.page(node.store, c.key, visible, repo.Query(ids=(item_id,)), None, 1)
+        rows, _ = repo.page(
+            node.store, c.key, visible, repo.Query(ids=(item_id,)), None, 1, who.name
+        )
         if rows and rows[0].marking in index.by_row:
             return index.by_row[rows[0].marking]
     raise NotFound(f"no item {item_id[:160]!r} on this node")
@@ -334,13 +336,13 @@ def _records_field(problems: list[str]) -> str | None:
 
 def _stored_or_inline(
     world: World,
-    index: repo.MarkingIndex,
+    stored: dict[str, Marking],
     inline: dict[str, dict[str, Any]],
     ref: str,
     field: str,
 ) -> Marking | None:
-    if ref in index.rows:
-        return index.by_row[index.rows[ref]]
+    if ref in stored:
+        return stored[ref]
     try:
         marking = mk.from_definition(inline[ref])
         if marking is not None:
@@ -386,7 +388,15 @@ def preview(body: PreviewRequest, request: Request, node: NodeDep, who: Who) -> 
             raise Invalid(
                 f"this node publishes {node.party} items only", "marking.originator", "NOT_OURS"
             )
+    # Only the stored markings in the caller's view count as stored (R9): a registered marking
+    # the caller may not see is answered exactly as an unregistered id (docs/security.md).
     index = repo.marking_index(node.store)
+    view = node.view(who)
+    stored = {
+        sid: index.by_row[row]
+        for sid, row in index.rows.items()
+        if view.everything or row in view.rows
+    }
     inline = {
         str(o["id"]): o
         for o in body.objects
@@ -397,12 +407,10 @@ def preview(body: PreviewRequest, request: Request, node: NodeDep, who: Who) -> 
         if obj.get("type") == "marking-definition":
             continue
         refs = obj.get("object_marking_refs")
-        known = (
-            [r for r in refs if r in index.rows or r in inline] if isinstance(refs, list) else []
-        )
+        known = [r for r in refs if r in stored or r in inline] if isinstance(refs, list) else []
         marking: Marking | None = None
         if known:
-            marking = _stored_or_inline(world, index, inline, known[0], f"objects.{i}")
+            marking = _stored_or_inline(world, stored, inline, known[0], f"objects.{i}")
         if marking is None:
             marking = default
         if marking is None:

@@ -30,6 +30,7 @@ from starlette.responses import Response
 
 from accord import errors as e
 from accord.logistics.rules import WORKFLOW, OrderRefused
+from accord.ops.logging import log_store_error
 
 log = logging.getLogger("accord.api")
 
@@ -147,6 +148,10 @@ def error_response(
 async def on_accord_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, e.AccordError)
     status, code, field = classify(exc)
+    if isinstance(exc, e.StoreError):
+        # The driver's text stays in the node's log; the client gets the error id only.
+        log_store_error(log, exc)
+        return error_response(status, code, exc.public, field)
     message = str(exc)
     if isinstance(exc, e.ImportRejected):
         message = "; ".join(exc.problems) or message

@@ -36,6 +36,7 @@ KINDS = (
     "destruction",
     "compromise",
     "sync",
+    "polyinstance",  # a write kept as its writer's own instance (accord.exchange.authority)
 )
 
 

@@ -14,12 +14,14 @@ from rich.table import Table
 
 from accord.cli.app import app, console, node, parse_date, print_json
 from accord.errors import InputError
-from accord.exchange import markings as mk
+from accord.exchange import publishing
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 from accord.exchange.preview import preview
 from accord.policy.marking import DEFAULT_PURPOSE, Marking
 from accord.policy.world import World
-from accord.principals import add_principal, list_principals, revoke_principal
+from accord.principals import list_principals, revoke_principal
+from accord.principals.authority import grant
 from accord.server import node_config, prepare
 
 credential_app = typer.Typer(help="Credentials of partner nodes and users.", no_args_is_help=True)
@@ -111,41 +113,51 @@ def credential_add(
         typer.Option("--role", help="operator, legal, analyst, logistics, auditor."),
     ] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="partner or user (default: user with --clearance).")
+        str | None,
+        typer.Option("--kind", help="partner (another nation's node) or user (with --clearance)."),
     ] = None,
     json: JsonOpt = False,
 ) -> None:
-    """Add a credential. The secret is read from standard input; with none, one is generated and
-    printed once. Only its salted slow hash is stored."""
+    """Add a credential: a user (--clearance) or another nation's node (--kind partner). The
+    secret is read from standard input; with none, one is generated and printed once. Only its
+    salted slow hash is stored. Run on the node's host, the root of trust: the only place partner
+    credentials are created; the audit record names the host account."""
     n = node()
     code = party.strip().upper()
     registry = n.registry()
     known = {p.code: p for p in registry.parties}
     if code not in known:
         raise InputError(f"--party: {code!r} is not a known party")
-    kind = kind or ("user" if clearance else "partner")
-    if kind == "user":
-        if clearance is None:
-            raise InputError("--clearance is required for a user")
-        if clearance not in known[code].level_codes():
-            raise InputError(
-                f"--clearance: {clearance!r} is not a level of {code} ({', '.join(known[code].level_codes())})"
-            )
-    elif clearance is not None or group:
-        raise InputError("--clearance and --group are for users, not partner nodes")
+    if kind is None and clearance is None:
+        raise InputError(
+            "--clearance is required for a user (or --kind partner for a partner node's credential)"
+        )
+    kind = kind or "user"
+    if kind == "partner" and (clearance is not None or group or role):
+        raise InputError("--clearance, --group and --role are for users, not partner nodes")
+    if kind == "user" and clearance is None:
+        raise InputError("--clearance is required for a user")
+    if kind == "user" and clearance not in known[code].level_codes():
+        raise InputError(
+            f"--clearance: {clearance!r} is not a level of {code} ({', '.join(known[code].level_codes())})"
+        )
     secret = None
     if not sys.stdin.isatty():
         text = sys.stdin.readline().strip()
         secret = text or None
-    principal, secret_out = add_principal(
+    # The node's host is the root of trust (accord.principals.authority): by=None.
+    principal, secret_out = grant(
         n.store,
+        World(registry),
+        n.party() or "",
+        None,
         name,
         kind,
         code,
         secret=secret,
         clearance=clearance,
-        groups=tuple(group or ()),
-        roles=tuple(role or ()),
+        groups=group or (),
+        roles=role or (),
     )
     generated = secret is None
     if json:
@@ -239,9 +251,6 @@ def publish_cmd(
     day = parse_date(at) if at else (date.fromisoformat(str(s.date)) if s.date else date.today())
     posted = _read_objects(file)
     index = repo.marking_index(n.store)
-    inline = {
-        o["id"]: o for o in posted if isinstance(o, dict) and o.get("type") == "marking-definition"
-    }
     default: Marking | None = None
     if level is not None:
         default = Marking.of(
@@ -254,40 +263,12 @@ def publish_cmd(
             orcon=orcon,
         )
         world.check_marking(default)
-    groups: dict[str, tuple[Marking, list[str]]] = {}
-    objects: list[Any] = []
-    for obj in posted:
-        if not isinstance(obj, dict) or obj.get("type") == "marking-definition":
-            objects.append(obj)
-            continue
-        refs = [r for r in obj.get("object_marking_refs") or [] if r in index.rows or r in inline]
-        marking: Marking | None = None
-        if refs:
-            ref = refs[0]
-            marking = (
-                index.by_row[index.rows[ref]]
-                if ref in index.rows
-                else mk.from_definition(inline[ref])
-            )
-        elif default is not None:
-            marking = default
-            obj = {
-                **obj,
-                "object_marking_refs": [
-                    *(obj.get("object_marking_refs") or []),
-                    mk.marking_id(default),
-                ],
-            }
-        else:
-            raise InputError(
-                f"{file}: {obj.get('id', '(no id)')} carries no release marking: give --level (and --topic)"
-            )
-        if marking is not None:
-            key = mk.marking_id(marking)
-            groups.setdefault(key, (marking, []))[1].append(str(obj.get("id")))
-        objects.append(obj)
-    if default is not None and mk.marking_id(default) in groups:
-        objects.insert(0, mk.marking_definition(default))
+    drafted = publishing.draft(index, posted, default)
+    if drafted.unmarked:
+        raise InputError(
+            f"{file}: {drafted.unmarked[0]} carries no release marking: give --level (and --topic)"
+        )
+    groups, objects = drafted.groups, drafted.objects
     previews: list[dict[str, Any]] = [
         {
             "marking": m.to_json(),
@@ -319,8 +300,12 @@ def publish_cmd(
                 return str(exc)
             return None
 
+        # The node's host publishes with the node's authority (accord.exchange.authority); the
+        # audit trail names the operating-system user who ran the command.
         user = os.environ.get("ACCORD_USER") or os.environ.get("USER") or "cli"
-        outcomes = repo.add_objects(n.store, target, objects, f"cli:{user}", check)
+        outcomes = publishing.store_objects(
+            n.store, target, objects, Writer.host(f"cli:{user}", party), check
+        )
         result["published"] = {
             "success_count": sum(o.ok for o in outcomes),
             "failure_count": sum(not o.ok for o in outcomes),

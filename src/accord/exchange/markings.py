@@ -71,6 +71,32 @@ def marking_definition(m: Marking) -> dict[str, Any]:
     }
 
 
+def id_mismatch(obj: dict[str, Any], m: Marking) -> str | None:
+    """Returns why a posted marking-definition may not be stored under its id, or None.
+
+    accord's markings are immutable and named by their content (PRODUCT.md §7): a definition in
+    accord's extension is stored only under the id its content derives (`marking_id`). Any other
+    definition (ACS 3.0) may not take a name-based (version 5) UUID, the kind accord derives, so
+    that no one can occupy an id this node would mint for one of its own markings (STIX 2.1 §2.9
+    asks for version 4 UUIDs outside cyber observables)."""
+    oid = str(obj.get("id", ""))
+    exts = obj.get("extensions")
+    if isinstance(exts, dict) and isinstance(exts.get(ACCORD_EXTENSION), dict):
+        if oid != marking_id(m):
+            return (
+                f"the id of an accord marking-definition is derived from its content "
+                f"({marking_id(m)}), not {oid[:120]}"
+            )
+        return None
+    try:
+        version = uuid.UUID(oid.partition("--")[2]).version
+    except ValueError:
+        return "the marking-definition's id is not type--UUID"
+    if version == 5:
+        return "a marking-definition outside accord's extension may not use a version 5 UUID"
+    return None
+
+
 def _str_list(value: Any, field: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise Unprocessable(f"release marking: {field} must be a list of strings")

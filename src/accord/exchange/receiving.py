@@ -1,9 +1,9 @@
-"""Who may put which items into this node: the check at the receiving end (issue #5, "both ends
-check"), used by TAXII POST and by pulls alike.
+"""Who may put which items into this node: the check at the receiving end (both ends check), used
+by TAXII POST and by pulls alike.
 
 - A partner delivers only what it may release to this node: its own items, or a third party's that
-  the engine lets it pass on directly (R6 consent, R7 hub relay). Anything else is refused and
-  reported, never stored.
+  the engine lets it pass on directly (R6 consent, R7 hub relay) — never an item naming this node's
+  own party as originator. Anything else is refused and reported, never stored.
 - A user of this node publishes the node's own items, at a level it is cleared for (R9).
 """
 
@@ -28,7 +28,9 @@ def partner_may_deliver(world: World, node_party: str, sender: str, today: date)
         except InputError as exc:
             return f"release marking: {exc}"
         if m.originator == node_party:
-            return None  # our own information coming back
+            # Only this node speaks for its own party: an item claiming to be ours from a partner
+            # is a forgery or a copy, and a copy of ours we hold already (PRODUCT.md §7).
+            return f"{sender} may not deliver items that name {node_party} as originator"
         if m.originator == sender:
             return None
         d = decide(m, node_party, today, holder=sender, world=world)

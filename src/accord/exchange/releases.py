@@ -9,10 +9,11 @@ naming every object version it carried.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -23,6 +24,18 @@ from accord.principals import Principal
 from accord.store import Store
 
 _MARKING = attrgetter("marking")
+
+
+class Actor(Protocol):
+    """Who an audit record names: a principal or a writer (`accord.exchange.authority`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def party(self) -> str: ...
+
+
 _REF = attrgetter("stix_id", "version", "marking")
 
 
@@ -85,6 +98,9 @@ def record_prepared(store: Store, who: Principal, body: dict[str, Any] | audit.B
 #: Refused objects a refusal record names (the first ones), and distinct reasons it counts.
 REFUSAL_NAMED = 10
 REFUSAL_REASONS = 20
+# A STIX id inside a reason: reasons are counted without the ids they name (ids are listed, and
+# redacted, only in `objects`), so "… marking-definition--X …" for many X is one reason.
+_STIX_ID = re.compile(r"\b[a-z][a-z0-9-]*--[0-9a-fA-F-]{36}\b")
 
 
 def refusal_body(
@@ -92,11 +108,12 @@ def refusal_body(
 ) -> dict[str, Any]:
     """Returns the body of the ONE record of an envelope's refused objects, whatever their
     number (docs/security.md, "Bounded cost of hostile input"): how many (`count`), how many
-    per reason (`reasons`, the `REFUSAL_REASONS` commonest as `[message, count]`, and
+    per reason (`reasons`, the `REFUSAL_REASONS` commonest as `[message, count]`, any STIX id in
+    a message replaced by `(id)`, and
     `reasons_omitted` when there were more), the first `REFUSAL_NAMED` as `[id, version,
     message]` (`objects`; `objects_omitted` says how many more), and, when the envelope's body
     is at hand, its size and SHA-256, which name exactly what was sent."""
-    reasons = Counter(o.message[:300] for o in refused)
+    reasons = Counter(_STIX_ID.sub("(id)", o.message[:300]) for o in refused)
     common = reasons.most_common(REFUSAL_REASONS)
     body: dict[str, Any] = {
         "collection": collection_id,
@@ -116,7 +133,7 @@ def refusal_body(
 
 def record_ingest(
     conn: sa.Connection,
-    who: Principal,
+    who: Actor,
     collection_id: str,
     outcomes: Sequence[Outcome],
     raw: bytes | None = None,

@@ -12,7 +12,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import orjson
@@ -20,8 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.types import UserDefinedType
 
 from accord.audit import log as audit
-from accord.errors import NotFound
+from accord.errors import Forbidden, NotFound
+from accord.exchange import authority
 from accord.exchange import markings as mk
+from accord.exchange.authority import Writer
 from accord.exchange.stix import inspect, timestamp_key
 from accord.policy.marking import Marking
 from accord.store import Store
@@ -212,8 +214,9 @@ _INSERT_COLUMNS = (
     "multi",
     "published_by",
     "body",
+    "owner",
+    "instance",
 )
-_stored_sql: dict[str, sa.Select[Any]] = {}
 # Built once: every envelope locks its collection's row and moves its `last_added`.
 _LOCK_COLLECTION = (
     sa.select(collections.c.last_added)
@@ -225,17 +228,6 @@ _MOVE_COLLECTION = (
     .where(collections.c.id == sa.bindparam("cid"))
     .values(last_added=sa.bindparam("last"))
 )
-
-
-def _stored_versions(dialect: str) -> sa.Select[Any]:
-    """The versions stored for a set of ids in a collection (parameters `collection` and `idhs`,
-    the ids' hashes: the caller compares the ids)."""
-    if dialect not in _stored_sql:
-        o = objects
-        _stored_sql[dialect] = sa.select(
-            o.c.seq, o.c.stix_id, o.c.version_key, o.c.deleted, o.c.marking
-        ).where(o.c.coll == sa.bindparam("collection"), _member(o.c.idh, "idhs", dialect))
-    return _stored_sql[dialect]
 
 
 @dataclass
@@ -292,30 +284,116 @@ def prepare(posted: Sequence[Any]) -> Prepared:
                     False, oid, ver, "a marking-definition without a release marking is not stored"
                 )
                 continue
+            why = mk.id_mismatch(obj, m)
+            if why is not None:
+                outcomes[i] = Outcome(False, oid, ver, why)
+                continue
             envelope_markings[oid] = m
             envelope_defs[oid] = obj
         checked.append((i, obj, ver, key, id_hash(obj["id"])))
     return Prepared(outcomes, envelope_markings, envelope_defs, checked)
 
 
+class _Held(NamedTuple):
+    """One stored version of a posted id, as ingest looks it up."""
+
+    seq: int
+    coll: int
+    version_key: str
+    deleted: bool
+    marking: int
+    owner: str
+    instance: str
+    published_by: str
+
+
+# Every stored version of a set of ids, in every collection (ids are unique per node), each
+# collection through its (coll, idh) index; the caller compares the ids.
+_HELD = sa.select(
+    objects.c.seq,
+    objects.c.stix_id,
+    objects.c.coll,
+    objects.c.version_key,
+    objects.c.deleted,
+    objects.c.marking,
+    objects.c.owner,
+    objects.c.instance,
+    objects.c.published_by,
+).where(objects.c.coll.in_(sa.select(collections.c.key)))
+
+
+def held_versions(
+    conn: sa.Connection, dialect: str, hashes: dict[str, int]
+) -> dict[str, list[_Held]]:
+    """Returns every stored version (any collection, any instance) of the ids in `hashes` (id →
+    `id_hash`), oldest first."""
+    found: dict[str, list[_Held]] = {}
+    if not hashes:
+        return found
+    stmt = _HELD.where(_member(objects.c.idh, "idhs", dialect)).order_by(objects.c.seq)
+    for seq, sid, coll, vkey, deleted, mrow, owner, inst, by in conn.execute(
+        stmt, {"idhs": _set_param(set(hashes.values()), dialect)}
+    ):
+        if sid in hashes:  # not another id with the same hash
+            found.setdefault(sid, []).append(
+                _Held(seq, coll, vkey, bool(deleted), mrow, owner, inst, by)
+            )
+    return found
+
+
+@dataclass
+class _Id:
+    """What ingest knows of one posted id: its owner's instance (owner, first writer, collection,
+    the current version's marking) and the versions stored per (instance, version key)."""
+
+    owner: str | None = None
+    first_by: str = ""
+    coll: int | None = None
+    current: int | None = None  # the current version's marking row
+    own: bool = False  # the writer has an instance of its own
+    versions: dict[tuple[str, str], tuple[int, bool, int]] = field(default_factory=dict)
+    colls: set[int] = field(default_factory=set)
+
+    @staticmethod
+    def of(rows: list[_Held], writer: str) -> _Id:
+        known = _Id()
+        owners = [r for r in rows if r.instance == ""]
+        if owners:
+            first = owners[0]
+            known.owner, known.first_by, known.coll = first.owner, first.published_by, first.coll
+            live = [r for r in owners if not r.deleted] or owners
+            known.current = max(live, key=lambda r: (r.version_key, r.seq)).marking
+        for r in rows:
+            known.colls.add(r.coll)
+            if r.instance == writer:
+                known.own = True
+            if r.instance in ("", writer):
+                known.versions[(r.instance, r.version_key)] = (r.seq, r.deleted, r.marking)
+        return known
+
+
 def add_objects(
     store: Store,
     collection: Collection,
     posted: Sequence[Any] | Prepared,
-    publisher: str,
+    writer: Writer,
     may_publish: PublishCheck,
-    visible: Visible = None,
     then: Callable[[sa.Connection, list[Outcome]], None] | None = None,
     markings_top: int | None = None,
 ) -> list[Outcome]:
     """Stores the usable objects of an envelope (as posted, or `prepare`d) in one transaction;
     returns one outcome per object in order. Unusable objects (malformed, without a release
     marking, refused by `may_publish`) are reported, never stored; exact duplicates are
-    successes. `visible` is what the publisher may receive: an (id, version) already stored
-    under a marking outside it is answered exactly like a fresh object ("stored") and left as it
-    was, so that posting cannot probe for objects the publisher may not see (Appendix B). `then`
-    runs inside the same transaction with the outcomes (the audit record and the status
-    resource). `markings_top` is the newest marking's row id when the caller has just read it
+    successes.
+
+    Every object is written where `writer`'s authority puts it (`accord.exchange.authority`): a
+    fresh id becomes its marking's originator's; a new version of a stored id goes to its owner's
+    instance only under the owner's authority, is refused when the writer may read the item but
+    has no authority over it, and becomes the writer's own instance when it may not read the
+    current version — answered exactly as a fresh id, so that writing cannot probe for items the
+    writer may not see, nor change what anyone else reads (docs/security.md). `then` runs inside
+    the same transaction with the outcomes (the audit record and the status resource).
+    `markings_top` is the newest marking's row id when the caller has just read it
     (`marking_index`)."""
     ready = posted if isinstance(posted, Prepared) else prepare(posted)
     outcomes = list(ready.outcomes)
@@ -336,50 +414,43 @@ def add_objects(
     refusals: dict[str, str | None] = {}  # one publishing decision per marking, not per object
     marking_rows: dict[str, int | str] = {}
 
-    def decide(conn: sa.Connection, ref: str) -> tuple[int | None, str]:
-        # The marking's row and whether the publisher may store objects under it.
+    def decide(conn: sa.Connection, ref: str) -> tuple[int | None, str, str]:
+        # The marking's row, why it is refused, and its originator (a fresh id's owner).
         marking = envelope_markings.get(ref) or index.by_row[index.rows[ref]]
         if ref not in refusals:
             refusals[ref] = may_publish(marking)
         refusal = refusals[ref]
         if refusal is not None:
-            return None, refusal
+            return None, refusal, marking.originator
         if ref not in marking_rows:
             marking_rows[ref] = _marking_row(
                 conn, ref, marking, envelope_markings, index, envelope_defs.get(ref)
             )
         row_id = marking_rows[ref]
-        return (None, row_id) if isinstance(row_id, str) else (row_id, "")
+        if isinstance(row_id, str):
+            return None, row_id, marking.originator
+        return row_id, "", marking.originator
 
     # The objects of an envelope mostly carry the same marking refs: one decision per distinct
     # list (a tuple key), or per marking-definition (its id, a string key).
-    decided: dict[tuple[str, ...] | str, tuple[int | None, str]] = {}
-    hidden_conflicts: list[str] = []
+    decided: dict[tuple[str, ...] | str, tuple[int | None, str, str]] = {}
+    shadowed: list[list[str]] = []  # [id, version, the original's marking id]: audited
     with store.begin() as conn:
         coll = conn.execute(_LOCK_COLLECTION, {"cid": collection.id}).first()
         if coll is None:
             raise NotFound(f"collection {collection.id} does not exist")
         last = int(coll[0])
-        # Every version already stored for the posted ids, in one query (the ids travel as one
-        # parameter); the bodies are read only for the few that collide.
-        stored: dict[tuple[str, str], tuple[int, bool, int]] = {}
-        known_ids: set[str] = set()
         hashes = {obj["id"]: h for _, obj, _, _, h in checked}
-        if hashes:
-            for seq, sid, vkey, deleted, mrow in conn.execute(
-                _stored_versions(store.dialect),
-                {
-                    "collection": collection.key,
-                    "idhs": _set_param(set(hashes.values()), store.dialect),
-                },
-            ):
-                if sid in hashes:  # not another id with the same hash
-                    stored[(sid, vkey)] = (seq, bool(deleted), mrow)
-                    known_ids.add(sid)
+        # Every version already stored for the posted ids, in one query; the bodies are read
+        # only for the few that collide.
+        known = {
+            oid: _Id.of(rows, writer.name)
+            for oid, rows in held_versions(conn, store.dialect, hashes).items()
+        }
         # Rows in the column order of _INSERT_COLUMNS; `multi` (index 10) is settled at the end.
         new_rows: list[tuple[Any, ...]] = []
-        new_keys: set[tuple[str, str]] = set()
-        new_ids: set[str] = set()
+        new_keys: set[tuple[str, str, str]] = set()
+        new_ids: dict[str, str] = {}  # a fresh id of this envelope → its owner
         multi: set[str] = set()
         cid = collection.key
         # One clock reading per envelope: every object of it is added in this one transaction,
@@ -388,7 +459,7 @@ def add_objects(
         for i, obj, ver, key, idh in checked:
             oid = obj["id"]
             typ = obj["type"]
-            d: tuple[int | None, str] | None
+            d: tuple[int | None, str, str] | None
             if typ == "marking-definition":
                 d = decided.get(oid)
                 if d is None:
@@ -399,19 +470,54 @@ def add_objects(
                 d = decided.get(given)
                 if d is None:
                     ref, why = release_ref(given)
-                    d = decided[given] = (None, why) if ref is None else decide(conn, ref)
-            row_id, why = d
+                    d = decided[given] = (None, why, "") if ref is None else decide(conn, ref)
+            row_id, why, originator = d
             if row_id is None:
                 outcomes[i] = Outcome(False, oid, ver, why)
                 continue
-            vkey = (oid, key)
-            found = stored.get(vkey)
-            if found is not None:
-                seq, deleted, mrow = found
-                if visible is not None and mrow not in visible:
-                    outcomes[i] = Outcome(True, oid, ver, "stored")
-                    hidden_conflicts.append(oid)
+            # Whose instance this version joins (accord.exchange.authority).
+            have = known.get(oid)
+            inst, owner = "", originator
+            if oid in new_ids:
+                owner = new_ids[oid]
+            elif have is not None and have.owner is not None and have.current is not None:
+                to = authority.target(
+                    writer,
+                    owner=have.owner,
+                    first_by=have.first_by,
+                    current_marking=have.current,
+                    has_own_instance=have.own,
+                )
+                if to is authority.Target.OWNER:
+                    found = have.versions.get(("", key))
+                    if found is not None and not writer.reads(found[2]):
+                        to = authority.Target.OWN  # a version it may not read: told nothing
+                if to is authority.Target.REFUSED:
+                    outcomes[i] = Outcome(False, oid, ver, authority.refusal(oid, have.owner))
                     continue
+                if to is authority.Target.OWNER:
+                    owner = have.owner
+                    if have.coll != cid:
+                        outcomes[i] = Outcome(
+                            False, oid, ver, f"{oid} is held in another collection of this node"
+                        )
+                        continue
+                    if originator != owner:
+                        outcomes[i] = Outcome(
+                            False,
+                            oid,
+                            ver,
+                            f"a new version of {oid} keeps its originator {owner} "
+                            f"(this one names {originator})",
+                        )
+                        continue
+                else:
+                    inst = writer.name
+                    shadowed.append([oid, ver, index.stix_ids.get(have.current, "")])
+            vkey = (oid, inst, key)
+            found = have.versions.get((inst, key)) if have is not None else None
+            if found is not None:
+                seq, deleted, _ = found
                 old_body = conn.execute(
                     sa.select(objects.c.body).where(objects.c.seq == seq)
                 ).scalar_one()
@@ -434,23 +540,29 @@ def add_objects(
                 outcomes[i] = Outcome(True, oid, ver, "duplicate in this envelope")
                 continue
             new_keys.add(vkey)
-            if oid in new_ids or oid in known_ids:
+            if oid in new_ids or (have is not None and cid in have.colls):
                 multi.add(oid)
-            new_ids.add(oid)
+            if have is None or have.owner is None:
+                new_ids.setdefault(oid, owner)
             last = last + 1 if last >= now else now
             # spec_version is "2.1" or absent (an SCO): `inspect` refused anything else.
             body = orjson.dumps(obj).decode()
             new_rows.append(
                 (cid, oid, idh, typ, ver, key, "2.1", last, row_id, False, False,
-                 publisher, body)
+                 writer.name, body, owner, inst)
             )  # fmt: skip
             outcomes[i] = Outcome(True, oid, ver, "stored")
         if multi:
             new_rows = [r[:10] + (True,) + r[11:] if r[1] in multi else r for r in new_rows]
-        if hidden_conflicts:
-            # The poster is told "stored"; the record says what really happened.
+        if shadowed:
+            # The writer is told "stored", as for a fresh id; the record says what happened,
+            # for those who may read the original (one redaction rule: accord.audit).
             audit.append(
-                conn, "refusal", publisher, collection.id, {"hidden_conflicts": hidden_conflicts}
+                conn,
+                "polyinstance",
+                writer.name,
+                writer.party,
+                {"collection": collection.id, "instance": writer.name, "objects": shadowed},
             )
         if new_rows:
             # The driver's executemany on plain tuples: the hot path of ingest (issue #4 bench).
@@ -598,6 +710,8 @@ def _visible_param(visible: frozenset[int], dialect: str) -> str:
 
 # One alias for the "other versions of the same object" subqueries: built once, not per page.
 _OTHER = objects.alias("other")
+# The owners' instances (`objects.instance`), as a literal: the statement's text is fixed.
+_OWNERS: sa.ColumnElement[str] = sa.literal_column("''")
 
 
 def _visible_clause(visible: Visible, table: sa.FromClause, dialect: str) -> sa.ColumnElement[bool]:
@@ -608,12 +722,14 @@ def _visible_clause(visible: Visible, table: sa.FromClause, dialect: str) -> sa.
     return _member(table.c.marking, "visible", dialect)
 
 
-def _where_params(coll: int, visible: Visible, q: Query, dialect: str) -> dict[str, Any]:
+def _where_params(
+    coll: int, visible: Visible, q: Query, dialect: str, instance: str = ""
+) -> dict[str, Any]:
     """Returns the parameter values of the conditions `_where` builds for the same query."""
     if not isinstance(coll, int):
         # A collection's id here would match nothing, silently: say so instead.
         raise TypeError(f"a collection is named by its key (an int), not {coll!r}")
-    params: dict[str, Any] = {"collection": coll}
+    params: dict[str, Any] = {"collection": coll, "me": instance}
     if visible:
         params["visible"] = _visible_param(visible, dialect)
     if q.ids:
@@ -630,15 +746,18 @@ def _where_params(coll: int, visible: Visible, q: Query, dialect: str) -> dict[s
 
 
 def _where(
-    coll: int, visible: Visible, q: Query, dialect: str = "sqlite"
+    coll: int, visible: Visible, q: Query, dialect: str = "sqlite", instance: str = ""
 ) -> tuple[list[sa.ColumnElement[bool]], dict[str, Any]]:
     """Returns the conditions of a filtered read and their parameters. The conditions depend
-    only on the query's shape (which filters are present), never on its values."""
+    only on the query's shape (which filters are present), never on its values. A reader sees
+    the owners' instances and its own (`instance`, its name: accord.exchange.authority), never
+    another principal's."""
     o = objects
     cond: list[sa.ColumnElement[bool]] = [
         o.c.coll == sa.bindparam("collection"),
         o.c.deleted.is_(False),
         _visible_clause(visible, o, dialect),
+        o.c.instance.in_([_OWNERS, sa.bindparam("me", type_=sa.String)]),
     ]
     if q.ids:
         # The hash finds the rows through (coll, idh); the id itself rules out another id
@@ -659,6 +778,7 @@ def _where(
             other.c.coll == o.c.coll,
             other.c.idh == o.c.idh,
             other.c.stix_id == o.c.stix_id,
+            other.c.instance == o.c.instance,
             other.c.deleted.is_(False),
             _visible_clause(visible, other, dialect),
         )
@@ -674,7 +794,7 @@ def _where(
             cond.append(sa.or_(o.c.multi.is_(False), *alts))
         else:
             cond.append(sa.or_(*alts))
-    return cond, _where_params(coll, visible, q, dialect)
+    return cond, _where_params(coll, visible, q, dialect, instance)
 
 
 class Row(NamedTuple):
@@ -757,12 +877,19 @@ def _page_sql(
 
 
 def page(
-    store: Store, coll: int, visible: Visible, q: Query, after: int | None, limit: int
+    store: Store,
+    coll: int,
+    visible: Visible,
+    q: Query,
+    after: int | None,
+    limit: int,
+    instance: str = "",
 ) -> tuple[list[Row], bool]:
     """Returns up to `limit` visible object versions after position `after` (a date_added), in
-    ascending date_added order, and whether more remain."""
+    ascending date_added order, and whether more remain: the owners' instances, and the reader's
+    own when `instance` names it."""
     sql, positions, fixed = _page_sql(store, coll, visible, q, after)
-    params = {**fixed, **_where_params(coll, visible, q, store.dialect)}
+    params = {**fixed, **_where_params(coll, visible, q, store.dialect, instance)}
     params["limit"] = limit + 1
     if after is not None:
         params["after"] = after
@@ -787,6 +914,7 @@ def version_page(
     q: Query,
     after: int | None,
     limit: int,
+    instance: str = "",
 ) -> tuple[list[Row], bool]:
     """Returns the visible versions of one object (every version, `match[version]` ignored)."""
     return page(
@@ -801,28 +929,35 @@ def version_page(
         ),
         after,
         limit,
+        instance,
     )
 
 
-def delete_versions(
-    store: Store,
-    coll: int,
-    visible: Visible,
-    object_id: str,
-    q: Query,
-    publisher: str | None = None,
-) -> int:
-    """Marks the matching visible versions of an object deleted (kept for the record, never served
-    again); returns how many. With `publisher`, only versions that principal posted."""
-    cond, params = _where(
-        coll,
-        visible,
-        Query(ids=(object_id,), versions=q.versions, spec_versions=q.spec_versions),
-        store.dialect,
-    )
-    if publisher is not None:
-        cond.append(objects.c.published_by == publisher)
+def delete_versions(store: Store, coll: int, object_id: str, q: Query, writer: Writer) -> int:
+    """Marks the matching versions of an object deleted (kept for the record, never served again)
+    as `writer`'s authority allows (accord.exchange.authority); returns how many. The writer's own
+    instance goes first; the owner's instance needs the owner's authority (Forbidden when the
+    writer may read it but has none). Versions it may not read are never touched, and finding
+    none is 0, the same for a hidden object as for an absent one."""
+    query = Query(ids=(object_id,), versions=q.versions, spec_versions=q.spec_versions)
     with store.begin() as conn:
+        rows = held_versions(conn, store.dialect, {object_id: id_hash(object_id)}).get(
+            object_id, []
+        )
+        known = _Id.of(rows, writer.name)
+        if known.own:
+            instance = writer.name
+        elif known.owner is not None and known.current is not None:
+            instance = ""
+            readable = any(
+                writer.reads(r.marking) for r in rows if r.instance == "" and not r.deleted
+            )
+            if readable and not authority.has_authority(writer, known.owner, known.first_by):
+                raise Forbidden(authority.refusal(object_id, known.owner))
+        else:
+            return 0
+        cond, params = _where(coll, writer.view, query, store.dialect, instance)
+        cond.append(objects.c.instance == instance)
         found = conn.execute(sa.select(objects.c.seq).where(*cond), params).all()
         seqs = [r[0] for r in found]
         if seqs:

@@ -28,6 +28,7 @@ from accord.exchange import repository as repo
 from accord.federation.peers import Peer, list_peers
 from accord.federation.sync import PeerClient
 from accord.policy.marking import Marking
+from accord.principals import Principal
 from accord.store import Store
 from accord.store.exchange_schema import collections, objects
 from accord.taxii.media import TAXII
@@ -63,23 +64,28 @@ def make_notice(kind: str, item: str, sender: str, **extra: Any) -> dict[str, An
 
 @dataclass(frozen=True)
 class Held:
-    """The versions of an item this node holds, and the marking they carry."""
+    """The live versions of one instance of an item held here, the marking of the newest, and the
+    item's owner (the party recorded when the node first stored it)."""
 
     seqs: tuple[int, ...]
     marking: Marking
+    owner: str
+    row: int  # the newest version's marking row
 
 
-def held(store: Store, item: str) -> Held:
-    """Returns the live versions of `item` held here; NotFound when none."""
+def held(store: Store, item: str, instance: str = "") -> Held:
+    """Returns the live versions of `item`'s instance held here (the owner's by default, or the
+    named principal's own: accord.exchange.authority); NotFound when none."""
     index = repo.marking_index(store)
     with store.read() as conn:
         rows = conn.execute(
-            sa.select(objects.c.seq, objects.c.marking)
+            sa.select(objects.c.seq, objects.c.marking, objects.c.owner)
             .where(
                 # Every collection, each through its (coll, idh) index.
                 objects.c.coll.in_(sa.select(collections.c.key)),
                 objects.c.idh == repo.id_hash(item),
                 objects.c.stix_id == item,
+                objects.c.instance == instance,
                 objects.c.deleted.is_(False),
             )
             # The newest version's marking is the item's (rows[-1] below).
@@ -87,11 +93,14 @@ def held(store: Store, item: str) -> Held:
         ).all()
     if not rows:
         raise NotFound(f"this node holds no {item!r}")
-    return Held(tuple(int(r[0]) for r in rows), index.by_row[int(rows[-1][1])])
+    newest = int(rows[-1][1])
+    return Held(tuple(int(r[0]) for r in rows), index.by_row[newest], str(rows[-1][2]), newest)
 
 
-def _remark(node: Node, item: str, level: str, actor: str, notice_id: str) -> dict[str, Any]:
-    h = held(node.store, item)
+def _remark(
+    node: Node, item: str, level: str, actor: str, notice_id: str, instance: str = ""
+) -> dict[str, Any]:
+    h = held(node.store, item, instance)
     old = h.marking
     new = Marking.of(
         old.originator,
@@ -114,8 +123,10 @@ def _remark(node: Node, item: str, level: str, actor: str, notice_id: str) -> di
     return body
 
 
-def _destroy(node: Node, item: str, actor: str, notice_id: str) -> dict[str, Any]:
-    h = held(node.store, item)
+def _destroy(
+    node: Node, item: str, actor: str, notice_id: str, instance: str = ""
+) -> dict[str, Any]:
+    h = held(node.store, item, instance)
     with node.store.begin() as conn:
         repo.change_versions(conn, h.seqs, deleted=True)
         body = {
@@ -128,44 +139,67 @@ def _destroy(node: Node, item: str, actor: str, notice_id: str) -> dict[str, Any
     return body
 
 
-def receive(node: Node, sender_party: str, actor: str, notice: dict[str, Any]) -> str:
-    """Acts on a notice received from `sender_party`; returns what was done (or raises InputError
-    naming why the notice is refused)."""
+def _senders_instance(node: Node, who: Principal, item: str) -> tuple[Held, str]:
+    """Returns the instance of `item` a notice from `who` acts on: the owner's, when `who` is the
+    partner the node recorded as its originator; else `who`'s own instance. An item `who` may
+    read but does not own is refused by name; anything else — a hidden item or none at all — is
+    the same NotFound."""
+    try:
+        h = held(node.store, item)
+        if h.owner == who.party:
+            return h, ""
+        if h.row in node.view(who).rows and not _has_own(node, who, item):
+            raise InputError(f"only the originator ({h.owner}) may send a notice for {item}")
+    except NotFound:
+        pass
+    try:
+        return held(node.store, item, who.name), who.name
+    except NotFound:
+        raise NotFound(f"this node holds no item {item[:160]!r} of {who.party}") from None
+
+
+def _has_own(node: Node, who: Principal, item: str) -> bool:
+    try:
+        held(node.store, item, who.name)
+    except NotFound:
+        return False
+    return True
+
+
+def receive(node: Node, who: Principal, notice: dict[str, Any]) -> str:
+    """Acts on a notice received from the partner `who`; returns what was done (or raises
+    InputError naming why the notice is refused). Reclassification and destruction act only on
+    items whose recorded originator is the sender (PRODUCT.md §7); a compromise report is taken
+    only about an item this node released to the sender. A refusal reads the same whether the
+    item is absent or hidden from the sender."""
     kind, item = notice.get("notice_kind"), notice.get("item_ref")
     if kind not in KINDS or not isinstance(item, str):
         raise InputError("a notice needs notice_kind and item_ref")
+    sender_party, actor = who.party, who.name
     if notice.get("sender") != sender_party:
         raise InputError(
             f"the notice says it comes from {notice.get('sender')!r}, not {sender_party}"
         )
-    h = held(node.store, item) if kind != "compromise" else None
     if kind == "compromise":
-        try:
-            mine = held(node.store, item).marking.originator == node.party
-        except NotFound:
-            mine = False
-        if not mine:
-            raise InputError(f"{item} is not an item {node.party} originated")
+        if sender_party not in holders(node.store, item):
+            raise InputError(f"{node.party} released no item {item[:160]!r} to {sender_party}")
         body = {
             "item": item,
             "reporter": sender_party,
-            "description": notice.get("description", ""),
-            "notice": notice["id"],
+            "description": str(notice.get("description", ""))[:2000],
+            "notice": str(notice.get("id", ""))[:160],
         }
         audit.record(node.store, "compromise", actor, item, body)
         return f"compromise of {item} reported by {sender_party} recorded"
-    assert h is not None
-    if h.marking.originator != sender_party:
-        raise InputError(
-            f"only the originator ({h.marking.originator}) may send a {kind} for {item}"
-        )
+    h, instance = _senders_instance(node, who, item)
+    notice_id = str(notice.get("id", ""))[:160]
     if kind == "reclassification":
         level = notice.get("new_level")
         if not isinstance(level, str):
             raise InputError("a reclassification needs new_level")
-        _remark(node, item, level, actor, str(notice["id"]))
+        _remark(node, item, level, actor, notice_id, instance)
         return f"{item} re-marked {h.marking.level} → {level}"
-    _destroy(node, item, actor, str(notice["id"]))
+    _destroy(node, item, actor, notice_id, instance)
     return f"{item} destroyed ({len(h.seqs)} version(s))"
 
 
@@ -196,10 +230,8 @@ def send_originator_notice(
     """Reclassifies or orders the destruction of one of this node's items: applies it here, records
     it, and notifies every holder (every party it was released to) that is a peer."""
     h = held(node.store, item)
-    if h.marking.originator != node.party:
-        raise InputError(
-            f"{item} is a {h.marking.originator} item: only its originator may send a {kind}"
-        )
+    if h.owner != node.party:
+        raise InputError(f"{item} is a {h.owner} item: only its originator may send a {kind}")
     notice = make_notice(kind, item, node.party, new_level=new_level)
     if kind == "reclassification":
         if new_level is None:

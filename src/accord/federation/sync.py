@@ -31,9 +31,11 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import AccordError
+from accord.exchange import publishing
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
 from accord.exchange.receiving import partner_may_deliver
-from accord.exchange.releases import record_ingest, refusal_body, release_body
+from accord.exchange.releases import refusal_body, release_body
 from accord.federation.peers import Peer, Rewound, get_cursor, put_cursor, rewind, syncing
 from accord.principals import Principal
 from accord.taxii.media import TAXII
@@ -256,6 +258,8 @@ def pull(
         c for c in repo.list_collections(node.store, node.config.api_root) if c.kind == "inbox"
     )
     sender = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
+    # What the peer may read here decides where its writes go (accord.exchange.authority).
+    writer = Writer.of(sender, node.view(sender).rows)
 
     def fetch(path: str, params: dict[str, str]) -> _Page:
         """Returns a page, its envelope and its objects checked structurally (on the reading
@@ -278,7 +282,6 @@ def pull(
         counts: list[int] = []
 
         def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
-            record_ingest(conn, sender, inbox.id, outcomes)
             if last:
                 put_cursor(
                     conn,
@@ -291,7 +294,7 @@ def pull(
             counts[:] = [stored, len(outcomes) - stored]
 
         ready = repo.Prepared.join([p for _, p, _ in pages])
-        repo.add_objects(node.store, inbox, ready, sender.name, check, then=record)
+        publishing.store_objects(node.store, inbox, ready, writer, check, then=record)
         report.pulled += counts[0]
         report.pull_refused += counts[1]
         if progress:

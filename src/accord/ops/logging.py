@@ -6,7 +6,8 @@ token, else a new one), echoes it in the response's `X-Request-ID` header, and l
 "duration_ms"}` when the response is done. Only the path is logged: never the query string (it
 may carry a `next` token or filters), never a header (the `Authorization` header is a secret),
 never a body (item contents). Other records logged while the request runs (an error in the
-TAXII or API error mapping, …) carry the same `request_id`.
+TAXII or API error mapping, …) carry the same `request_id`. A store failure is logged with its
+detail and an `error_id` (`log_store_error`); clients are told only that id.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accord.errors import StoreError
+
 request_id: ContextVar[str | None] = ContextVar("accord_request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client")
+_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client", "error_id")
 
 access_log = logging.getLogger("accord.access")
 
@@ -75,6 +78,12 @@ def configure() -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+
+
+def log_store_error(logger: logging.Logger, exc: StoreError) -> None:
+    """Logs a store failure with its detail (the driver's text) and its `error_id`: the client
+    is told only `exc.public`, and the operator finds the detail by that id in this log."""
+    logger.error("the store failed: %s", exc, extra={"error_id": exc.error_id})
 
 
 def _incoming_id(scope: Scope) -> str:

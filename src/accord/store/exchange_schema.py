@@ -70,6 +70,11 @@ objects = Table(
     Column("multi", Boolean, nullable=False, server_default=sa.false()),
     Column("published_by", String(100), nullable=False),
     Column("body", Text, nullable=False),
+    # The party with authority over the id, fixed when the node first stores it (migration 0010).
+    Column("owner", String(16), nullable=False, server_default=""),
+    # "" for the owner's instance; a principal's name for its own instance of the id
+    # (polyinstantiation: docs/security.md, "Ownership").
+    Column("instance", String(100), nullable=False, server_default=""),
 )
 Index("ix_objects_id", objects.c.coll, objects.c.idh)
 Index("ix_objects_added", objects.c.coll, objects.c.date_added)
@@ -97,7 +102,7 @@ statuses = Table(
     Column("created", BigInteger, nullable=False),
     Column("body", Text, nullable=False),
 )
-# Retention purges the oldest statuses, of every principal and of one (migration 0010).
+# Retention purges the oldest statuses, of every principal and of one (migration 0011).
 Index("ix_statuses_created", statuses.c.created)
 Index("ix_statuses_principal", statuses.c.principal, statuses.c.created)
 

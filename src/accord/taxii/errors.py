@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from accord import errors as e
+from accord.ops.logging import log_store_error
 from accord.taxii.media import TAXII
 
 log = logging.getLogger("accord.http")
@@ -33,9 +34,15 @@ STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
 
 
 def error_response(
-    status: int, title: str, description: str, headers: dict[str, str] | None = None
+    status: int,
+    title: str,
+    description: str,
+    error_id: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     body = {"title": title, "description": description, "http_status": str(status)}
+    if error_id is not None:
+        body["error_id"] = error_id
     all_headers = dict(headers or {})
     if status == 401:
         all_headers["WWW-Authenticate"] = 'Basic realm="accord", charset="UTF-8"'
@@ -50,11 +57,15 @@ def retry_headers(exc: Exception) -> dict[str, str] | None:
 
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, e.StoreError):
+        # The driver's text stays in the node's log; the client gets the error id only.
+        log_store_error(log, exc)
+        return error_response(503, "Service Unavailable", exc.public, exc.error_id)
     for cls, status, title in STATUS:
         if isinstance(exc, cls):
             if status >= 500:
                 log.error("request failed: %s", type(exc).__name__)
-            return error_response(status, title, str(exc), retry_headers(exc))
+            return error_response(status, title, str(exc), headers=retry_headers(exc))
     raise exc  # pragma: no cover - every AccordError matches the last row
 
 

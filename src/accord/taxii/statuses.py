@@ -73,7 +73,7 @@ def status_body(
 
 
 def _purge(conn: sa.Connection, principal: str, limits: Limits, now: int) -> None:
-    # Both deletes walk an index (migration 0010) and stop after PURGE_BATCH rows.
+    # Both deletes walk an index (migration 0011) and stop after PURGE_BATCH rows.
     cutoff = now - limits.status_retention * 1_000_000
     expired = (
         sa.select(statuses.c.id)

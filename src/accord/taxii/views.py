@@ -20,9 +20,11 @@ from starlette.responses import Response
 
 from accord.audit import log as audit
 from accord.errors import Forbidden, InputError, NotFound, TooLarge, Unprocessable
+from accord.exchange import publishing
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer, require_publisher
 from accord.exchange.receiving import partner_may_deliver, user_may_publish
-from accord.exchange.releases import record_ingest, record_prepared, record_release, release_body
+from accord.exchange.releases import record_prepared, record_release, release_body
 from accord.exchange.visibility import View
 from accord.federation import notices
 from accord.policy.access import User
@@ -268,7 +270,7 @@ def _objects_page(
 ) -> Page:
     """Computes a page of Get Objects ready to serve: envelope, headers, next position and (for a
     partner) the body of its release record."""
-    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit)
+    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit, who.name)
     token = _next(node, who, scope, digest, rows, more, after)
     # The release record's body is serialised here too, so that serving the page only appends it.
     release = (
@@ -314,7 +316,7 @@ def get_object(request: Request, node: Node, who: Principal) -> Response:
         spec_versions=q.spec_versions,
         added_after=q.added_after,
     )
-    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit)
+    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit, who.name)
     if not rows and after is None and q.added_after is None:
         raise NotFound(f"no object {object_id[:160]!r} in this collection")
     token = _next(node, who, scope, digest, rows, more, after)
@@ -329,7 +331,7 @@ def get_manifest(request: Request, node: Node, who: Principal) -> Response:
     c, view = _readable(request, node, who)
     scope = f"manifest:{c.id}"
     q, limit, after, digest = _paged(request, node, who, c, "objects", scope)
-    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit)
+    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit, who.name)
     token = _next(node, who, scope, digest, rows, more, after)
     data: dict[str, Any] = {"more": more}
     if token:
@@ -354,7 +356,9 @@ def get_versions(request: Request, node: Node, who: Principal) -> Response:
     object_id = str(request.path_params["object_id"])
     scope = f"versions:{c.id}:{object_id}"
     q, limit, after, digest = _paged(request, node, who, c, "versions", scope)
-    rows, more = repo.version_page(node.store, c.key, _visible(view), object_id, q, after, limit)
+    rows, more = repo.version_page(
+        node.store, c.key, _visible(view), object_id, q, after, limit, who.name
+    )
     if not rows and after is None and q.added_after is None:
         raise NotFound(f"no object {object_id[:160]!r} in this collection")
     token = _next(node, who, scope, digest, rows, more, after)
@@ -372,6 +376,7 @@ def delete_object(request: Request, node: Node, who: Principal) -> Response:
     c = _collection(request, node, who)
     if not (can_read(who, node, c) and can_write(who, node, c)):
         raise Forbidden("deleting needs both read and write access to this collection")
+    require_publisher(who)
     view = node.view(who, _snap(request))
     items = list(request.query_params.multi_items())
     q, _, _ = params.parse(items, "delete", node.config.max_page_size)
@@ -379,14 +384,13 @@ def delete_object(request: Request, node: Node, who: Principal) -> Response:
         # §5.7 deletes the object, every version of it; match[version] narrows that down. (The
         # `last` default of §3.4.1 would leave the earlier versions served after a 200.)
         q = repo.Query(ids=q.ids, versions=("all",), spec_versions=q.spec_versions)
-    # A partner deletes only what it delivered itself, never another partner's delivery.
+    # Only under the owner's authority, or the caller's own instance (accord.exchange.authority).
     n = repo.delete_versions(
         node.store,
         c.key,
-        _visible(view),
         str(request.path_params["object_id"]),
         q,
-        publisher=who.name if who.is_partner else None,
+        Writer.of(who, view.rows),
     )
     if n == 0:
         raise NotFound("no such object (or version) in this collection")
@@ -438,6 +442,7 @@ def _writable(request: Request, node: Node, who: Principal) -> repo.Collection:
     c = _collection(request, node, who)
     if not can_write(who, node, c):
         raise Forbidden("this collection is not writable with these credentials")
+    require_publisher(who)
     # A writer whose quota window is spent is refused before its body is read (429).
     quota.check(node.store, node.config.limits, who.name)
     return c
@@ -485,17 +490,14 @@ def _store_envelope(
             handled.append(repo.Outcome(False, oid, ver, "notices come from partner nodes"))
             continue
         try:
-            handled.append(
-                repo.Outcome(True, oid, ver, notices.receive(node, who.party, who.name, obj))
-            )
+            handled.append(repo.Outcome(True, oid, ver, notices.receive(node, who, obj)))
         except (InputError, NotFound) as exc:
             handled.append(repo.Outcome(False, oid, ver, str(exc)))
     if handled:
         snap = node.snapshot()  # a notice may have re-marked items: decide on the store as it is
 
     def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
-        # The receipt, the refusals and the status resource commit with the objects, or not at all.
-        record_ingest(conn, who, c.id, outcomes, raw)
+        # The status resource commits with the objects and their audit record, or not at all.
         saved.append(
             save_status(
                 conn,
@@ -508,15 +510,15 @@ def _store_envelope(
             )
         )
 
-    repo.add_objects(
+    publishing.store_objects(
         node.store,
         c,
         posted,
-        who.name,
+        Writer.of(who, node.view(who, snap).rows),
         publish_check(node, who, c, snap),
-        visible=node.view(who, snap).rows,
         then=record,
         markings_top=snap.markings,
+        raw=raw,
     )
     body = saved[0]
     return taxii_response(body, status=202)

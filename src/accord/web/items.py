@@ -128,7 +128,7 @@ def visible_items(
         after: int | None = None
         q = repo.Query(ids=ids, types=(type_,) if type_ else ())
         while scanned < _SCAN_MAX:
-            batch, more = repo.page(node.store, coll.key, rows, q, after, _SCAN_PAGE)
+            batch, more = repo.page(node.store, coll.key, rows, q, after, _SCAN_PAGE, ctx.user.name)
             scanned += len(batch)
             for r in batch:
                 body = orjson.loads(r.body)

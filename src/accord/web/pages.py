@@ -10,6 +10,7 @@ synchronous), with a `Ctx` giving it the node, the user, the form and `render`.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord.errors import AccordError, ImportRejected, InputError, NotFound
+from accord.errors import AccordError, Forbidden, ImportRejected, InputError, NotFound, StoreError
+from accord.ops.logging import log_store_error
 from accord.policy.access import User
 from accord.policy.world import World
 from accord.principals import Principal
@@ -34,6 +36,8 @@ from accord.principals.service import PrincipalRecord, lookup_principal
 from accord.registry.model import Party
 from accord.taxii.node import Node
 from accord.web.sessions import Session, Sessions
+
+log = logging.getLogger("accord.web")
 
 #: Form bodies larger than this are refused before they are read (bytes).
 MAX_FORM = 2 * 1024 * 1024
@@ -264,13 +268,20 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
-    """Maps the domain's errors to pages: NotFound 404, other input errors 400, the rest 500."""
+    """Maps the domain's errors to pages: NotFound 404, other input errors 400, Forbidden 403, a
+    store failure 503 (its detail logged, only its error id shown), the rest 500."""
     if isinstance(exc, NotFound):
         return error_page(request, 404, str(exc))
     if isinstance(exc, ImportRejected):
         return error_page(request, 400, "The input was rejected.", exc.problems)
     if isinstance(exc, InputError):
         return error_page(request, 400, str(exc))
+    if isinstance(exc, Forbidden):
+        return error_page(request, 403, str(exc))
+    if isinstance(exc, StoreError):
+        # The driver's text stays in the node's log; the page shows the error id only.
+        log_store_error(log, exc)
+        return error_page(request, 503, f"The node could not complete this request: {exc.public}.")
     assert isinstance(exc, AccordError)
     return error_page(request, 500, "The node could not complete this request.")
 

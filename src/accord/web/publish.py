@@ -18,11 +18,10 @@ import orjson
 from starlette.responses import Response
 
 from accord.errors import InputError
-from accord.exchange import markings as mk
+from accord.exchange import publishing
 from accord.exchange import repository as repo
+from accord.exchange.authority import Writer, require_publisher
 from accord.exchange.receiving import user_may_publish
-from accord.exchange.releases import record_ingest
-from accord.exchange.stix import check_object
 from accord.policy.marking import DEFAULT_PURPOSE, Marking
 from accord.registry.model import INFO_PURPOSES, TOPICS
 from accord.web.items import Panel, release_panel
@@ -128,50 +127,15 @@ def form_objects(ctx: Ctx) -> list[Any]:
 
 
 def plan(ctx: Ctx, marking: Marking, posted: list[Any], at: date) -> Plan:
-    """Returns what publishing `posted` would store, grouped by release marking, each group with
-    its release panel on `at` and the R9 check of the user."""
+    """Returns what publishing `posted` would store, grouped by release marking
+    (`publishing.draft`), each group with its release panel on `at` and the R9 check of the
+    user."""
     world = ctx.world()
-    index = repo.marking_index(ctx.node.store)
     check = user_may_publish(world, ctx.node.party, ctx.person(), ctx.node.today())
-    inline = {
-        o["id"]: o
-        for o in posted
-        if isinstance(o, dict) and o.get("type") == "marking-definition" and "id" in o
-    }
-    out = Plan()
-    groups: dict[str, tuple[Marking, list[str]]] = {}
-    objects: list[dict[str, Any]] = []
-    for obj in posted:
-        if not isinstance(obj, dict):
-            out.problems.append("every object must be a JSON object")
-            continue
-        if obj.get("type") == "marking-definition":
-            objects.append(obj)
-            continue
-        why = check_object(obj)
-        if why is not None:
-            out.problems.append(f"{obj.get('id', '(no id)')}: {why}")
-        refs = [r for r in obj.get("object_marking_refs") or [] if r in index.rows or r in inline]
-        own: Marking | None = None
-        if refs:
-            own = (
-                index.by_row[index.rows[refs[0]]]
-                if refs[0] in index.rows
-                else mk.from_definition(inline[refs[0]])
-            )
-        if own is None:
-            own = marking
-            refs_now = list(obj.get("object_marking_refs") or [])
-            obj = {**obj, "object_marking_refs": [*refs_now, mk.marking_id(marking)]}
-        groups.setdefault(mk.marking_id(own), (own, []))[1].append(str(obj.get("id")))
-        objects.append(obj)
-    if mk.marking_id(marking) in groups and mk.marking_id(marking) not in inline:
-        objects.insert(0, mk.marking_definition(marking))
-    out.objects = objects
-    for m, ids in groups.values():
+    d = publishing.draft(repo.marking_index(ctx.node.store), posted, marking)
+    out = Plan(objects=d.objects, problems=d.problems)
+    for m, ids in d.groups.values():
         out.groups.append(Group(m, ids, release_panel(world, ctx.node.party, m, at), check(m)))
-    if not groups:
-        out.problems.append("nothing to publish: no object other than marking-definitions")
     return out
 
 
@@ -192,7 +156,9 @@ def _form_values(ctx: Ctx) -> dict[str, Any]:
 @page
 def publish_page(ctx: Ctx) -> Response:
     """GET: the empty form. POST `action=preview`: the release panel for the marking, nothing
-    stored. POST `action=publish`: stores the objects and goes to the item (or lists outcomes)."""
+    stored. POST `action=publish`: stores the objects and goes to the item (or lists outcomes).
+    Only a user with a publishing role reaches the form (403 otherwise)."""
+    require_publisher(ctx.user)
     levels = ctx.me().levels
     cleared = ctx.world().rank(ctx.node.party, ctx.user.clearance or "U")
     values: dict[str, Any]
@@ -242,14 +208,12 @@ def publish_page(ctx: Ctx) -> Response:
         if c.kind == "items"
     )
     check = user_may_publish(ctx.world(), ctx.node.party, ctx.person(), ctx.node.today())
-    outcomes = repo.add_objects(
+    outcomes = publishing.store_objects(
         ctx.node.store,
         target,
         result.objects,
-        ctx.user.name,
+        Writer.of(ctx.user, ctx.node.view(ctx.user).rows),
         check,
-        visible=ctx.node.view(ctx.user).rows,
-        then=lambda conn, done: record_ingest(conn, ctx.user, target.id, done),
     )
     stored = [o for o in outcomes if o.ok and not o.id.startswith("marking-definition--")]
     failed = [o for o in outcomes if not o.ok]

@@ -6,8 +6,8 @@ write (`accord.taxii.statuses`) an index range instead of a scan; `write_quotas`
 principal, the objects and bytes it POSTed in the current window (`accord.taxii.quota`), so the
 quota holds across worker processes.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

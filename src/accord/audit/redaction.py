@@ -1,0 +1,251 @@
+"""The one redaction rule of the audit trail: what one reader may see of each record (PRODUCT.md
+§7, "one redaction rule decides what each reader of the audit trail may see"; R9).
+
+The web pages (`accord.web.audit`) and the management API (`accord.api.audit`) both show records
+through `redact_record` and answer "who has my item?" through `disclosures`, so a reader sees the
+same thing on either surface.
+
+The rule never asks whether an object exists. A reader's `Sight` is the set of object ids it has
+in view (some version of the object, destroyed ones included, carries a marking in the reader's
+view) and the set of marking ids in its view; everything else — an id of a hidden object, an id
+no object has ever had, a marking outside the view — is withheld in exactly the same way. So the
+rendering of a record depends only on the record and on the reader's view, never on what else is
+stored (tests/security/test_redaction.py holds it to that with random records and views).
+
+Per kind of record:
+
+- `release`: an object version is listed only when the reader has both the object and the
+  marking it was released under in view; the markings, grants and `count` describe the listed
+  versions only, so nothing about withheld versions, their number or their recipient levels shows.
+- `receipt`, `refusal`: an object (`objects`, `failures`, `hidden_conflicts`) is listed only when
+  the reader has it in view; its version and message go with it.
+- `reclassification`, `destruction`, `compromise`: about one item (the subject). When the reader
+  does not have it in view the subject and the body are reduced to the placeholder.
+- every kind, and every field not named above: any STIX id anywhere in the subject or the body
+  (values and keys) is shown only when in view, otherwise replaced by the placeholder.
+
+A reader whose view holds every stored marking (`View.everything`) sees records unredacted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from accord.audit import log
+from accord.errors import NotFound
+from accord.exchange.repository import id_hash
+from accord.store import Store
+from accord.store.exchange_schema import collections, objects
+
+if TYPE_CHECKING:
+    from accord.exchange.visibility import View
+
+HIDDEN = "(withheld: an item you may not see)"
+HIDDEN_MARKING = "(withheld: a marking you may not see)"
+STIX_ID = re.compile(
+    r"\b[a-z][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+)
+_MARKING_PREFIX = "marking-definition--"
+_ABOUT_ONE_ITEM = ("reclassification", "destruction", "compromise")
+# Ids of notices about an item: shown with the item when the item is shown.
+_NOTICE_FIELDS = ("notice", "request")
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Sight:
+    """What one reader has in view: `items` (object ids) and `markings` (marking-definition ids);
+    `everything` when its view holds every stored marking (then nothing is withheld)."""
+
+    items: frozenset[str] = frozenset()
+    markings: frozenset[str] = frozenset()
+    everything: bool = False
+
+    def item(self, stix_id: object) -> bool:
+        """True when the reader may see the object `stix_id` names."""
+        return self.everything or (isinstance(stix_id, str) and stix_id in self.items)
+
+    def marking(self, stix_id: object) -> bool:
+        """True when the reader may see the marking `stix_id` names."""
+        return self.everything or (isinstance(stix_id, str) and stix_id in self.markings)
+
+    def shows(self, stix_id: str) -> bool:
+        """True when `stix_id` (of an object or a marking) is shown in clear."""
+        if stix_id.startswith(_MARKING_PREFIX):
+            return self.marking(stix_id)
+        return self.item(stix_id)
+
+
+def placeholder(stix_id: str) -> str:
+    """Returns the text that stands for a withheld id: it depends on the id's type prefix only."""
+    return HIDDEN_MARKING if stix_id.startswith(_MARKING_PREFIX) else HIDDEN
+
+
+def ids_in(value: object) -> set[str]:
+    """Returns every STIX id in `value` (a string, or JSON: keys and values, at any depth)."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            found.update(m.group(0) for m in STIX_ID.finditer(v))
+        elif isinstance(v, Mapping):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list | tuple):
+            stack.extend(v)
+    return found
+
+
+def sight(store: Store, view: View, ids: Iterable[str]) -> Sight:
+    """Returns the reader's sight over `ids` (the ids the records to show name): the object ids
+    among them of which some version, destroyed or not, carries a marking in `view`, and the
+    marking ids of `view`. Ids outside the result are withheld whether or not they exist."""
+    if view.everything:
+        return Sight(everything=True)
+    markings = frozenset(view.stix_ids[r] for r in view.rows if r in view.stix_ids)
+    wanted = sorted({i for i in ids if not i.startswith(_MARKING_PREFIX)})
+    items: set[str] = set()
+    if wanted and view.rows:
+        rows = sorted(view.rows)
+        with store.read() as conn:
+            for k in range(0, len(wanted), _CHUNK):
+                chunk = wanted[k : k + _CHUNK]
+                items.update(
+                    str(sid)
+                    for (sid,) in conn.execute(
+                        sa.select(objects.c.stix_id)
+                        .where(*_by_id(chunk), objects.c.marking.in_(rows))
+                        .distinct()
+                    )
+                )
+    return Sight(frozenset(items), markings)
+
+
+def _by_id(ids: list[str]) -> tuple[sa.ColumnElement[bool], ...]:
+    # Through the index (coll, idh), then the id itself.
+    return (
+        objects.c.coll.in_(sa.select(collections.c.key).scalar_subquery()),
+        objects.c.idh.in_(sorted({id_hash(i) for i in ids})),
+        objects.c.stix_id.in_(ids),
+    )
+
+
+def _scrub(value: Any, s: Sight) -> Any:
+    """`value` with every id not in sight replaced by its placeholder (keys and values)."""
+    if isinstance(value, str):
+        if "--" not in value:
+            return value
+        return STIX_ID.sub(
+            lambda m: m.group(0) if s.shows(m.group(0)) else placeholder(m.group(0)), value
+        )
+    if isinstance(value, Mapping):
+        return {_scrub(k, s): _scrub(v, s) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v, s) for v in value]
+    return value
+
+
+def _release(body: dict[str, Any], s: Sight) -> dict[str, Any]:
+    # Keys of `markings` name the marking of each listed version; the first releases named the
+    # marking's STIX id on every object instead (then the key is the id itself).
+    names: dict[str, Any] = (
+        body.get("markings", {}) if isinstance(body.get("markings"), dict) else {}
+    )
+    kept = []
+    for entry in body.get("objects", []):
+        if not isinstance(entry, list | tuple) or len(entry) != 3:
+            continue
+        oid, _version, ref = entry
+        key = str(ref)
+        if s.item(oid) and s.marking(names.get(key, key)):
+            kept.append(list(entry))
+    used = {str(e[2]) for e in kept}
+    out = dict(body)
+    out["objects"] = kept
+    out["count"] = len(kept)
+    if "markings" in body:
+        out["markings"] = {k: v for k, v in names.items() if k in used}
+    grants = body.get("grants")
+    if isinstance(grants, dict):
+        out["grants"] = {k: v for k, v in grants.items() if k in used}
+    elif isinstance(grants, list):
+        shown = []
+        for g in grants:
+            if not isinstance(g, dict):
+                continue
+            ms = [m for m in g.get("markings", []) if str(m) in used]
+            if ms:
+                shown.append({**g, "markings": ms})
+        out["grants"] = shown
+    return out
+
+
+def _listed(body: dict[str, Any], s: Sight) -> dict[str, Any]:
+    # Receipts and refusals: each listed object goes, with its version and message, when hidden.
+    out = dict(body)
+    if isinstance(body.get("objects"), list):
+        out["objects"] = [
+            e for e in body["objects"] if isinstance(e, list | tuple) and e and s.item(e[0])
+        ]
+    if isinstance(body.get("failures"), list):
+        out["failures"] = [
+            f for f in body["failures"] if isinstance(f, dict) and s.item(f.get("id"))
+        ]
+    if isinstance(body.get("hidden_conflicts"), list):
+        out["hidden_conflicts"] = [i for i in body["hidden_conflicts"] if s.item(i)]
+    return out
+
+
+def redact_record(
+    kind: str, subject: str, body: Mapping[str, Any], s: Sight
+) -> tuple[str, dict[str, Any]]:
+    """Returns the (subject, body) of one record as the reader with sight `s` may see them.
+
+    The result depends only on the record and on `s`: a hidden id and an id that names nothing
+    are withheld alike, so the rendering tells the reader nothing about what else is stored."""
+    if s.everything:
+        return subject, dict(body)
+    b = dict(body)
+    if kind == "release":
+        b = _release(b, s)
+    elif kind in ("receipt", "refusal"):
+        b = _listed(b, s)
+    elif kind == "polyinstance":
+        # A write kept as its writer's own instance of an id: told only to readers who may see
+        # the original it stands beside (its marking, the third field), never to the others.
+        b["objects"] = [
+            e
+            for e in b.get("objects", [])
+            if isinstance(e, list | tuple) and len(e) > 2 and s.item(e[0]) and s.marking(e[2])
+        ]
+        return _scrub(subject, s), _scrub(b, s)
+    elif kind in _ABOUT_ONE_ITEM:
+        item = b.get("item", subject)
+        if not s.item(item):
+            return HIDDEN, {"item": HIDDEN}
+        notices = {k: b.pop(k) for k in _NOTICE_FIELDS if k in b}
+        return _scrub(subject, s), {**_scrub(b, s), **notices}
+    return _scrub(subject, s), _scrub(b, s)
+
+
+def disclosures(store: Store, view: View, item_id: str) -> list[dict[str, Any]]:
+    """Returns the releases of `item_id` ("who has my item?", `accord.audit.log.disclosures`) the
+    reader with `view` may see: only versions released under a marking in its view. Raises
+    NotFound, with the same words, for an item the reader does not have in view and for an id
+    no item has (R9: a hidden item is answered as an absent one)."""
+    s = sight(store, view, [item_id])
+    if not s.item(item_id) or (s.everything and not _stored(store, item_id)):
+        raise NotFound(f"no item {item_id!r}")
+    return [r for r in log.disclosures(store, item_id) if s.marking(r["marking"])]
+
+
+def _stored(store: Store, item_id: str) -> bool:
+    with store.read() as conn:
+        found = conn.execute(sa.select(objects.c.seq).where(*_by_id([item_id])).limit(1)).first()
+    return found is not None

@@ -1,0 +1,112 @@
+"""Publishing: the one service every surface stores items through (PRODUCT.md §7).
+
+TAXII Add Objects, `accord publish`, the web publish page, federation pull and a new node's sample
+items all call `store_objects`: the writer's authority decides where each object goes
+(`accord.exchange.authority`, inside `repository.add_objects`), and the receipt and refusals are
+recorded in the audit trail with the writer as actor, in the same transaction as the objects.
+`draft` is the step before it that the CLI, the web page and the API preview share: which release
+marking each object will carry, grouped by marking, ready for a release preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from accord.exchange import markings as mk
+from accord.exchange import repository as repo
+from accord.exchange.authority import Writer
+from accord.exchange.releases import record_ingest
+from accord.exchange.stix import check_object
+from accord.policy.marking import Marking
+from accord.store import Store
+
+
+@dataclass
+class Draft:
+    """Objects ready to publish: every object carries one release marking (marking-definitions
+    first), `groups` maps each marking id to its marking and the ids of the objects under it, and
+    `problems` names what would stop a publish."""
+
+    objects: list[Any] = field(default_factory=list)
+    groups: dict[str, tuple[Marking, list[str]]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    unmarked: list[str] = field(default_factory=list)  # ids of objects with no release marking
+
+
+def draft(index: repo.MarkingIndex, posted: Sequence[Any], default: Marking | None) -> Draft:
+    """Returns `posted` with `default` given to every object that names no release marking (the
+    marking's definition added first), grouped by release marking. An object naming a stored or
+    an inline release marking keeps it. Without a default, an object with none is `unmarked`."""
+    inline = {
+        o["id"]: o
+        for o in posted
+        if isinstance(o, dict) and o.get("type") == "marking-definition" and "id" in o
+    }
+    out = Draft()
+    for obj in posted:
+        if not isinstance(obj, dict):
+            out.problems.append("every object must be a JSON object")
+            out.objects.append(obj)  # storing reports it as a failure of its own
+            continue
+        if obj.get("type") == "marking-definition":
+            out.objects.append(obj)
+            continue
+        why = check_object(obj)
+        if why is not None:
+            out.problems.append(f"{str(obj.get('id', '(no id)'))[:160]}: {why}")
+        given = obj.get("object_marking_refs")
+        refs = (
+            [r for r in given if r in index.rows or r in inline] if isinstance(given, list) else []
+        )
+        own: Marking | None = None
+        if refs:
+            own = (
+                index.by_row[index.rows[refs[0]]]
+                if refs[0] in index.rows
+                else mk.from_definition(inline[refs[0]])
+            )
+        if own is None:
+            if default is None:
+                out.unmarked.append(str(obj.get("id", "(no id)"))[:160])
+                continue
+            own = default
+            obj = {**obj, "object_marking_refs": [*(given or []), mk.marking_id(default)]}
+        out.groups.setdefault(mk.marking_id(own), (own, []))[1].append(str(obj.get("id")))
+        out.objects.append(obj)
+    if default is not None:
+        ref = mk.marking_id(default)
+        if ref in out.groups and ref not in inline:
+            out.objects.insert(0, mk.marking_definition(default))
+    if not out.groups and not out.problems and not out.unmarked:
+        out.problems.append("nothing to publish: no object other than marking-definitions")
+    return out
+
+
+def store_objects(
+    store: Store,
+    collection: repo.Collection,
+    posted: Sequence[Any] | repo.Prepared,
+    writer: Writer,
+    may_publish: repo.PublishCheck,
+    then: Callable[[sa.Connection, list[repo.Outcome]], None] | None = None,
+    markings_top: int | None = None,
+    raw: bytes | None = None,
+) -> list[repo.Outcome]:
+    """Stores an envelope as `writer` (`repository.add_objects`) and records its receipt and
+    refusals in the audit trail, with the writer as actor, in the same transaction; `then` runs
+    there too (a TAXII status resource, a federation cursor). `raw`, the envelope's body when
+    there is one, names it in the refusal record (its size and SHA-256). Returns one outcome per
+    object."""
+
+    def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
+        record_ingest(conn, writer, collection.id, outcomes, raw)
+        if then is not None:
+            then(conn, outcomes)
+
+    return repo.add_objects(
+        store, collection, posted, writer, may_publish, then=record, markings_top=markings_top
+    )
