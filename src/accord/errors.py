@@ -11,7 +11,8 @@
     ├── Unauthenticated         no valid credentials                                          1, 401
     ├── Forbidden               authenticated, but not allowed                                1, 403
     ├── Refused                 a rule refused the operation (R10–R12 for orders, …)          1, 422
-    ├── Throttled               too many failed sign-ins: wait `retry_after` seconds          1, 429
+    ├── TooManyRequests         over a write quota: try again after `retry_after` seconds     1, 429
+    │   └── Throttled           too many failed sign-ins: wait `retry_after` seconds          1, 429
     └── StoreError              the store failed (connection, integrity, migration)           1, 503
 
 Storage and policy code raise these and never choose a status code or an exit code: the CLI
@@ -82,14 +83,18 @@ class Refused(AccordError):
         super().__init__(message)
 
 
-class Throttled(AccordError):
-    """Too many failed attempts to authenticate, for the account or from the address: the
-    credentials were not checked; `retry_after` is the whole number of seconds to wait
-    (the `Retry-After` header of the 429, RFC 6585 §4)."""
+class TooManyRequests(AccordError):
+    """The principal is over a quota: it may try again after `retry_after` seconds, which the
+    HTTP layer sends as `Retry-After` (RFC 6585 §4, RFC 9110 §10.2.3)."""
 
     def __init__(self, message: str, retry_after: int) -> None:
         self.retry_after = max(1, int(retry_after))
         super().__init__(message)
+
+
+class Throttled(TooManyRequests):
+    """Too many failed attempts to authenticate, for the account or from the address: the
+    credentials were not checked; `retry_after` is the whole number of seconds to wait."""
 
 
 class StoreError(AccordError):

@@ -22,6 +22,7 @@ from accord.registry import repository as registry_repo
 from accord.registry import service
 from accord.settings import Settings, load_settings
 from accord.store import Store, open_store
+from accord.taxii.limits import limits_from
 from accord.taxii.node import Node, NodeConfig
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def node_config(settings: Settings, party: str) -> NodeConfig:
         as_of=as_of,
         throttle=throttle_policy(settings),
         metrics=_choice(settings, "metrics", METRICS_MODES),
+        limits=limits_from(settings),
     )
 
 

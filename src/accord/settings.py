@@ -71,6 +71,42 @@ SETTINGS: tuple[Setting, ...] = (
         "TAXII pages computed ahead for clients paging with `next`, per process (0: none)",
     ),
     Setting(
+        "status_list_limit",
+        1000,
+        "Most status-details a TAXII status lists per list (successes, failures); counts stay exact",
+    ),
+    Setting(
+        "status_retention",
+        7 * 24 * 3600,
+        "Seconds a TAXII status is kept after its request (then 404 and purged)",
+    ),
+    Setting(
+        "status_max_per_principal",
+        200,
+        "Most TAXII statuses kept per principal: older ones are purged (0: no count limit)",
+    ),
+    Setting(
+        "write_quota_interval",
+        60,
+        "Seconds of one TAXII write-quota window (per principal; 0: no quota)",
+    ),
+    Setting(
+        "write_quota_objects",
+        100_000,
+        "Objects one principal may POST to TAXII per window; more answers 429 (0: unlimited)",
+    ),
+    Setting(
+        "write_quota_bytes",
+        50 * 1024 * 1024,
+        "Body bytes one principal may POST to TAXII per window; more answers 429 (0: unlimited)",
+    ),
+    Setting("audit_page_size", 50, "Records per page of the web interface's audit trail"),
+    Setting(
+        "audit_checkpoint_every",
+        1000,
+        "Records verified since the last checkpoint after which the audit page signs a new one",
+    ),
+    Setting(
         "sync_interval",
         300,
         "Seconds between scheduled syncs with every peer (0: only `accord sync`)",

@@ -80,7 +80,8 @@ STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
     (Invalid, 422, "INVALID"),
     (e.Unprocessable, 422, "UNPROCESSABLE"),
     (e.Refused, 422, "REFUSED"),
-    (e.Throttled, 429, "THROTTLED"),
+    (e.Throttled, 429, "THROTTLED"),  # before its base class: the more precise code
+    (e.TooManyRequests, 429, "TOO_MANY_REQUESTS"),
     (e.InputError, 400, "BAD_REQUEST"),
     (e.StoreError, 503, "STORE_UNAVAILABLE"),
     (e.AccordError, 500, "INTERNAL"),
@@ -157,7 +158,7 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
         message = "; ".join(exc.problems) or message
     if status >= 500:
         log.error("request failed: %s: %s", type(exc).__name__, exc)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, e.Throttled) else None
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, e.TooManyRequests) else None
     return error_response(status, code, message, field, headers)
 
 
@@ -223,7 +224,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflicts with what is stored",
         413: "Body larger than the node accepts",
         422: "Well-formed, but invalid or refused by a rule",
-        429: "Too many failed attempts to authenticate: retry after `Retry-After` seconds",
+        429: "Over a quota or throttled: try again after `Retry-After` seconds",
         503: "The store is unavailable",
     }
     return {s: {"model": ErrorBody, "description": words[s]} for s in statuses}

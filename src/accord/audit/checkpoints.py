@@ -16,6 +16,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from accord.audit.log import GENESIS, Verdict, record_hash, verify_after
 from accord.errors import StoreError
 from accord.store import Store
 from accord.store import meta as meta_store
@@ -65,15 +66,22 @@ class Checkpoint:
 
 def checkpoint(store: Store) -> Checkpoint | None:
     """Signs the current head of the chain (None when the log is empty or already checkpointed)."""
+    return _sign(store, None)
+
+
+def _sign(store: Store, at: tuple[int, str] | None) -> Checkpoint | None:
+    # Signs record `at` (seq, hash), or the head when None; None if already checkpointed.
     key = signing_key(store)
     pub = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
     with store.begin() as conn:
-        head = conn.execute(
-            sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-        ).first()
-        if head is None:
-            return None
-        seq, digest = int(head[0]), str(head[1])
+        if at is None:
+            head = conn.execute(
+                sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+            ).first()
+            if head is None:
+                return None
+            at = (int(head[0]), str(head[1]))
+        seq, digest = at
         if conn.execute(
             sa.select(audit_checkpoints.c.seq).where(audit_checkpoints.c.seq == seq)
         ).first():
@@ -100,6 +108,69 @@ def check_signature(cp: Checkpoint) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+@dataclass(frozen=True)
+class Recent:
+    """What `verify_recent` found: `verdict` over the records after record `since` (0: from the
+    first), the signed checkpoint it started from (`since` is its seq), and `signed`, the seq of
+    a checkpoint it signed at the verified head (None if it signed none)."""
+
+    verdict: Verdict
+    since: int
+    signed: int | None = None
+
+
+def latest(store: Store) -> Checkpoint | None:
+    """Returns the newest checkpoint (the highest seq), or None."""
+    with store.read() as conn:
+        r = conn.execute(
+            sa.select(audit_checkpoints).order_by(audit_checkpoints.c.seq.desc()).limit(1)
+        ).first()
+    return None if r is None else Checkpoint(**{str(k): getattr(r, k) for k in r._fields})
+
+
+def _anchor_problem(store: Store, cp: Checkpoint) -> str | None:
+    # The checkpoint's signature verifies, and the stored record it names still has the signed
+    # hash, which its own content and link still produce.
+    if not check_signature(cp):
+        return f"checkpoint {cp.seq}: the signature does not verify"
+    with store.read() as conn:
+        r = conn.execute(sa.select(audit_log).where(audit_log.c.seq == cp.seq)).first()
+    if r is None or r.hash != cp.hash:
+        return f"checkpoint {cp.seq}: the chain no longer passes through the signed hash"
+    m = r._mapping
+    again = record_hash(
+        m["prev"], cp.seq, int(m["at"]), m["kind"], m["actor"], m["subject"], m["body"]
+    )
+    if again != cp.hash:
+        return f"record {cp.seq} was altered (its content no longer matches its hash)"
+    return None
+
+
+def verify_recent(store: Store, sign_every: int = 1000) -> Recent:
+    """Verifies the chain from the newest signed checkpoint to the head, instead of from the
+    first record: the cost of a verification is the records appended since the last checkpoint,
+    not the whole log (docs/security.md, "Bounded cost of hostile input"). When it checked at
+    least `sign_every` records and found the chain intact, it signs a checkpoint at the head it
+    verified, so the next verification starts there. The records before the checkpoint are held
+    by its signature (partners keep checkpoints); `accord audit verify` still recomputes the
+    whole chain."""
+    cp = latest(store)
+    since, start = (0, GENESIS) if cp is None else (cp.seq, cp.hash)
+    if cp is not None:
+        problem = _anchor_problem(store, cp)
+        if problem is not None:
+            return Recent(Verdict(False, 0, cp.hash, cp.seq, problem), since)
+    verdict = verify_after(store, since, start)
+    signed = None
+    if verdict.ok and verdict.records >= sign_every:
+        head = since + verdict.records
+        # Another process may sign the same head at the same moment: one of them stands.
+        with contextlib.suppress(StoreError):
+            made = _sign(store, (head, verdict.head))
+            signed = made.seq if made else None
+    return Recent(verdict, since, signed)
 
 
 def verify_checkpoints(store: Store) -> list[str]:

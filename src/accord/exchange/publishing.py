@@ -94,13 +94,16 @@ def store_objects(
     may_publish: repo.PublishCheck,
     then: Callable[[sa.Connection, list[repo.Outcome]], None] | None = None,
     markings_top: int | None = None,
+    raw: bytes | None = None,
 ) -> list[repo.Outcome]:
     """Stores an envelope as `writer` (`repository.add_objects`) and records its receipt and
     refusals in the audit trail, with the writer as actor, in the same transaction; `then` runs
-    there too (a TAXII status resource, a federation cursor). Returns one outcome per object."""
+    there too (a TAXII status resource, a federation cursor). `raw`, the envelope's body when
+    there is one, names it in the refusal record (its size and SHA-256). Returns one outcome per
+    object."""
 
     def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
-        record_ingest(conn, writer, collection.id, outcomes)
+        record_ingest(conn, writer, collection.id, outcomes, raw)
         if then is not None:
             then(conn, outcomes)
 

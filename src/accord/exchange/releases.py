@@ -8,6 +8,9 @@ naming every object version it carried.
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections import Counter
 from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any, Protocol
@@ -92,18 +95,57 @@ def record_prepared(store: Store, who: Principal, body: dict[str, Any] | audit.B
     audit.record(store, "release", who.name, who.party, body)
 
 
+#: Refused objects a refusal record names (the first ones), and distinct reasons it counts.
+REFUSAL_NAMED = 10
+REFUSAL_REASONS = 20
+# A STIX id inside a reason: reasons are counted without the ids they name (ids are listed, and
+# redacted, only in `objects`), so "… marking-definition--X …" for many X is one reason.
+_STIX_ID = re.compile(r"\b[a-z][a-z0-9-]*--[0-9a-fA-F-]{36}\b")
+
+
+def refusal_body(
+    collection_id: str, refused: Sequence[Outcome], raw: bytes | None = None
+) -> dict[str, Any]:
+    """Returns the body of the ONE record of an envelope's refused objects, whatever their
+    number (docs/security.md, "Bounded cost of hostile input"): how many (`count`), how many
+    per reason (`reasons`, the `REFUSAL_REASONS` commonest as `[message, count]`, any STIX id in
+    a message replaced by `(id)`, and
+    `reasons_omitted` when there were more), the first `REFUSAL_NAMED` as `[id, version,
+    message]` (`objects`; `objects_omitted` says how many more), and, when the envelope's body
+    is at hand, its size and SHA-256, which name exactly what was sent."""
+    reasons = Counter(_STIX_ID.sub("(id)", o.message[:300]) for o in refused)
+    common = reasons.most_common(REFUSAL_REASONS)
+    body: dict[str, Any] = {
+        "collection": collection_id,
+        "count": len(refused),
+        "reasons": [[m, n] for m, n in common],
+        "objects": [[o.id, o.version, o.message[:300]] for o in refused[:REFUSAL_NAMED]],
+    }
+    if len(reasons) > len(common):
+        body["reasons_omitted"] = len(reasons) - len(common)
+    if len(refused) > REFUSAL_NAMED:
+        body["objects_omitted"] = len(refused) - REFUSAL_NAMED
+    if raw is not None:
+        body["bytes"] = len(raw)
+        body["sha256"] = hashlib.sha256(raw).hexdigest()
+    return body
+
+
 def record_ingest(
-    conn: sa.Connection, who: Actor, collection_id: str, outcomes: Sequence[Outcome]
+    conn: sa.Connection,
+    who: Actor,
+    collection_id: str,
+    outcomes: Sequence[Outcome],
+    raw: bytes | None = None,
 ) -> None:
-    """Appends what an envelope delivered, inside the ingest's own transaction: a receipt for the
-    stored objects, a refusal for the rest."""
+    """Appends what an envelope delivered, inside the ingest's own transaction: a receipt naming
+    every stored object version, and one refusal record for the rest (`refusal_body`: counts and
+    hashes, bounded whatever the envelope held). `raw` is the envelope's body, when there was one."""
     ok = [[o.id, o.version, o.message] for o in outcomes if o.ok]
-    bad = [[o.id, o.version, o.message] for o in outcomes if not o.ok]
+    bad = [o for o in outcomes if not o.ok]
     if ok:
         audit.append(
             conn, "receipt", who.name, who.party, {"collection": collection_id, "objects": ok}
         )
     if bad:
-        audit.append(
-            conn, "refusal", who.name, who.party, {"collection": collection_id, "objects": bad}
-        )
+        audit.append(conn, "refusal", who.name, who.party, refusal_body(collection_id, bad, raw))

@@ -35,7 +35,7 @@ from accord.exchange import publishing
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
 from accord.exchange.receiving import partner_may_deliver
-from accord.exchange.releases import release_body
+from accord.exchange.releases import refusal_body, release_body
 from accord.federation.peers import Peer, Rewound, get_cursor, put_cursor, rewind, syncing
 from accord.principals import Principal
 from accord.taxii.media import TAXII
@@ -182,7 +182,13 @@ def push(
                 f"peer {peer.name} refused the envelope: HTTP {r.status_code} {r.text[:200]}"
             )
         status = orjson.loads(r.content)
-        failures = status.get("failures", [])
+        # A status lists at most the peer's `status_list_limit` failures: a longer list comes as
+        # x_accord_failures (accord.taxii.statuses); the objects it leaves out count as carried.
+        failures = [
+            f
+            for f in status.get("failures") or status.get("x_accord_failures") or []
+            if isinstance(f, dict)
+        ]
         refused = {f.get("id") for f in failures}
         acked.update(m for m in carried if index.stix_ids.get(m) not in refused)
         accepted = [x for x in rows if x.stix_id not in refused]
@@ -191,13 +197,19 @@ def push(
             if accepted:
                 audit.append(conn, "release", who.name, peer.party, body)
             if failures:
-                audit.append(
-                    conn,
-                    "refusal",
-                    peer.name,
-                    peer.party,
-                    {"direction": "push", "failures": failures},
-                )
+                # One bounded record, whatever the peer's status held (refusal_body).
+                outcomes = [
+                    repo.Outcome(
+                        False,
+                        str(f.get("id"))[:160],
+                        str(f.get("version", ""))[:40],
+                        str(f.get("message", "")),
+                    )
+                    for f in failures
+                ]
+                body = {"direction": "push", **refusal_body(c.id, outcomes)}
+                body["count"] = max(len(outcomes), int(status.get("failure_count") or 0))
+                audit.append(conn, "refusal", peer.name, peer.party, body)
             put_cursor(conn, peer.name, "push", c.id, rows[-1].date_added)
         report.pushed += len(accepted)
         report.push_refused += len(rows) - len(accepted)

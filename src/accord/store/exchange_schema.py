@@ -102,3 +102,17 @@ statuses = Table(
     Column("created", BigInteger, nullable=False),
     Column("body", Text, nullable=False),
 )
+# Retention purges the oldest statuses, of every principal and of one (migration 0012).
+Index("ix_statuses_created", statuses.c.created)
+Index("ix_statuses_principal", statuses.c.principal, statuses.c.created)
+
+# One row per principal: what it has POSTed to TAXII in the current quota window
+# (`accord.taxii.quota`); `started` is the second its window began.
+write_quotas = Table(
+    "write_quotas",
+    metadata,
+    Column("principal", String(100), primary_key=True),
+    Column("started", BigInteger, nullable=False),
+    Column("objects", BigInteger, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+)

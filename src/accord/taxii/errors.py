@@ -26,7 +26,7 @@ STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
     (e.UnsupportedMedia, 415, "Unsupported Media Type"),
     (e.Unprocessable, 422, "Unprocessable Content"),
     (e.Refused, 422, "Refused"),
-    (e.Throttled, 429, "Too Many Requests"),
+    (e.TooManyRequests, 429, "Too Many Requests"),
     (e.InputError, 400, "Bad Request"),
     (e.StoreError, 503, "Service Unavailable"),
     (e.AccordError, 500, "Internal Server Error"),
@@ -62,7 +62,7 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, cls):
             if status >= 500:
                 log.error("request failed: %s", type(exc).__name__)
-            wait = exc.retry_after if isinstance(exc, e.Throttled) else None
+            wait = exc.retry_after if isinstance(exc, e.TooManyRequests) else None
             return error_response(status, title, str(exc), retry_after=wait)
     raise exc  # pragma: no cover - every AccordError matches the last row
 

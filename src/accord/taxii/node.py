@@ -31,6 +31,7 @@ from accord.registry import repository as registry_repo
 from accord.store import Store
 from accord.store.exchange_schema import collections, markings
 from accord.store.schema import meta
+from accord.taxii.limits import Limits
 from accord.taxii.readahead import ReadAhead
 
 _SNAPSHOT = sa.select(
@@ -60,6 +61,7 @@ class NodeConfig:
     read_ahead: int = 32
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     metrics: str = "credential"
+    limits: Limits = field(default_factory=Limits)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,20 @@
 """Status resources (§4.3): written when an envelope is processed, read back by their owner.
 
 Processing is synchronous, so a status is `complete` when returned; its counts always agree with
-its lists (taxii2-client checks `success + failure + pending == total`, taxii-stix.md §3.1)."""
+its lists (taxii2-client checks `success + failure + pending == total` and that a list it is
+given holds as many details as its count, taxii-stix.md §3.1).
+
+A status costs the node a bounded amount whatever was posted (docs/security.md, "Bounded cost of
+hostile input"):
+
+- a list (`successes`, `failures`) is given whole while it holds at most `status_list_limit`
+  details. A longer one is left out (a partial list would break the clients' count check) and
+  its first `status_list_limit` details are given as `x_accord_successes` / `x_accord_failures`
+  with `x_accord_successes_omitted` / `x_accord_failures_omitted`, the number not listed
+  (custom properties, TAXII 2.1 §7.1); the counts stay exact;
+- a status is kept `status_retention` seconds (§4.3 asks for at least 24 hours; then 404) and a
+  principal keeps at most its `status_max_per_principal` newest; each status written purges at
+  most `PURGE_BATCH` expired statuses and as many of the writer's surplus ones."""
 
 from __future__ import annotations
 
@@ -11,30 +24,73 @@ import orjson
 import sqlalchemy as sa
 
 from accord.errors import NotFound
-from accord.exchange.repository import Outcome
+from accord.exchange.repository import Outcome, now_us
 from accord.store import Store
 from accord.store.exchange_schema import statuses
+from accord.taxii.limits import Limits
 from accord.taxii.params import format_us
 
+#: Most statuses one write purges of each kind (expired; over the writer's count).
+PURGE_BATCH = 100
+#: Longest message of one status-detail, in characters.
+MESSAGE_CHARS = 300
 
-def status_body(status_id: str, requested: int, outcomes: Sequence[Outcome]) -> dict[str, object]:
-    """Returns the status resource for processed outcomes (empty lists omitted, §3.8)."""
-    ok = [{"id": o.id, "version": o.version, "message": o.message} for o in outcomes if o.ok]
-    bad = [{"id": o.id, "version": o.version, "message": o.message} for o in outcomes if not o.ok]
+
+def _detail(o: Outcome) -> dict[str, str]:
+    return {"id": o.id, "version": o.version, "message": o.message[:MESSAGE_CHARS]}
+
+
+def status_body(
+    status_id: str, requested: int, outcomes: Sequence[Outcome], list_limit: int = 1000
+) -> dict[str, object]:
+    """Returns the status resource for processed outcomes (empty lists omitted, §3.8), each list
+    bounded by `list_limit` as the module says."""
+    n_ok = sum(1 for o in outcomes if o.ok)
     body: dict[str, object] = {
         "id": status_id,
         "status": "complete",
         "request_timestamp": format_us(requested),
         "total_count": len(outcomes),
-        "success_count": len(ok),
-        "failure_count": len(bad),
+        "success_count": n_ok,
+        "failure_count": len(outcomes) - n_ok,
         "pending_count": 0,
     }
-    if ok:
-        body["successes"] = ok
-    if bad:
-        body["failures"] = bad
+    for name, ok, count in (("successes", True, n_ok), ("failures", False, len(outcomes) - n_ok)):
+        if count == 0:
+            continue
+        listed: list[dict[str, str]] = []
+        for o in outcomes:
+            if o.ok == ok:
+                listed.append(_detail(o))
+                if len(listed) == list_limit:
+                    break
+        if count <= list_limit:
+            body[name] = listed
+        else:
+            body[f"x_accord_{name}"] = listed
+            body[f"x_accord_{name}_omitted"] = count - len(listed)
     return body
+
+
+def _purge(conn: sa.Connection, principal: str, limits: Limits, now: int) -> None:
+    # Both deletes walk an index (migration 0011) and stop after PURGE_BATCH rows.
+    cutoff = now - limits.status_retention * 1_000_000
+    expired = (
+        sa.select(statuses.c.id)
+        .where(statuses.c.created < cutoff)
+        .order_by(statuses.c.created)
+        .limit(PURGE_BATCH)
+    )
+    conn.execute(sa.delete(statuses).where(statuses.c.id.in_(expired.scalar_subquery())))
+    if limits.status_max_per_principal > 0:
+        surplus = (
+            sa.select(statuses.c.id)
+            .where(statuses.c.principal == principal)
+            .order_by(statuses.c.created.desc(), statuses.c.id.desc())
+            .offset(limits.status_max_per_principal)
+            .limit(PURGE_BATCH)
+        )
+        conn.execute(sa.delete(statuses).where(statuses.c.id.in_(surplus.scalar_subquery())))
 
 
 def save_status(
@@ -44,9 +100,12 @@ def save_status(
     principal: str,
     requested: int,
     outcomes: Sequence[Outcome],
+    limits: Limits | None = None,
 ) -> bytes:
-    """Stores the status resource inside the caller's transaction; returns its JSON."""
-    body = orjson.dumps(status_body(status_id, requested, outcomes))
+    """Stores the status resource inside the caller's transaction, purging expired and surplus
+    statuses as the module says; returns its JSON."""
+    limits = limits or Limits()
+    body = orjson.dumps(status_body(status_id, requested, outcomes, limits.status_list_limit))
     conn.execute(
         sa.insert(statuses).values(
             id=status_id,
@@ -56,17 +115,24 @@ def save_status(
             body=body.decode(),
         )
     )
+    _purge(conn, principal, limits, now_us())
     return body
 
 
-def get_status(store: Store, api_root: str, status_id: str, principal: str) -> bytes:
-    """Returns a status resource's JSON; NotFound unless `principal` made that request."""
+def get_status(
+    store: Store, api_root: str, status_id: str, principal: str, limits: Limits | None = None
+) -> bytes:
+    """Returns a status resource's JSON; NotFound unless `principal` made that request within
+    the retention (an expired status not yet purged is gone all the same)."""
+    limits = limits or Limits()
+    cutoff = now_us() - limits.status_retention * 1_000_000
     with store.read() as conn:
         row = conn.execute(
             sa.select(statuses.c.body).where(
                 statuses.c.id == status_id,
                 statuses.c.api_root == api_root,
                 statuses.c.principal == principal,
+                statuses.c.created >= cutoff,
             )
         ).first()
     if row is None:

@@ -30,7 +30,7 @@ from accord.federation import notices
 from accord.policy.access import User
 from accord.principals import Principal
 from accord.principals.throttle import client_address
-from accord.taxii import cursor, media, params
+from accord.taxii import cursor, media, params, quota
 from accord.taxii.node import Node, Snapshot
 from accord.taxii.readahead import Page
 from accord.taxii.statuses import get_status, save_status
@@ -174,7 +174,9 @@ def api_root(request: Request, node: Node, who: Principal) -> Response:
 def status(request: Request, node: Node, who: Principal) -> Response:
     """Get Status (§4.3): only the principal that made the request sees its status."""
     root = _root(request, node)
-    body = get_status(node.store, root, str(request.path_params["status_id"]), who.name)
+    body = get_status(
+        node.store, root, str(request.path_params["status_id"]), who.name, node.config.limits
+    )
     return taxii_response(body)
 
 
@@ -443,6 +445,8 @@ def _writable(request: Request, node: Node, who: Principal) -> repo.Collection:
     if not can_write(who, node, c):
         raise Forbidden("this collection is not writable with these credentials")
     require_publisher(who)
+    # A writer whose quota window is spent is refused before its body is read (429).
+    quota.check(node.store, node.config.limits, who.name)
     return c
 
 
@@ -473,6 +477,8 @@ def _store_envelope(
         raise InputError(f"the body is not valid JSON: {exc}") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
         raise Unprocessable("the body must be an envelope: an object with an 'objects' list")
+    # Within the principal's write quota (429 otherwise), before anything is stored.
+    quota.charge(node.store, node.config.limits, who.name, len(envelope["objects"]), len(raw))
     requested = repo.now_us()
     status_id = str(uuid.uuid4())
     saved: list[bytes] = []
@@ -496,7 +502,13 @@ def _store_envelope(
         # The status resource commits with the objects and their audit record, or not at all.
         saved.append(
             save_status(
-                conn, node.config.api_root, status_id, who.name, requested, handled + outcomes
+                conn,
+                node.config.api_root,
+                status_id,
+                who.name,
+                requested,
+                handled + outcomes,
+                node.config.limits,
             )
         )
 
@@ -508,6 +520,7 @@ def _store_envelope(
         publish_check(node, who, c, snap),
         then=record,
         markings_top=snap.markings,
+        raw=raw,
     )
     body = saved[0]
     return taxii_response(body, status=202)

@@ -1,7 +1,8 @@
 """The audit trail: the chain's verification, the latest records, and "who has my item?".
 
-`/audit` verifies the hash chain from the first record (`accord.audit.log.verify`) and lists the
-latest records, newest first (`?kind=` keeps one kind). What the signed-in user sees of each record
+`/audit` verifies the hash chain from the last signed checkpoint
+(`accord.audit.checkpoints.verify_recent`) and lists the records a page at a time, newest first
+(`?kind=` keeps one kind, `?before=SEQ` pages back). What the signed-in user sees of each record
 is decided by the audit trail's one redaction rule (`accord.audit.redaction`), the same as on the
 management API: ids of items and markings outside the user's view are withheld alike whether or
 not anything has that id. `/audit/disclosures?item=ID` lists the releases of an item the user may
@@ -17,13 +18,13 @@ import orjson
 import sqlalchemy as sa
 from starlette.responses import Response
 
+from accord.audit import checkpoints, redaction
 from accord.audit import log as audit
-from accord.audit import redaction
+from accord.errors import InputError
 from accord.store.audit_schema import audit_log
 from accord.web.items import find_item
 from accord.web.pages import Ctx, page
 
-RECENT = 50
 HIDDEN = redaction.HIDDEN
 HIDDEN_MARKING = redaction.HIDDEN_MARKING
 
@@ -41,17 +42,36 @@ class Record:
     hash: str
 
 
+def _before(ctx: Ctx) -> int | None:
+    text = ctx.param("before")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise InputError(f"before: {text[:40]!r} is not a record number")
+    return int(text)
+
+
 @page
 def audit_page(ctx: Ctx) -> Response:
-    """The chain's verdict and the latest records (optionally of one `kind`), as the user may
-    see them (`accord.audit.redaction`)."""
+    """The chain's verdict since the last signed checkpoint (`checkpoints.verify_recent`) and one
+    page of records, newest first (optionally of one `kind`; `?before=SEQ` pages back by record
+    number), as the user may see them (`accord.audit.redaction`). A visit costs the records
+    appended since the last checkpoint and one page, never the whole log (docs/security.md,
+    "Bounded cost of hostile input")."""
     kind = ctx.param("kind")
-    verdict = audit.verify(ctx.node.store)
-    q = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(RECENT)
+    before = _before(ctx)
+    limits = ctx.node.config.limits
+    recent = checkpoints.verify_recent(ctx.node.store, limits.audit_checkpoint_every)
+    size = limits.audit_page_size
+    q = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(size + 1)
     if kind:
         q = q.where(audit_log.c.kind == kind)
+    if before is not None:
+        q = q.where(audit_log.c.seq < before)
     with ctx.node.store.read() as conn:
         rows = [r._mapping for r in conn.execute(q)]
+    older = int(rows[size - 1]["seq"]) if len(rows) > size else None
+    rows = rows[:size]
     bodies = [orjson.loads(r["body"]) for r in rows]
     ids = redaction.ids_in([*bodies, *(str(r["subject"]) for r in rows)])
     sight = redaction.sight(ctx.node.store, ctx.node.view(ctx.user), ids)
@@ -72,10 +92,13 @@ def audit_page(ctx: Ctx) -> Response:
     return ctx.render(
         "audit.html",
         section="audit",
-        verdict=verdict,
+        verdict=recent.verdict,
+        since=recent.since,
         records=records,
         kinds=audit.KINDS,
         kind=kind,
+        before=before,
+        older=older,
     )
 
 
