@@ -62,7 +62,9 @@ ROLE_USERS = {
     "auditor-only": ("auditor", "II", ("dprk",)),
 }
 READ_ONLY = ["operator-only", "legal-only", "logistics-only", "auditor-only"]
-SECRETS.update({name: f"{name}-secret-1" for name in ROLE_USERS})
+#: Lent to the TAXII harness's SECRETS while this module's node runs (the TAXII suites check that
+#: SECRETS names exactly their own principals).
+ROLE_SECRETS = {name: f"{name}-secret-1" for name in ROLE_USERS}
 PARTNERS = ["jpn-node", "usa-node", "chn-node"]
 USERS = ["clerk", "analyst", "op-user", "an-user"]
 WRITERS = PARTNERS + USERS
@@ -77,6 +79,7 @@ def live(
         url, name = f"sqlite:///{tmp_path_factory.mktemp('node') / 'accord.db'}", None
     else:
         url, name = make_pg_database()
+    SECRETS.update(ROLE_SECRETS)
     node = start_node(url, as_of=date(2017, 6, 1))
     for n in ("analyst", "jpn-node"):
         revoke_principal(node.store, n)
@@ -89,6 +92,8 @@ def live(
         yield node
     finally:
         node.stop()
+        for secret_name in ROLE_SECRETS:
+            SECRETS.pop(secret_name, None)
         if name:
             drop_pg_database(name)
 
