@@ -915,14 +915,17 @@ def version_page(
     after: int | None,
     limit: int,
     instance: str = "",
+    ids: tuple[str, ...] = (),
 ) -> tuple[list[Row], bool]:
-    """Returns the visible versions of one object (every version, `match[version]` ignored)."""
-    return page(
+    """Returns the visible versions of one object (every version, `match[version]` ignored);
+    `ids`, when given, are the stored ids that stand for it (`accord.exchange.abroad.lookup`):
+    their versions, each version once."""
+    rows, more = page(
         store,
         coll,
         visible,
         Query(
-            ids=(object_id,),
+            ids=ids or (object_id,),
             versions=("all",),
             spec_versions=q.spec_versions,
             added_after=q.added_after,
@@ -931,6 +934,12 @@ def version_page(
         limit,
         instance,
     )
+    if len(ids) > 1:
+        once: dict[str, Row] = {}
+        for r in rows:
+            once.setdefault(r.version, r)
+        rows = list(once.values())
+    return rows, more
 
 
 def delete_versions(store: Store, coll: int, object_id: str, q: Query, writer: Writer) -> int:

@@ -31,7 +31,7 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import AccordError
-from accord.exchange import publishing
+from accord.exchange import abroad, publishing
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
 from accord.exchange.receiving import partner_may_deliver
@@ -168,9 +168,14 @@ def push(
     acked: set[int] = set()
 
     def post(rows: list[repo.Row], markings: set[int]) -> httpx.Response:
-        definitions = repo.marking_definitions(node.store, markings)
+        # What leaves the node carries no national need-to-know groups (accord.exchange.abroad).
+        now = repo.marking_index(node.store)
+        definitions = abroad.partner_definitions(
+            markings, now, repo.marking_definitions(node.store, markings)
+        )
+        served = abroad.partner_rows(rows, abroad.forms(node.store.url, now), peer.party)
         return client.request(
-            "POST", path, content=_envelope(definitions, rows), headers={"Content-Type": TAXII}
+            "POST", path, content=_envelope(definitions, served), headers={"Content-Type": TAXII}
         )
 
     def settle(

@@ -3,7 +3,9 @@
 A user sees an item only with a clearance (a level of the node's own scheme) at least the item's
 level mapped into the node's scheme, and a need-to-know group the item names. Rank, appointment or
 clearance alone never grants access. An unclassified item (rank 0 in the node's scheme) needs no
-group. A node that holds no level for the item (no agreement maps it) denies.
+group. An item received from another party names none of its originator's groups (they never
+leave the originator's node: `accord.exchange.abroad`); its need-to-know is the receiver's, by
+subject: a group named after one of its topics. A node that holds no level for the item (no agreement maps it) denies.
 """
 
 from __future__ import annotations
@@ -62,10 +64,23 @@ def may_access(user: User, marking: Marking, at: date, *, world: World) -> Acces
     rank = world.rank(node.code, level)
     cleared = world.rank(node.code, user.clearance) >= rank
     need = rank == 0 or bool(marking.groups & user.groups)
+    received = marking.originator != node.code and not marking.groups
+    if received and not need:
+        # An item from another party names none of its originator's groups (they never leave
+        # its node): need-to-know for it is the receiver's, by subject — a group named after one
+        # of its topics (GSOMIA Art. 7: access under the receiver's law).
+        need = bool(marking.topics & user.groups)
     why = []
     if not cleared:
         why.append(f"clearance {user.clearance} is below the item's {node.code} level {level}")
-    if not need:
+    if not need and received:
+        topics = ", ".join(sorted(marking.topics)) or "none"
+        why.append(
+            f"no need-to-know: an item received from {marking.originator} is read by a group "
+            f"named after one of its topics ({topics}); clearance alone never grants access "
+            "(GSOMIA Art. 7)"
+        )
+    elif not need:
         named = ", ".join(sorted(marking.groups)) or "none"
         why.append(
             f"no need-to-know: the item names the groups {named}; clearance alone never "
@@ -78,6 +93,11 @@ def may_access(user: User, marking: Marking, at: date, *, world: World) -> Acces
         True,
         (Rule.USER_ACCESS,),
         level,
-        f"ALLOWED: {who} is cleared at or above {level} and shares a need-to-know group "
-        f"the item names (R9 USER_ACCESS).",
+        f"ALLOWED: {who} is cleared at or above {level} and "
+        + (
+            "holds a group named after one of its topics (need-to-know by subject)"
+            if received and rank > 0 and not (marking.groups & user.groups)
+            else "shares a need-to-know group the item names"
+        )
+        + " (R9 USER_ACCESS).",
     )

@@ -7,6 +7,7 @@ a few thousand decisions. `Marking` is frozen and hashable so it can key caches 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -64,6 +65,11 @@ class Marking:
             id=id,
             groups=frozenset(groups),
         )
+
+    def without_groups(self) -> Marking:
+        """Returns the marking as it goes abroad: need-to-know groups are the node's own
+        compartments and never leave it (`accord.exchange.abroad`)."""
+        return dataclasses.replace(self, groups=frozenset())
 
     def label(self) -> str:
         """Returns a short human label, e.g. `KOR II dprk-nuclear (defence) REL TO JPN,USA ORCON`."""

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from accord.audit import log as audit
 from accord.errors import Forbidden, InputError, NotFound, TooLarge, Unprocessable
-from accord.exchange import publishing
+from accord.exchange import abroad, publishing
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer, require_publisher
 from accord.exchange.receiving import partner_may_deliver, user_may_publish
@@ -227,6 +227,31 @@ def _paged(
     return q, limit, after, digest
 
 
+def _grouped(node: Node, who: Principal, top: int) -> dict[int, abroad.Form]:
+    """The partner forms of grouped markings when `who` is a partner (`accord.exchange.abroad`);
+    `top` is the newest marking of the request's snapshot (the index its view was computed from)."""
+    if not who.is_partner:
+        return {}
+    return abroad.forms(node.store.url, repo.marking_index(node.store, top))
+
+
+def _abroad(node: Node, who: Principal, rows: list[repo.Row], top: int) -> list[repo.Row]:
+    """Returns `rows` as `who` receives them: a partner gets the partner forms of grouped markings
+    (national need-to-know groups never leave the node: `accord.exchange.abroad`)."""
+    if not who.is_partner or not rows:
+        return rows
+    return abroad.partner_rows(rows, _grouped(node, who, top), who.party)
+
+
+def _ids_read(node: Node, who: Principal, object_id: str, top: int) -> tuple[str, ...]:
+    """The stored ids a request for `object_id` reads: itself, or for a partner asking for a
+    partner form the national marking-definitions behind it (`abroad.lookup`)."""
+    found = (
+        abroad.lookup(object_id, _grouped(node, who, top), who.party) if who.is_partner else None
+    )
+    return (object_id,) if found is None else found
+
+
 def _headers(rows: list[repo.Row]) -> dict[str, str]:
     if not rows:
         return {}
@@ -269,6 +294,7 @@ def _objects_page(
     limit: int,
     scope: str,
     digest: str,
+    top: int,
 ) -> Page:
     """Computes a page of Get Objects ready to serve: envelope, headers, next position and (for a
     partner) the body of its release record."""
@@ -281,7 +307,8 @@ def _objects_page(
         else None
     )
     position = rows[-1].date_added if more and rows else None
-    return Page(more, _envelope(rows, more, token), _headers(rows), position, release)
+    body = _envelope(_abroad(node, who, rows, top), more, token)
+    return Page(more, body, _headers(rows), position, release)
 
 
 @endpoint()
@@ -293,12 +320,14 @@ def get_objects(request: Request, node: Node, who: Principal) -> Response:
     q, limit, after, digest = _paged(request, node, who, c, "objects", scope)
     snap, today = _snap(request), node.today()
     found = node.read_ahead.take((who, scope, digest, limit, snap, today, after))
-    got = found or _objects_page(node, who, c, view, q, after, limit, scope, digest)
+    got = found or _objects_page(node, who, c, view, q, after, limit, scope, digest, snap.markings)
     position = got.position
     if position is not None:
         node.read_ahead.schedule(
             (who, scope, digest, limit, snap, today, position),
-            lambda: _objects_page(node, who, c, view, q, position, limit, scope, digest),
+            lambda: _objects_page(
+                node, who, c, view, q, position, limit, scope, digest, snap.markings
+            ),
         )
     if got.release is not None:
         record_prepared(node.store, who, got.release)
@@ -312,19 +341,25 @@ def get_object(request: Request, node: Node, who: Principal) -> Response:
     object_id = str(request.path_params["object_id"])
     scope = f"object:{c.id}:{object_id}"
     q, limit, after, digest = _paged(request, node, who, c, "object", scope)
+    top = _snap(request).markings
     q = repo.Query(
-        ids=(object_id,),
+        ids=_ids_read(node, who, object_id, top),
         versions=q.versions,
         spec_versions=q.spec_versions,
         added_after=q.added_after,
     )
-    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit, who.name)
+    rows, more = (
+        ([], False)
+        if not q.ids
+        else repo.page(node.store, c.key, _visible(view), q, after, limit, who.name)
+    )
     if not rows and after is None and q.added_after is None:
         raise NotFound(f"no object {object_id[:160]!r} in this collection")
     token = _next(node, who, scope, digest, rows, more, after)
     if who.is_partner and rows:
         record_release(node.store, who, c.id, rows, view)
-    return taxii_response(_envelope(rows, more, token), headers=_headers(rows))
+    body = _envelope(_abroad(node, who, rows, top), more, token)
+    return taxii_response(body, headers=_headers(rows))
 
 
 @endpoint(accept_extra=("application/stix+json",))
@@ -335,6 +370,8 @@ def get_manifest(request: Request, node: Node, who: Principal) -> Response:
     q, limit, after, digest = _paged(request, node, who, c, "objects", scope)
     rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit, who.name)
     token = _next(node, who, scope, digest, rows, more, after)
+    headers = _headers(rows)
+    rows = _abroad(node, who, rows, _snap(request).markings)
     data: dict[str, Any] = {"more": more}
     if token:
         data["next"] = token
@@ -348,7 +385,7 @@ def get_manifest(request: Request, node: Node, who: Principal) -> Response:
             }
             for r in rows
         ]
-    return _json(data, headers=_headers(rows))
+    return _json(data, headers=headers)
 
 
 @endpoint()
@@ -358,9 +395,14 @@ def get_versions(request: Request, node: Node, who: Principal) -> Response:
     object_id = str(request.path_params["object_id"])
     scope = f"versions:{c.id}:{object_id}"
     q, limit, after, digest = _paged(request, node, who, c, "versions", scope)
-    rows, more = repo.version_page(
-        node.store, c.key, _visible(view), object_id, q, after, limit, who.name
-    )
+    read = _ids_read(node, who, object_id, _snap(request).markings)
+    rows: list[repo.Row] = []
+    more = False
+    if read:
+        query = repo.Query(ids=read, spec_versions=q.spec_versions, added_after=q.added_after)
+        rows, more = repo.version_page(
+            node.store, c.key, _visible(view), object_id, query, after, limit, who.name, ids=read
+        )
     if not rows and after is None and q.added_after is None:
         raise NotFound(f"no object {object_id[:160]!r} in this collection")
     token = _next(node, who, scope, digest, rows, more, after)
