@@ -945,9 +945,10 @@ def version_page(
 def delete_versions(store: Store, coll: int, object_id: str, q: Query, writer: Writer) -> int:
     """Marks the matching versions of an object deleted (kept for the record, never served again)
     as `writer`'s authority allows (accord.exchange.authority); returns how many. The writer's own
-    instance goes first; the owner's instance needs the owner's authority (Forbidden when the
-    writer may read it but has none). Versions it may not read are never touched, and finding
-    none is 0, the same for a hidden object as for an absent one."""
+    instance goes first; the owner's instance needs a writer that may read its current version
+    and has the owner's authority (Forbidden when it may read it but has none). Versions it may
+    not read are never touched, and finding none is 0, the same for a hidden object as for an
+    absent one."""
     query = Query(ids=(object_id,), versions=q.versions, spec_versions=q.spec_versions)
     with store.begin() as conn:
         rows = held_versions(conn, store.dialect, {object_id: id_hash(object_id)}).get(
@@ -957,12 +958,13 @@ def delete_versions(store: Store, coll: int, object_id: str, q: Query, writer: W
         if known.own:
             instance = writer.name
         elif known.owner is not None and known.current is not None:
-            instance = ""
-            readable = any(
-                writer.reads(r.marking) for r in rows if r.instance == "" and not r.deleted
-            )
-            if readable and not authority.has_authority(writer, known.owner, known.first_by):
+            # Only from a writer that may read the current version (PRODUCT.md §7), and then
+            # only under the owner's authority.
+            if not writer.reads(known.current):
+                return 0
+            if not authority.has_authority(writer, known.owner, known.first_by):
                 raise Forbidden(authority.refusal(object_id, known.owner))
+            instance = ""
         else:
             return 0
         cond, params = _where(coll, writer.view, query, store.dialect, instance)
