@@ -10,6 +10,7 @@ and as the attacker.
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 from typing import Any
 
@@ -360,3 +361,35 @@ def test_a_polyinstance_is_told_to_auditors_cleared_for_the_original_only(
         assert _polyinstance_entries(live, "l3-auditor", item["id"]) == []
     finally:
         del SECRETS["l3-auditor"]
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_USERS))
+def test_only_a_publishing_role_reaches_the_publish_page(live: LiveNode, role: str) -> None:
+    """Case 10, the web interface. Fails on eff1280 for every role but analyst: an auditor
+    published through /ui/publish ("Published.")."""
+    from ui_client import client, csrf_of, signed_in
+
+    user = ROLE_USERS[role]
+    with client(live) as c:
+        token = signed_in(c, user)
+        page = c.get("/ui/publish")
+        item = indicator(name=f"published by {user}")
+        sent = c.post(
+            "/ui/publish",
+            data={
+                "csrf": token,
+                "action": "publish",
+                "stix": json.dumps(item),
+                "level": "III",
+                "topic": "general-military",
+                "groups": "military",
+            },
+        )
+    if role == "analyst":
+        assert page.status_code == 200 and csrf_of(page.text)
+        assert sent.status_code in (200, 303), sent.text[:300]
+        assert read(live, "chief", item["id"])
+    else:
+        assert page.status_code == 403, (role, page.status_code)
+        assert sent.status_code == 403, (role, sent.status_code)
+        assert read(live, "chief", item["id"]) == []

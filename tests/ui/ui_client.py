@@ -50,6 +50,6 @@ def signed_in(c: httpx.Client, who: str) -> str:
         r.status_code,
         r.text[:300],
     )
-    page = c.get("/ui/publish")
+    page = c.get("/ui/network")  # every page carries the session's token (the sign-out form)
     assert page.status_code == 200
     return csrf_of(page.text)
