@@ -393,3 +393,15 @@ def test_only_a_publishing_role_reaches_the_publish_page(live: LiveNode, role: s
         assert page.status_code == 403, (role, page.status_code)
         assert sent.status_code == 403, (role, sent.status_code)
         assert read(live, "chief", item["id"]) == []
+
+
+def test_a_users_reference_to_a_hidden_marking_reads_as_an_unknown_one(live: LiveNode) -> None:
+    """Fails on eff1280: the clerk's object naming a stored Level I marking was refused "not
+    cleared … (R9)" and one naming an unregistered id "no release marking", telling the clerk
+    which release classes exist."""
+    hidden = hidden_item(live)["object_marking_refs"][0]
+    unknown = f"marking-definition--{uuid.uuid4()}"
+    a = post(live, "clerk", [indicator(marking=hidden)], "items")
+    b = post(live, "clerk", [indicator(marking=unknown)], "items")
+    assert a["failure_count"] == b["failure_count"] == 1
+    assert a["failures"][0]["message"] == b["failures"][0]["message"]

@@ -37,10 +37,18 @@ class Draft:
     unmarked: list[str] = field(default_factory=list)  # ids of objects with no release marking
 
 
-def draft(index: repo.MarkingIndex, posted: Sequence[Any], default: Marking | None) -> Draft:
+def draft(
+    index: repo.MarkingIndex,
+    posted: Sequence[Any],
+    default: Marking | None,
+    visible: frozenset[int] | None = None,
+) -> Draft:
     """Returns `posted` with `default` given to every object that names no release marking (the
     marking's definition added first), grouped by release marking. An object naming a stored or
-    an inline release marking keeps it. Without a default, an object with none is `unmarked`."""
+    an inline release marking keeps it. Without a default, an object with none is `unmarked`.
+    With `visible` (a user's view), a stored marking outside it counts as none: the draft must
+    not show a user a marking it may not read, nor tell it that one exists."""
+    rows = index.rows if visible is None else {k: v for k, v in index.rows.items() if v in visible}
     inline = {
         o["id"]: o
         for o in posted
@@ -59,14 +67,12 @@ def draft(index: repo.MarkingIndex, posted: Sequence[Any], default: Marking | No
         if why is not None:
             out.problems.append(f"{str(obj.get('id', '(no id)'))[:160]}: {why}")
         given = obj.get("object_marking_refs")
-        refs = (
-            [r for r in given if r in index.rows or r in inline] if isinstance(given, list) else []
-        )
+        refs = [r for r in given if r in rows or r in inline] if isinstance(given, list) else []
         own: Marking | None = None
         if refs:
             own = (
-                index.by_row[index.rows[refs[0]]]
-                if refs[0] in index.rows
+                index.by_row[rows[refs[0]]]
+                if refs[0] in rows
                 else mk.from_definition(inline[refs[0]])
             )
         if own is None:

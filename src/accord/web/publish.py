@@ -132,7 +132,8 @@ def plan(ctx: Ctx, marking: Marking, posted: list[Any], at: date) -> Plan:
     user."""
     world = ctx.world()
     check = user_may_publish(world, ctx.node.party, ctx.person(), ctx.node.today())
-    d = publishing.draft(repo.marking_index(ctx.node.store), posted, marking)
+    index = repo.marking_index(ctx.node.store)
+    d = publishing.draft(index, posted, marking, visible=ctx.node.view(ctx.user).rows)
     out = Plan(objects=d.objects, problems=d.problems)
     for m, ids in d.groups.values():
         out.groups.append(Group(m, ids, release_panel(world, ctx.node.party, m, at), check(m)))
