@@ -395,13 +395,17 @@ def test_only_a_publishing_role_reaches_the_publish_page(live: LiveNode, role: s
         assert read(live, "chief", item["id"]) == []
 
 
-def test_a_users_reference_to_a_hidden_marking_reads_as_an_unknown_one(live: LiveNode) -> None:
+@pytest.mark.parametrize("writer", ["clerk", *PARTNERS])
+def test_a_reference_to_a_hidden_marking_reads_as_an_unknown_one(
+    live: LiveNode, writer: str
+) -> None:
     """Fails on eff1280: the clerk's object naming a stored Level I marking was refused "not
-    cleared … (R9)" and one naming an unregistered id "no release marking", telling the clerk
-    which release classes exist."""
+    cleared … (R9)" (a partner's: "… may not release this KOR item …") and one naming an
+    unregistered id "no release marking", telling the writer which release classes exist."""
     hidden = hidden_item(live)["object_marking_refs"][0]
     unknown = f"marking-definition--{uuid.uuid4()}"
-    a = post(live, "clerk", [indicator(marking=hidden)], "items")
-    b = post(live, "clerk", [indicator(marking=unknown)], "items")
+    alias = "items" if writer == "clerk" else "inbox"
+    a = post(live, writer, [indicator(marking=hidden)], alias)
+    b = post(live, writer, [indicator(marking=unknown)], alias)
     assert a["failure_count"] == b["failure_count"] == 1
     assert a["failures"][0]["message"] == b["failures"][0]["message"]

@@ -40,25 +40,38 @@ HOST = "host"
 @dataclass(frozen=True)
 class Writer:
     """Who writes: `name` (the audit actor, and the key of its own instances), `party`, `kind`
-    (partner | user | host) and `view`, the marking rows it may read (None: every marking, the
-    host)."""
+    (partner | user | host), `view`, the marking rows it may read (None: every marking, the
+    host), and `home`, the party of the node it writes to."""
 
     name: str
     party: str
     kind: str
     view: frozenset[int] | None
+    home: str = ""  # the node's party
 
     def reads(self, marking_row: int) -> bool:
         """True when the writer may read versions stored under this marking."""
         return self.view is None or marking_row in self.view
 
     @staticmethod
-    def of(who: Principal, view: frozenset[int]) -> Writer:
-        return Writer(who.name, who.party, "partner" if who.is_partner else "user", view)
+    def of(who: Principal, view: frozenset[int], home: str) -> Writer:
+        kind = "partner" if who.is_partner else "user"
+        return Writer(who.name, who.party, kind, view, home)
 
     @staticmethod
     def host(name: str, party: str) -> Writer:
-        return Writer(name, party, HOST, None)
+        return Writer(name, party, HOST, None, party)
+
+    def names(self, marking_row: int, originator: str) -> bool:
+        """True when a reference to the stored marking `marking_row` counts: a national user's to
+        a marking it may not read, or a partner's to one of this node's own, counts as naming
+        none, so the answer does not tell which release classes exist (a partner may deliver no
+        item of this node's party in any case)."""
+        if self.kind == "user":
+            return self.reads(marking_row)
+        if self.kind == "partner":
+            return originator != self.home
+        return True
 
 
 def require_publisher(who: Principal) -> None:

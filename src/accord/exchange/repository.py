@@ -400,16 +400,17 @@ def add_objects(
     envelope_markings, envelope_defs, checked = ready.markings, ready.definitions, ready.checked
     index = marking_index(store, markings_top)
 
-    # A national user's reference to a stored marking it may not read counts as no marking at
-    # all: the answer must not tell it which release classes exist (docs/security.md).
-    hide = writer.kind == "user"
-
     def release_ref(given: tuple[str, ...]) -> tuple[str | None, str]:
+        # A reference the writer may not use counts as none (Writer.names): the answer must not
+        # tell it which release classes exist (docs/security.md).
         refs = [
             r
             for r in given
             if r in envelope_markings
-            or (r in index.rows and not (hide and not writer.reads(index.rows[r])))
+            or (
+                r in index.rows
+                and writer.names(index.rows[r], index.by_row[index.rows[r]].originator)
+            )
         ]
         if not refs:
             return (

@@ -264,7 +264,7 @@ def pull(
     )
     sender = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
     # What the peer may read here decides where its writes go (accord.exchange.authority).
-    writer = Writer.of(sender, node.view(sender).rows)
+    writer = Writer.of(sender, node.view(sender).rows, node.party)
 
     def fetch(path: str, params: dict[str, str]) -> _Page:
         """Returns a page, its envelope and its objects checked structurally (on the reading

@@ -434,7 +434,7 @@ def delete_object(request: Request, node: Node, who: Principal) -> Response:
         c.key,
         str(request.path_params["object_id"]),
         q,
-        Writer.of(who, view.rows),
+        Writer.of(who, view.rows, node.party),
     )
     if n == 0:
         raise NotFound("no such object (or version) in this collection")
@@ -558,7 +558,7 @@ def _store_envelope(
         node.store,
         c,
         posted,
-        Writer.of(who, node.view(who, snap).rows),
+        Writer.of(who, node.view(who, snap).rows, node.party),
         publish_check(node, who, c, snap),
         then=record,
         markings_top=snap.markings,

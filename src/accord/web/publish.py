@@ -213,7 +213,7 @@ def publish_page(ctx: Ctx) -> Response:
         ctx.node.store,
         target,
         result.objects,
-        Writer.of(ctx.user, ctx.node.view(ctx.user).rows),
+        Writer.of(ctx.user, ctx.node.view(ctx.user).rows, ctx.node.party),
         check,
     )
     stored = [o for o in outcomes if o.ok and not o.id.startswith("marking-definition--")]
