@@ -30,13 +30,14 @@ from accord.exchange.repository import MarkingIndex, Row
 
 @dataclass(frozen=True)
 class Form:
-    """A grouped marking's originator, national id and partner form: id and definition (JSON
-    bytes)."""
+    """A grouped marking's originator, national id (text and bytes) and partner form: id and
+    definition (JSON bytes)."""
 
     originator: str
     national: bytes
     partner: bytes
     definition: bytes
+    national_id: str = ""
 
 
 _forms: dict[tuple[str, int], dict[int, Form]] = {}
@@ -58,6 +59,7 @@ def forms(scope: str, index: MarkingIndex) -> dict[int, Form]:
                 index.stix_ids[row].encode(),
                 mk.marking_id(plain).encode(),
                 orjson.dumps(mk.marking_definition(plain)),
+                index.stix_ids[row],
             )
         if len(_forms) > 16:
             _forms.clear()
@@ -86,6 +88,37 @@ def partner_rows(rows: Sequence[Row], grouped: dict[int, Form], party: str) -> l
                 continue  # the same definition (content and id) is in this page already
             sent.add(r.stix_id)
         out.append(r)
+    return out
+
+
+_DEFINITION = "marking-definition--"
+
+
+def partner_bodies(rows: Sequence[Row], grouped: dict[int, Form], party: str) -> list[bytes]:
+    """Returns the JSON of `rows` as the partner `party` receives them (`partner_rows`, the bodies
+    alone): the read path's page, at a fraction of a microsecond a row."""
+    if not grouped:
+        return [r.body for r in rows]
+    get = grouped.get
+    out: list[bytes] = []
+    sent: set[str] = set()
+    for r in rows:
+        form = get(r.marking)
+        sid = r.stix_id
+        if form is not None and form.originator != party:
+            if sid == form.national_id:
+                partner = form.partner.decode()
+                if partner not in sent:
+                    sent.add(partner)
+                    out.append(form.definition)
+                continue
+            out.append(r.body.replace(form.national, form.partner))
+        elif sid.startswith(_DEFINITION):
+            if sid not in sent:
+                sent.add(sid)
+                out.append(r.body)
+        else:
+            out.append(r.body)
     return out
 
 

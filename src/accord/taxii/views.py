@@ -261,12 +261,19 @@ def _headers(rows: list[repo.Row]) -> dict[str, str]:
     }
 
 
-def _envelope(rows: list[repo.Row], more: bool, token: str | None) -> bytes:
+def _envelope(bodies: list[bytes], more: bool, token: str | None) -> bytes:
     # Stored JSON is spliced in, never re-parsed (ARCHITECTURE.md, "Read as a partner").
     head = b'{"more":true,"next":' + orjson.dumps(token) if more else b'{"more":false'
-    if not rows:
+    if not bodies:
         return head + b"}"
-    return head + b',"objects":[' + b",".join([r.body for r in rows]) + b"]}"
+    return head + b',"objects":[' + b",".join(bodies) + b"]}"
+
+
+def _bodies(node: Node, who: Principal, rows: list[repo.Row], top: int) -> list[bytes]:
+    """The JSON of `rows` as `who` receives them (`_abroad`, the bodies alone)."""
+    if not who.is_partner or not rows:
+        return [r.body for r in rows]
+    return abroad.partner_bodies(rows, _grouped(node, who, top), who.party)
 
 
 def _next(
@@ -307,7 +314,7 @@ def _objects_page(
         else None
     )
     position = rows[-1].date_added if more and rows else None
-    body = _envelope(_abroad(node, who, rows, top), more, token)
+    body = _envelope(_bodies(node, who, rows, top), more, token)
     return Page(more, body, _headers(rows), position, release)
 
 
@@ -358,7 +365,7 @@ def get_object(request: Request, node: Node, who: Principal) -> Response:
     token = _next(node, who, scope, digest, rows, more, after)
     if who.is_partner and rows:
         record_release(node.store, who, c.id, rows, view)
-    body = _envelope(_abroad(node, who, rows, top), more, token)
+    body = _envelope(_bodies(node, who, rows, top), more, token)
     return taxii_response(body, headers=_headers(rows))
 
 
