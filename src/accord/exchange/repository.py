@@ -330,15 +330,22 @@ def held_versions(
     found: dict[str, list[_Held]] = {}
     if not hashes:
         return found
-    stmt = _HELD.where(_member(objects.c.idh, "idhs", dialect)).order_by(objects.c.seq)
-    for seq, sid, coll, vkey, deleted, mrow, owner, inst, by in conn.execute(
-        stmt, {"idhs": _set_param(set(hashes.values()), dialect)}
-    ):
+    if dialect not in _held_sql:
+        # No ORDER BY: SQLite would walk the table in rowid order to avoid a sort rather than
+        # use the (coll, idh) index; the few rows found are sorted here.
+        _held_sql[dialect] = _HELD.where(_member(objects.c.idh, "idhs", dialect))
+    rows = conn.execute(
+        _held_sql[dialect], {"idhs": _set_param(set(hashes.values()), dialect)}
+    ).all()
+    for seq, sid, coll, vkey, deleted, mrow, owner, inst, by in sorted(rows):
         if sid in hashes:  # not another id with the same hash
             found.setdefault(sid, []).append(
                 _Held(seq, coll, vkey, bool(deleted), mrow, owner, inst, by)
             )
     return found
+
+
+_held_sql: dict[str, sa.Select[Any]] = {}
 
 
 @dataclass
