@@ -26,6 +26,7 @@ import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from api_live import ApiNode, start_api_node  # noqa: E402
 from auth_support import REVOKED  # noqa: E402
+from principals_live import start_security_node  # noqa: E402
 from role_users import ROLE_SECRETS, ROLE_USERS  # noqa: E402
 from taxii_live import SECRETS, LiveNode, add_test_principals, start_node  # noqa: E402
 
@@ -119,3 +120,22 @@ def reset(store: Store) -> None:
     with store.begin() as conn:
         conn.execute(sa.delete(auth_failures))
         conn.execute(sa.delete(meta).where(meta.c.key == WATCH_KEY))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def security_node(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApiNode]:
+    """A live KOR node (TAXII, the API, the UI) per module and backend with every kind of
+    principal (`principals_live.start_security_node`)."""
+    if request.param == "sqlite":
+        url, name = f"sqlite:///{tmp_path_factory.mktemp('security') / 'accord.db'}", None
+    else:
+        url, name = make_pg_database()
+    n = start_security_node(url)
+    try:
+        yield n
+    finally:
+        n.stop()
+        if name:
+            drop_pg_database(name)

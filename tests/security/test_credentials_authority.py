@@ -16,28 +16,17 @@ import pytest
 import sqlalchemy as sa
 from api_live import ApiNode
 from cli_runner import Cli
-from principals_live import EVERYONE, api, start_security_node
+from principals_live import EVERYONE, api
 
 from accord.store import open_store
 from accord.store.audit_schema import audit_log
 from backends import BACKENDS, drop_pg_database, make_pg_database
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def node(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ApiNode]:
-    if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path_factory.mktemp('grant') / 'accord.db'}", None
-    else:
-        url, name = make_pg_database()
-    n = start_security_node(url)
-    try:
-        yield n
-    finally:
-        n.stop()
-        if name:
-            drop_pg_database(name)
+@pytest.fixture(scope="module")
+def node(security_node: ApiNode) -> ApiNode:
+    """The module's node with every kind of principal (conftest `security_node`)."""
+    return security_node
 
 
 def credential_records(url_or_store: Any, name: str) -> list[tuple[str, dict[str, Any]]]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,34 +22,22 @@ import sqlalchemy as sa
 from api_live import ApiNode
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from principals_live import ALL_SECRETS, EVERYONE, api, principal, start_security_node
+from principals_live import ALL_SECRETS, EVERYONE, api, principal
 from ui_client import client, sign_in
 
 from accord.audit import log as audit
 from accord.exchange import repository as repo
 from accord.store.exchange_schema import objects
 from accord.web.audit import HIDDEN, HIDDEN_MARKING
-from backends import BACKENDS, drop_pg_database, make_pg_database
 
 AUDIT_READERS = {"l3-auditor", "auditor-user", "api-root-7f3a"}
 VERSION = "2017-01-01T00:00:00.000Z"
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def node(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ApiNode]:
-    if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path_factory.mktemp('redact') / 'accord.db'}", None
-    else:
-        url, name = make_pg_database()
-    n = start_security_node(url)
-    try:
-        yield n
-    finally:
-        n.stop()
-        if name:
-            drop_pg_database(name)
+@pytest.fixture(scope="module")
+def node(security_node: ApiNode) -> ApiNode:
+    """The module's node with every kind of principal (conftest `security_node`)."""
+    return security_node
 
 
 def stored_items(node: ApiNode) -> list[tuple[str, int]]:
