@@ -19,6 +19,7 @@ attempt costs the principal nothing."""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
@@ -30,11 +31,21 @@ from accord.store import Store
 from accord.store.exchange_schema import write_quotas
 from accord.taxii.limits import Limits
 
+# The principal's window, read before the body (values bound per call).
+_WINDOW = sa.select(write_quotas.c.started, write_quotas.c.objects, write_quotas.c.bytes).where(
+    write_quotas.c.principal == sa.bindparam("principal", type_=sa.String)
+)
 
-def _upsert(dialect: str, principal: str, started: int, n_objects: int, n_bytes: int) -> sa.Insert:
-    # Adds to the principal's row while its window is current; a newer window starts afresh.
+
+@functools.cache
+def _upsert(dialect: str) -> sa.Insert:
+    """The charge, built once per dialect (its values are bound per call): it adds to the
+    principal's row while its window is current; a newer window starts afresh."""
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(write_quotas).values(
-        principal=principal, started=started, objects=n_objects, bytes=n_bytes
+        principal=sa.bindparam("principal", type_=sa.String),
+        started=sa.bindparam("started", type_=sa.BigInteger),
+        objects=sa.bindparam("objects", type_=sa.BigInteger),
+        bytes=sa.bindparam("bytes", type_=sa.BigInteger),
     )
     current = write_quotas.c.started >= ins.excluded.started
     return ins.on_conflict_do_update(
@@ -95,11 +106,7 @@ def check(store: Store, limits: Limits, principal: str, now: float | None = None
         return
     now = time.time() if now is None else now
     with store.read() as conn:
-        row = conn.execute(
-            sa.select(write_quotas.c.started, write_quotas.c.objects, write_quotas.c.bytes).where(
-                write_quotas.c.principal == principal
-            )
-        ).first()
+        row = conn.execute(_WINDOW, {"principal": principal}).first()
     if (
         row is not None
         and int(row[0]) >= _window(limits, now)
@@ -123,7 +130,13 @@ def charge(
     now = time.time() if now is None else now
     with store.begin() as conn:
         row = conn.execute(
-            _upsert(store.dialect, principal, _window(limits, now), n_objects, n_bytes)
+            _upsert(store.dialect),
+            {
+                "principal": principal,
+                "started": _window(limits, now),
+                "objects": n_objects,
+                "bytes": n_bytes,
+            },
         ).one()
         started, objects_before, bytes_before = (
             int(row[0]),

@@ -72,25 +72,33 @@ def status_body(
     return body
 
 
-def _purge(conn: sa.Connection, principal: str, limits: Limits, now: int) -> None:
-    # Both deletes walk an index (migration 0011) and stop after PURGE_BATCH rows.
-    cutoff = now - limits.status_retention * 1_000_000
-    expired = (
+# The two purges, built once (their values are bound per call); both deletes walk an index
+# (migration 0011) and stop after PURGE_BATCH rows.
+_EXPIRED = sa.delete(statuses).where(
+    statuses.c.id.in_(
         sa.select(statuses.c.id)
-        .where(statuses.c.created < cutoff)
+        .where(statuses.c.created < sa.bindparam("cutoff", type_=sa.BigInteger))
         .order_by(statuses.c.created)
         .limit(PURGE_BATCH)
+        .scalar_subquery()
     )
-    conn.execute(sa.delete(statuses).where(statuses.c.id.in_(expired.scalar_subquery())))
+)
+_SURPLUS = sa.delete(statuses).where(
+    statuses.c.id.in_(
+        sa.select(statuses.c.id)
+        .where(statuses.c.principal == sa.bindparam("principal", type_=sa.String))
+        .order_by(statuses.c.created.desc(), statuses.c.id.desc())
+        .offset(sa.bindparam("keep", type_=sa.Integer))
+        .limit(PURGE_BATCH)
+        .scalar_subquery()
+    )
+)
+
+
+def _purge(conn: sa.Connection, principal: str, limits: Limits, now: int) -> None:
+    conn.execute(_EXPIRED, {"cutoff": now - limits.status_retention * 1_000_000})
     if limits.status_max_per_principal > 0:
-        surplus = (
-            sa.select(statuses.c.id)
-            .where(statuses.c.principal == principal)
-            .order_by(statuses.c.created.desc(), statuses.c.id.desc())
-            .offset(limits.status_max_per_principal)
-            .limit(PURGE_BATCH)
-        )
-        conn.execute(sa.delete(statuses).where(statuses.c.id.in_(surplus.scalar_subquery())))
+        conn.execute(_SURPLUS, {"principal": principal, "keep": limits.status_max_per_principal})
 
 
 def save_status(
