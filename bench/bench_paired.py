@@ -61,6 +61,10 @@ def _servers(trees: dict[str, Path], urls: dict[str, str], demo: bool) -> dict[s
     for side in SIDES:
         srv = bt.AccordServer(urls[side], Path(tempfile.mkdtemp(prefix=f"accord-{side}-")))
         srv.env["PYTHONPATH"] = str(trees[side] / "src")
+        # The write quota (docs/security.md) is charged as always, with a budget this bulk
+        # load cannot spend (the baseline has no quota and ignores the settings).
+        srv.env["ACCORD_WRITE_QUOTA_OBJECTS"] = str(10**9)
+        srv.env["ACCORD_WRITE_QUOTA_BYTES"] = str(10**12)
         if demo:
             srv.cli("demo", "--json")
         srv.credentials()

@@ -23,6 +23,7 @@ from accord.exchange.authority import Writer
 from accord.federation.peers import get_cursor, syncing
 from accord.policy.marking import Marking
 from accord.principals import add_principal
+from accord.principals.authority import host_actor
 from accord.server import prepare
 from accord.settings import load_settings
 from accord.store import open_store
@@ -125,6 +126,8 @@ def test_peer_add_list_remove(cli: Cli, jpn: LiveNode) -> None:
     # Both changes are in the audit trail; the secret is nowhere in it.
     changes = records(cli.url, "credential")
     assert [r["body"]["action"] for r in changes] == ["peer-add", "peer-remove"]
+    # Trust in a foreign node is set up on the host: the records name the host account.
+    assert {r["actor"] for r in changes} == {host_actor()}
     assert SECRET not in json.dumps(changes)
 
 

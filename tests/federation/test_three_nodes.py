@@ -18,6 +18,7 @@ from accord.federation.peers import add_peer
 from accord.federation.sync import sync_peer
 from accord.policy.marking import Marking
 from accord.principals import add_principal
+from accord.principals.authority import host_actor
 from accord.registry import service
 from accord.registry.model import Consent, Registry
 from backends import BACKENDS, drop_pg_database, make_pg_database
@@ -249,7 +250,7 @@ def test_a_peer_is_sent_again_only_when_asked(fed: Federation) -> None:
     assert len(sent) == 2 * first["pushed"] and len(set(sent)) == first["pushed"]
     asked = [r for r in records if r["kind"] == "sync"]
     assert [r["body"]["cursors"] for r in asked] == [[], [["push", items.id, sent_to, 0]]]
-    assert all(r["actor"] == "operator" and r["subject"] == "peer:jpn" for r in asked)
+    assert all(r["actor"] == host_actor() and r["subject"] == "peer:jpn" for r in asked)
     assert audit.verify(kor).ok and audit.verify(fed.nodes["JPN"].store).ok
 
 

@@ -18,8 +18,10 @@ from api_live import ApiNode
 from cli_runner import Cli
 from principals_live import EVERYONE, api
 
+from accord.principals import add_principal, authenticate
 from accord.store import open_store
 from accord.store.audit_schema import audit_log
+from accord.store.exchange_schema import principals as principals_table
 from backends import BACKENDS, drop_pg_database, make_pg_database
 
 
@@ -163,3 +165,70 @@ def test_cli_needs_a_clearance_or_an_explicit_partner_kind(cli: Cli) -> None:
     for name in ("legal-officer", "gbr-peer"):
         actor, body = credential_records(cli.url, name)[0]
         assert actor.startswith("cli:") and body["action"] == "add", (name, actor)
+
+
+# Credentials an attempt to revoke or unlock must leave alone: each lies beyond a Level III
+# operator without groups (and the partner's beyond every operator: host only).
+VICTIMS = {
+    "v-level-i": {"kind": "user", "party": "KOR", "clearance": "I", "groups": ("dprk",)},
+    "v-group": {"kind": "user", "party": "KOR", "clearance": "III", "groups": ("dprk",)},
+    "v-role": {"kind": "user", "party": "KOR", "clearance": "III", "roles": ("auditor",)},
+    "v-partner": {"kind": "partner", "party": "USA"},
+}
+
+
+def _add_victims(node: ApiNode, suffix: str) -> dict[str, str]:
+    """Adds the victims under names ending in `suffix`; returns name → secret."""
+    made = {}
+    for base, spec in VICTIMS.items():
+        name, secret = f"{base}-{suffix}", f"{base}-{suffix}-secret"
+        add_principal(node.store, name, secret=secret, **spec)  # type: ignore[arg-type]
+        made[name] = secret
+    return made
+
+
+@pytest.mark.parametrize("action", ["revoke", "unlock"])
+def test_no_principal_revokes_or_unlocks_beyond_its_own_authority(
+    node: ApiNode, action: str
+) -> None:
+    """DELETE /api/v1/credentials/NAME and POST …/NAME/unlock as every principal, against a Level
+    I user, users holding a group or a role the operator lacks, and a partner node: 401 without
+    credentials, 403 for everyone else (partners and users without the operator role; the
+    Level III operator for each; every operator for the partner node; the Level I operator for
+    the role it lacks); every victim still authenticates. The Level III operator may revoke
+    and unlock a user within its authority, and the audit record names it.
+
+    Fails on eff1280: the Level III operator revokes the Level I user and the partner node
+    (200): a low operator can cut off its superiors and the partners (no authority check)."""
+    victims = _add_victims(node, action)
+    for who in EVERYONE:
+        for name in victims:
+            path = f"/credentials/{name}" + ("/unlock" if action == "unlock" else "")
+            r = api(node, "DELETE" if action == "revoke" else "POST", path, who)
+            if who is None:
+                assert r.status_code == 401, (name, r.text[:200])
+                continue
+            allowed = who == "operator-user" and ("v-level-i" in name or "v-group" in name)
+            if allowed and action == "unlock":
+                assert r.status_code == 200, (who, name, r.text[:200])
+                continue
+            if allowed:
+                # Revoking is allowed there; put it back for the others' attempts.
+                assert r.status_code == 200, (who, name, r.text[:200])
+                base = name.rsplit("-", 1)[0]
+                spec = VICTIMS[base]
+                with node.store.begin() as conn:
+                    conn.execute(sa.delete(principals_table).where(principals_table.c.name == name))
+                add_principal(node.store, name, secret=victims[name], **spec)  # type: ignore[arg-type]
+                continue
+            assert r.status_code == 403, (who, name, r.status_code, r.text[:200])
+            assert r.json()["error"]["code"] == "FORBIDDEN"
+    for name, secret in victims.items():
+        assert authenticate(node.store, name, secret).name == name
+    within = f"v-within-{action}"
+    add_principal(node.store, within, "user", "KOR", f"{within}-secret", clearance="III")
+    path = f"/credentials/{within}" + ("/unlock" if action == "unlock" else "")
+    r = api(node, "DELETE" if action == "revoke" else "POST", path, "l3-operator")
+    assert r.status_code == 200, r.text[:300]
+    records = credential_records(node.store, within)
+    assert records[-1] == ("l3-operator", records[-1][1]) and records[-1][1]["action"] == action

@@ -20,10 +20,9 @@ from starlette.requests import Request
 
 from accord.api.deps import NodeDep, Who
 from accord.api.errors import Conflict, Invalid, error_responses
-from accord.principals import list_principals, revoke_principal
+from accord.principals import authority, list_principals
 from accord.principals.authority import grant
 from accord.principals.throttle import client_address
-from accord.principals.throttle import unlock as unlock_principal
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))
 
@@ -128,7 +127,9 @@ def add_credential(body: NewCredential, node: NodeDep, who: Who) -> CreatedCrede
     summary="Revoke a credential at once, in every serving process (the record is kept)",
 )
 def revoke_credential(name: str, node: NodeDep, who: Who) -> Revoked:
-    revoke_principal(node.store, name, actor=who.name)
+    """403 for a credential beyond the operator's own authority (a higher clearance, a group or
+    role it does not hold, a partner node's: `accord.principals.authority.check_act`)."""
+    authority.revoke(node.store, name, by=(who, node.world()[1]))
     return Revoked(name=name, revoked=True)
 
 
@@ -146,5 +147,5 @@ class Unlocked(BaseModel):
 )
 def unlock_credential(name: str, request: Request, node: NodeDep, who: Who) -> Unlocked:
     address = client_address(request.client.host if request.client else None)
-    was_locked = unlock_principal(node.store, name, actor=who.name, address=address)
+    was_locked = authority.unlock(node.store, name, address, by=(who, node.world()[1]))
     return Unlocked(name=name, was_locked=was_locked)

@@ -20,9 +20,8 @@ from accord.exchange.authority import Writer
 from accord.exchange.preview import preview
 from accord.policy.marking import DEFAULT_PURPOSE, Marking
 from accord.policy.world import World
-from accord.principals import list_principals, revoke_principal
+from accord.principals import authority, list_principals
 from accord.principals.authority import grant
-from accord.principals.throttle import unlock as unlock_principal
 from accord.server import node_config, prepare
 
 credential_app = typer.Typer(help="Credentials of partner nodes and users.", no_args_is_help=True)
@@ -198,7 +197,7 @@ def credential_list(json: JsonOpt = False) -> None:
 @credential_app.command("revoke")
 def credential_revoke(name: str, json: JsonOpt = False) -> None:
     """Revoke a credential at once, in every serving process."""
-    revoke_principal(node().store, name)
+    authority.revoke(node().store, name)
     if json:
         print_json({"name": name, "revoked": True})
     else:
@@ -209,7 +208,7 @@ def credential_revoke(name: str, json: JsonOpt = False) -> None:
 def credential_unlock(name: str, json: JsonOpt = False) -> None:
     """Unlock a credential locked after failed sign-ins and forget its failures, at once in every
     serving process; an audit record names the credential. Exit 2 when no credential has NAME."""
-    was_locked = unlock_principal(node().store, name, actor="operator", address="cli")
+    was_locked = authority.unlock(node().store, name, address="cli")
     if json:
         print_json({"name": name, "unlocked": True, "was_locked": was_locked})
     else:

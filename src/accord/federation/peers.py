@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import AccordError, InputError, NotFound
+from accord.principals.authority import host_actor
 from accord.settings import Secret
 from accord.store import Store
 from accord.store.federation_schema import peers, sync_cursors
@@ -59,8 +60,11 @@ def add_peer(
     api_root: str | None = None,
     push: bool = True,
     pull: bool = True,
+    actor: str | None = None,
 ) -> Peer:
-    """Records a peer; raises InputError for a bad URL or a duplicate name."""
+    """Records a peer; raises InputError for a bad URL or a duplicate name. Trust in a foreign
+    node is set up on the node's host: the audit record names `actor`, by default the host
+    account (`accord.principals.authority.host_actor`)."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InputError(f"--url: {url!r} is not an http(s) URL")
@@ -81,7 +85,11 @@ def add_peer(
             )
         )  # fmt: skip
         audit.append(
-            conn, "credential", "operator", f"peer:{name}", {"action": "peer-add", **peer.to_json()}
+            conn,
+            "credential",
+            actor or host_actor(),
+            f"peer:{name}",
+            {"action": "peer-add", **peer.to_json()},
         )
     return peer
 
@@ -105,13 +113,16 @@ def get_peer(store: Store, name: str) -> Peer:
     raise NotFound(f"no peer named {name!r}")
 
 
-def remove_peer(store: Store, name: str) -> None:
-    """Removes a peer and its cursors; raises NotFound."""
+def remove_peer(store: Store, name: str, actor: str | None = None) -> None:
+    """Removes a peer and its cursors (audited as `actor`, by default the host account); raises
+    NotFound."""
     with store.begin() as conn:
         if conn.execute(sa.delete(peers).where(peers.c.name == name)).rowcount == 0:
             raise NotFound(f"no peer named {name!r}")
         conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.peer == name))
-        audit.append(conn, "credential", "operator", f"peer:{name}", {"action": "peer-remove"})
+        audit.append(
+            conn, "credential", actor or host_actor(), f"peer:{name}", {"action": "peer-remove"}
+        )
 
 
 @dataclass(frozen=True)
@@ -190,11 +201,11 @@ class Rewound:
     after: int
 
 
-def rewind(store: Store, name: str, since: int) -> list[Rewound]:
+def rewind(store: Store, name: str, since: int, actor: str | None = None) -> list[Rewound]:
     """Moves the peer's cursors back to `since` (never forward), so that the next sync sends and
     reads again every object version added after it — each version goes once per peer "unless
-    asked again" (issue #5). The request is recorded in the audit trail, with the cursors it
-    moved; raises NotFound for an unknown peer."""
+    asked again". The request is recorded in the audit trail (naming `actor`, by default the
+    host account), with the cursors it moved; raises NotFound for an unknown peer."""
     if since < 0:
         raise InputError("the position to sync again from is before 1970")
     moved: list[Rewound] = []
@@ -221,7 +232,7 @@ def rewind(store: Store, name: str, since: int) -> list[Rewound]:
         audit.append(
             conn,
             "sync",
-            "operator",
+            actor or host_actor(),
             f"peer:{name}",
             {
                 "action": "again",

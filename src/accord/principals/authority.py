@@ -17,6 +17,12 @@ Two kinds of grantor:
   the same rule, so no chain of operators ever exceeds the first. The audit record names the
   operator's credential.
 
+The same rule bounds acting on an existing credential (revoking it, unlocking it after failed
+sign-ins: `check_act`): the host may act on any; an operator only on a credential it could have
+created (a national user of its party within its clearance, groups and roles), so an operator
+can neither lock out a more trusted officer nor cut a partner node off, and cannot re-open an
+account beyond its authority to further guessing.
+
 For every grantor: a user needs a clearance in its party's scheme; a partner credential is for
 another party's node, never this node's own party (a national user of this node is a user with a
 clearance); clearance, groups and roles are for users only.
@@ -27,9 +33,17 @@ from __future__ import annotations
 import getpass
 from collections.abc import Sequence
 
-from accord.errors import Forbidden, Unprocessable
+from accord.errors import Forbidden, NotFound, Unprocessable
 from accord.policy.world import World
-from accord.principals.service import ROLES, Principal, add_principal
+from accord.principals import throttle
+from accord.principals.service import (
+    ROLES,
+    Principal,
+    add_principal,
+    lookup_principal,
+    principal_named,
+    revoke_principal,
+)
 from accord.store import Store
 
 OPERATOR = "operator"
@@ -129,3 +143,56 @@ def grant(
         roles=tuple(roles),
         actor=host_actor() if by is None else by.name,
     )
+
+
+def check_act(world: World, by: Principal | None, target: Principal, action: str) -> None:
+    """Returns None when `by` (None: the node's host) may `action` ("revoke", "unlock") the
+    credential `target`; raises Forbidden naming what lies beyond `by`'s authority (module
+    docstring: an operator acts only on a credential it could have created)."""
+    if by is None:
+        return
+    if by.is_partner or OPERATOR not in by.roles or by.clearance is None:
+        raise Forbidden(f"only an operator may {action} credentials")
+    if target.is_partner:
+        raise Forbidden(
+            f"partner credentials are managed on the node's host (accord credential {action})"
+        )
+    if target.party != by.party:
+        raise Forbidden(f"an operator of {by.party} may {action} users of {by.party} only")
+    if target.clearance is not None and world.rank(target.party, target.clearance) > world.rank(
+        by.party, by.clearance
+    ):
+        raise Forbidden(
+            f"{target.name} holds clearance {target.clearance}, above your own ({by.clearance})"
+        )
+    beyond = sorted(set(target.groups) - by.groups)
+    if beyond:
+        raise Forbidden(f"{target.name} holds groups you do not hold: {', '.join(beyond)}")
+    beyond = sorted(set(target.roles) - by.roles)
+    if beyond:
+        raise Forbidden(f"{target.name} holds roles you do not hold: {', '.join(beyond)}")
+
+
+def revoke(store: Store, name: str, by: tuple[Principal, World] | None = None) -> None:
+    """Revokes the live credential `name` when `by` (an operator and the registry it acts under;
+    None: the node's host) may (`check_act`); NotFound when there is none. The audit record
+    names the operator's credential, or the host account."""
+    found = lookup_principal(store, name)
+    if found is None:
+        raise NotFound(f"no live credential named {name!r}")
+    if by is not None:
+        check_act(by[1], by[0], found.principal, "revoke")
+    revoke_principal(store, name, actor=host_actor() if by is None else by[0].name)
+
+
+def unlock(
+    store: Store, name: str, address: str, by: tuple[Principal, World] | None = None
+) -> bool:
+    """Unlocks the credential `name` (`accord.principals.throttle.unlock`) when `by` may, as for
+    `revoke` (a revoked credential is judged as it was); returns whether it was locked."""
+    found = principal_named(store, name)
+    if found is None:
+        raise NotFound(f"no credential named {name!r}")
+    if by is not None:
+        check_act(by[1], by[0], found, "unlock")
+    return throttle.unlock(store, name, host_actor() if by is None else by[0].name, address)

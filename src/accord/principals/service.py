@@ -149,6 +149,13 @@ def list_principals(store: Store) -> list[Principal]:
     return [_row_to_principal(r) for r in rows]
 
 
+def principal_named(store: Store, name: str) -> Principal | None:
+    """Returns the credential named `name`, live or revoked, or None."""
+    with store.read() as conn:
+        row = conn.execute(sa.select(principals).where(principals.c.name == name)).first()
+    return None if row is None else _row_to_principal(row)
+
+
 def revoke_principal(store: Store, name: str, actor: str = "operator") -> None:
     """Revokes a principal at once; raises NotFound when there is no live principal by that name."""
     with store.begin() as conn:
