@@ -14,16 +14,32 @@ from pathlib import Path
 import pytest
 
 from accord.store import Store, open_store
-from backends import BACKENDS, drop_pg_database, make_pg_database
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 
 @pytest.fixture(params=BACKENDS)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Yields the URL of a new, empty store on each backend."""
+    """Yields the URL of a new store on each backend, migrated to the newest schema and empty
+    (a copy of one migrated once per session: backends.py)."""
+    if request.param == "sqlite":
+        yield sqlite_store(tmp_path / "accord.db")
+    elif request.param == "postgresql":
+        url, name = make_pg_database()
+        try:
+            yield url
+        finally:
+            drop_pg_database(name)
+    else:  # pragma: no cover - a typo in ACCORD_TEST_BACKENDS
+        pytest.fail(f"unknown backend {request.param!r} in ACCORD_TEST_BACKENDS")
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Yields the URL of a new store on each backend without any table (migrations' tests)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'accord.db'}"
     elif request.param == "postgresql":
-        url, name = make_pg_database()
+        url, name = make_pg_database(migrated=False)
         try:
             yield url
         finally:

@@ -123,8 +123,9 @@ Sample = Callable[[ApiNode], tuple[str, Any]]
 
 
 def _throwaway_credential(api: ApiNode) -> str:
+    """A national user every operator has authority over (Level III, no group, no role)."""
     name = f"throwaway-{next(_n)}"
-    add_principal(api.store, name, "partner", "USA", "throwaway-secret")
+    add_principal(api.store, name, "user", "KOR", "throwaway-secret", clearance="III")
     return name
 
 
@@ -166,7 +167,10 @@ SAMPLES: dict[str, Sample] = {
         {"name": f"new-{next(_n)}", "kind": "user", "party": "KOR", "clearance": "III"},
     ),
     "DELETE /credentials/{name}": lambda a: (f"/credentials/{_throwaway_credential(a)}", None),
-    "POST /credentials/{name}/unlock": lambda a: ("/credentials/clerk/unlock", None),
+    "POST /credentials/{name}/unlock": lambda a: (
+        f"/credentials/{_throwaway_credential(a)}/unlock",
+        None,
+    ),
     "POST /decisions": lambda a: ("/decisions", DECISION),
     "GET /items/{item_id}/releases": lambda a: (f"/items/{visible_item(a)}/releases", None),
     "POST /releases": lambda a: ("/releases", {"marking": MARKING}),

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "taxii"))
 import pytest  # noqa: E402
 from api_live import ApiNode, start_api_node  # noqa: E402
 
-from backends import BACKENDS, drop_pg_database, make_pg_database  # noqa: E402
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -22,7 +22,7 @@ def api(
 ) -> Iterator[ApiNode]:
     """A KOR node as of 2017-06-01 serving the management API, on each backend."""
     if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path_factory.mktemp('api') / 'accord.db'}", None
+        url, name = sqlite_store(tmp_path_factory.mktemp("api") / "accord.db"), None
     else:
         url, name = make_pg_database()
     node = start_api_node(url)

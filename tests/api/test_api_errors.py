@@ -14,7 +14,7 @@ from api_live import ALL_ROLES, ApiNode, assert_api_error, auth
 from api_samples import DECISION, ORDER
 from taxii_live import LiveNode, start_node
 
-from backends import BACKENDS, drop_pg_database, make_pg_database
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 
 @pytest.mark.parametrize(
@@ -212,7 +212,7 @@ def doomed(
 ) -> Iterator[tuple[LiveNode, str, str | None]]:
     """A live node whose store the test may break."""
     if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path / 'doomed.db'}", None
+        url, name = sqlite_store(tmp_path / "doomed.db"), None
     else:
         url, name = make_pg_database()
     live = start_node(url, as_of=date(2017, 6, 1))

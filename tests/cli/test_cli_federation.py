@@ -28,6 +28,7 @@ from accord.server import prepare
 from accord.settings import load_settings
 from accord.store import open_store
 from accord.taxii.params import format_us
+from backends import sqlite_store
 
 AFTER = date(2017, 6, 1)  # the Korea–Japan GSOMIA in force
 OK = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # releasable to JPN
@@ -37,7 +38,7 @@ IDS = [f"indicator--00000000-0000-4000-a000-{i:012d}" for i in range(30)]
 
 @pytest.fixture
 def jpn(tmp_path: Path) -> Iterator[LiveNode]:
-    node = start_node(f"sqlite:///{tmp_path / 'jpn.db'}", party="JPN", as_of=AFTER)
+    node = start_node(sqlite_store(tmp_path / "jpn.db"), party="JPN", as_of=AFTER)
     add_principal(node.store, "kor-cli-peer", "partner", "KOR", SECRET)
     yield node
     node.stop()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from accord.cli.main import main
+from backends import sqlite_store
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "whatif-kor-jpn-2011.yaml"
@@ -16,7 +17,7 @@ EXAMPLE = ROOT / "examples" / "whatif-kor-jpn-2011.yaml"
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('policy-demo') / 'accord.db'}"
+    url = sqlite_store(tmp_path_factory.mktemp("policy-demo") / "accord.db")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ACCORD_DATABASE_URL", url)
         mp.delenv("ACCORD_PARTY", raising=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from accord.cli.main import main
-from backends import BACKENDS, drop_pg_database, make_pg_database
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 # Korea's eight mutual logistics accords as of January 2011 (domain.md §5.2, S1, S69).
 KOREA_MLSA_2011 = {"USA", "THA", "NZL", "TUR", "PHL", "ISR", "AUS", "CAN"}
@@ -45,7 +45,7 @@ def demo_url(
 ) -> Iterator[str]:
     """A store with the demonstration scenario loaded, shared by this module's read-only tests."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'accord.db'}"
+        url = sqlite_store(tmp_path_factory.mktemp("demo") / "accord.db")
         name = None
     else:
         url, name = make_pg_database()

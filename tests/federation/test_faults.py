@@ -33,6 +33,7 @@ from accord.server import node_config, prepare
 from accord.settings import load_settings
 from accord.store import open_store
 from accord.taxii.node import Node
+from backends import sqlite_store
 
 AFTER = date(2017, 6, 1)
 OK = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # releasable to JPN
@@ -89,7 +90,7 @@ def inbox_counts(url: str, party: str = "jpn") -> dict[str, int]:
 
 @pytest.fixture
 def kor(tmp_path: Path) -> Iterator[LiveNode]:
-    node = start_node(f"sqlite:///{tmp_path / 'kor.db'}", party="KOR", as_of=AFTER)
+    node = start_node(sqlite_store(tmp_path / "kor.db"), party="KOR", as_of=AFTER)
     yield node
     node.stop()
 
@@ -123,7 +124,7 @@ def test_a_peer_stopped_mid_sync_loses_and_duplicates_nothing(
     kor: LiveNode, tmp_path: Path
 ) -> None:
     ok_ids = publish(kor, 2400)  # 1200 releasable: several pages of 500
-    jpn_url = f"sqlite:///{tmp_path / 'jpn.db'}"
+    jpn_url = sqlite_store(tmp_path / "jpn.db")
     prepare_jpn(jpn_url)
     port = free_port()
     server, thread = serve_in_thread(jpn_url, port)
@@ -220,7 +221,7 @@ class CuttingProxy:
 
 def test_cut_connections_are_retried_without_duplicates(kor: LiveNode, tmp_path: Path) -> None:
     ok_ids = publish(kor, 2000)
-    jpn_url = f"sqlite:///{tmp_path / 'jpn.db'}"
+    jpn_url = sqlite_store(tmp_path / "jpn.db")
     prepare_jpn(jpn_url)
     port = free_port()
     server, thread = serve_in_thread(jpn_url, port)
@@ -256,7 +257,7 @@ def test_cut_connections_are_retried_without_duplicates(kor: LiveNode, tmp_path:
 
 def test_a_node_killed_during_ingest_recovers_exactly_once(kor: LiveNode, tmp_path: Path) -> None:
     ok_ids = publish(kor, 6000)
-    jpn_url = f"sqlite:///{tmp_path / 'jpn.db'}"
+    jpn_url = sqlite_store(tmp_path / "jpn.db")
     prepare_jpn(jpn_url)
     port = free_port()
     env = {
@@ -333,7 +334,7 @@ def test_a_node_killed_during_ingest_recovers_exactly_once(kor: LiveNode, tmp_pa
 def _pulling_jpn(kor: LiveNode, tmp_path: Path) -> tuple[str, Node, Peer]:
     """A Japanese store set up to pull from KOR's live node (no server of its own)."""
     add_principal(kor.store, "jpn-puller", "partner", "JPN", "jpn-pull-secret")
-    jpn_url = f"sqlite:///{tmp_path / 'jpn-pull.db'}"
+    jpn_url = sqlite_store(tmp_path / "jpn-pull.db")
     prepare_jpn(jpn_url)
     store = open_store(jpn_url)
     settings = load_settings(environ={"ACCORD_PARTY": "JPN", "ACCORD_DATE": AFTER.isoformat()})
@@ -453,7 +454,7 @@ def test_a_page_that_is_not_json_ends_the_pull_after_the_batches_stored(
 
     ok_ids = publish(kor, 1200)
     proxy = GarblingProxy(kor.url, garble=PULL_BATCH + 2)  # the 2nd page after one batch
-    jpn_url = f"sqlite:///{tmp_path / 'jpn-pull.db'}"
+    jpn_url = sqlite_store(tmp_path / "jpn-pull.db")
     add_principal(kor.store, "jpn-puller", "partner", "JPN", "jpn-pull-secret")
     prepare_jpn(jpn_url)
     store = open_store(jpn_url)
@@ -485,7 +486,7 @@ def test_a_second_sync_of_a_peer_waits_its_turn(kor: LiveNode, tmp_path: Path) -
     naming the holder, and sends nothing: each version reaches the peer once and is recorded
     once; when the first is done, the peer is free again."""
     ok_ids = publish(kor, 1200)
-    jpn_url = f"sqlite:///{tmp_path / 'jpn.db'}"
+    jpn_url = sqlite_store(tmp_path / "jpn.db")
     prepare_jpn(jpn_url)
     port = free_port()
     server, thread = serve_in_thread(jpn_url, port)

@@ -21,7 +21,7 @@ from accord.principals import add_principal
 from accord.principals.authority import host_actor
 from accord.registry import service
 from accord.registry.model import Consent, Registry
-from backends import BACKENDS, drop_pg_database, make_pg_database
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 BEFORE = date(2016, 6, 1)  # TISA in force, no Korea–Japan GSOMIA yet
 AFTER = date(2017, 6, 1)  # Korea–Japan GSOMIA in force
@@ -100,7 +100,7 @@ def fed(
     nodes: dict[str, LiveNode] = {}
     for party in ("KOR", "JPN", "USA"):
         if backend == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp(party) / 'accord.db'}"
+            url = sqlite_store(tmp_path_factory.mktemp(party) / "accord.db")
         else:
             url, name = make_pg_database()
             made.append(name)

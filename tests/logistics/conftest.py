@@ -25,7 +25,7 @@ from accord.registry.model import (
 )
 from accord.registry.service import import_registry
 from accord.store import Store, open_store
-from backends import drop_pg_database, make_pg_database
+from backends import drop_pg_database, make_pg_database, sqlite_store
 
 ALL_BUT_ARMS = (
     "food",
@@ -150,7 +150,7 @@ def loaded(store: Store, world: Registry) -> Store:
 def peer_store(store: Store, tmp_path: Path) -> Iterator[Store]:
     """Yields a second open, migrated, empty store on the same backend as `store`."""
     if store.dialect == "sqlite":
-        s = open_store(f"sqlite:///{tmp_path / 'peer.db'}")
+        s = open_store(sqlite_store(tmp_path / "peer.db"))
         try:
             yield s
         finally:

@@ -33,7 +33,7 @@ def test_processes_migrating_one_fresh_store_at_once(backend: str, tmp_path: Pat
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'fresh.db'}"
     else:
-        url, name = make_pg_database()
+        url, name = make_pg_database(migrated=False)
     try:
         ctx = mp.get_context("spawn")
         n = 4

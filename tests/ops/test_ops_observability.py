@@ -19,7 +19,7 @@ from accord.ops.logging import JsonFormatter
 from accord.ops.metrics import _num
 from accord.store import Store
 from accord.store.federation_schema import sync_cursors
-from backends import BACKENDS, drop_pg_database, make_pg_database
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -27,7 +27,7 @@ def node(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ApiNode]:
     if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path_factory.mktemp('ops') / 'accord.db'}", None
+        url, name = sqlite_store(tmp_path_factory.mktemp("ops") / "accord.db"), None
     else:
         url, name = make_pg_database()
     live = start_api_node(url)

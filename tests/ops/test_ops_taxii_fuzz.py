@@ -36,7 +36,7 @@ from taxii_live import (
 from accord.exchange import repository as repo
 from accord.principals import authenticate, revoke_principal
 from accord.store.exchange_schema import markings, objects, statuses
-from backends import BACKENDS, drop_pg_database, make_pg_database
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 ROOT = "/kor"
 COLL = f"{ROOT}/collections/items"
@@ -48,7 +48,7 @@ def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveNode]:
     if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'accord.db'}", None
+        url, name = sqlite_store(tmp_path_factory.mktemp("fuzz") / "accord.db"), None
     else:
         url, name = make_pg_database()
     node = start_node(url, as_of=date(2017, 6, 1))

@@ -35,7 +35,7 @@ from accord.principals.throttle import WATCH_KEY, ThrottlePolicy  # noqa: E402
 from accord.store import Store  # noqa: E402
 from accord.store.auth_schema import auth_failures  # noqa: E402
 from accord.store.schema import meta  # noqa: E402
-from backends import BACKENDS, drop_pg_database, make_pg_database  # noqa: E402
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store  # noqa: E402
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -45,7 +45,7 @@ def live(
     """A KOR node as of 2017-06-01 (Korea–Japan GSOMIA in force) with the TAXII suites'
     credentials and one user per role."""
     if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path_factory.mktemp('node') / 'accord.db'}", None
+        url, name = sqlite_store(tmp_path_factory.mktemp("node") / "accord.db"), None
     else:
         url, name = make_pg_database()
     SECRETS.update(ROLE_SECRETS)
@@ -87,7 +87,7 @@ def node(
 ) -> Iterator[tuple[ApiNode, str]]:
     """Yields (a live KOR node serving TAXII, the API and the UI, its store URL), per backend."""
     if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path_factory.mktemp('sec') / 'accord.db'}", None
+        url, name = sqlite_store(tmp_path_factory.mktemp("sec") / "accord.db"), None
     else:
         url, name = make_pg_database()
     api = start_api_node(url)
@@ -129,7 +129,7 @@ def security_node(
     """A live KOR node (TAXII, the API, the UI) per module and backend with every kind of
     principal (`principals_live.start_security_node`)."""
     if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path_factory.mktemp('security') / 'accord.db'}", None
+        url, name = sqlite_store(tmp_path_factory.mktemp("security") / "accord.db"), None
     else:
         url, name = make_pg_database()
     n = start_security_node(url)

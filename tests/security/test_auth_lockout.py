@@ -78,9 +78,13 @@ def test_a_locked_account_refuses_its_right_secret_everywhere_until_unlocked(
 
 
 @pytest.mark.parametrize("name", ["jpn-node", "usa-node", "chn-node", "clerk", "gbr-user"])
-def test_operators_unlock_through_the_api(api: ApiNode, name: str) -> None:
+def test_operators_unlock_through_the_api(api: ApiNode, cli: Cli, name: str) -> None:
     """Fails on eff1280: no lockout and no unlock endpoint (404). Every kind of principal is
-    locked alike; only an operator unlocks (401 without credentials, 403 for other roles)."""
+    locked alike; only an operator unlocks (401 without credentials, 403 for other roles), and
+    over the API only a credential within its own authority (the national clerk); a partner
+    node's credential and another party's user stay locked (403: beyond every operator,
+    `accord.principals.authority.check_act`) until the host unlocks them
+    (`accord credential unlock`)."""
     api.live.node.config.throttle = LOCKING
     _lock(api, name)
     assert_taxii_error(taxii(api, name, KNOWN[name]), 429)
@@ -90,6 +94,16 @@ def test_operators_unlock_through_the_api(api: ApiNode, name: str) -> None:
         assert_api_error(api.call("POST", path, role), 403)
     assert_taxii_error(taxii(api, name, KNOWN[name]), 429)
     r = api.call("POST", path, ALL_ROLES)
+    if name != "clerk":
+        assert_api_error(r, 403, "FORBIDDEN")
+        assert_taxii_error(taxii(api, name, KNOWN[name]), 429)
+        code, out, err = cli("credential", "unlock", name, "--json")
+        assert code == 0 and orjson.loads(out)["was_locked"] is True, (out, err)
+        assert taxii(api, name, KNOWN[name]).status_code == 200
+        records = _credential_records(api, name)
+        assert [r["body"]["action"] for r in records][-2:] == ["lockout", "unlock"]
+        assert records[-1]["actor"].startswith("cli:")
+        return
     assert r.status_code == 200 and r.json() == {"name": name, "was_locked": True}
     assert taxii(api, name, KNOWN[name]).status_code == 200
     records = _credential_records(api, name)

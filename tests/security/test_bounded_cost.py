@@ -43,7 +43,7 @@ from accord.policy.marking import Marking  # noqa: E402
 from accord.principals import add_principal, revoke_principal  # noqa: E402
 from accord.store.audit_schema import audit_checkpoints, audit_log  # noqa: E402
 from accord.store.exchange_schema import statuses  # noqa: E402
-from backends import BACKENDS, drop_pg_database, make_pg_database  # noqa: E402
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store  # noqa: E402
 
 try:
     from accord.taxii.limits import Limits
@@ -76,7 +76,7 @@ def live(
 ) -> Iterator[LiveNode]:
     """A KOR node as of 2017-06-01 with the test credentials and a user per publishing role."""
     if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path_factory.mktemp('node') / 'accord.db'}", None
+        url, name = sqlite_store(tmp_path_factory.mktemp("node") / "accord.db"), None
     else:
         url, name = make_pg_database()
     SECRETS.update(ROLE_SECRETS)

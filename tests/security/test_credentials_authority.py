@@ -22,7 +22,7 @@ from accord.principals import add_principal, authenticate
 from accord.store import open_store
 from accord.store.audit_schema import audit_log
 from accord.store.exchange_schema import principals as principals_table
-from backends import BACKENDS, drop_pg_database, make_pg_database
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Cli]:
     if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path / 'accord.db'}", None
+        url, name = sqlite_store(tmp_path / "accord.db"), None
     else:
         url, name = make_pg_database()
     c = Cli(url, capsys, monkeypatch)

@@ -23,7 +23,7 @@ from accord.policy import User, World, may_access
 from accord.policy.marking import Marking
 from accord.principals import add_principal
 from accord.registry import repository as registry_repo
-from backends import BACKENDS, drop_pg_database, make_pg_database
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 PARTNERS = ("jpn-node", "usa-node", "chn-node")
 #: The need-to-know group names of the node's first-run samples and of the tests' markings.
@@ -102,7 +102,7 @@ def pair(
     nodes: dict[str, LiveNode] = {}
     for party in ("KOR", "JPN"):
         if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp(party) / 'accord.db'}"
+            url = sqlite_store(tmp_path_factory.mktemp(party) / "accord.db")
         else:
             url, name = make_pg_database()
             made.append(name)

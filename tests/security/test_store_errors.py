@@ -23,7 +23,7 @@ from principals_live import ALL_SECRETS, headers
 from taxii_live import LiveNode, add_test_principals, assert_taxii_error, free_port, start_node
 
 from accord.principals import add_principal, revoke_principal
-from backends import BACKENDS
+from backends import BACKENDS, sqlite_store
 
 PG_SH = Path(__file__).resolve().parents[2] / "scripts" / "pg.sh"
 WHO: tuple[str | None, ...] = (None, "wrong", "jpn-node", "usa-node", "chn-node", "clerk", "analyst", "l3-operator")  # fmt: skip
@@ -43,7 +43,7 @@ def downed(
     driver's text that must not reach a client)."""
     pgdir = None
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'accord.db'}"
+        url = sqlite_store(tmp_path / "accord.db")
     else:
         pgdir = tempfile.mkdtemp(prefix="accord-pgdown-", dir="/tmp")
         os.chmod(pgdir, 0o755)

@@ -58,8 +58,8 @@ def _old_rows(store: Store) -> None:
             )
 
 
-def test_0008_gives_objects_their_collection_key(store_url: str) -> None:
-    store = open_store(store_url, migrate=False)
+def test_0008_gives_objects_their_collection_key(empty_store_url: str) -> None:
+    store = open_store(empty_store_url, migrate=False)
     try:
         _alembic(store, "upgrade", "0007")
         _old_rows(store)
@@ -116,9 +116,9 @@ def _rows_at_0008(store: Store) -> None:
             )
 
 
-def test_0009_finds_objects_by_a_hash_of_their_id(store_url: str) -> None:
+def test_0009_finds_objects_by_a_hash_of_their_id(empty_store_url: str) -> None:
     assert {repo.id_hash(i) < 0 for i in HASHED_IDS} == {True, False}
-    store = open_store(store_url, migrate=False)
+    store = open_store(empty_store_url, migrate=False)
     try:
         _rows_at_0008(store)
         store.migrate()

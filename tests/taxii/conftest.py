@@ -9,7 +9,7 @@ import pytest
 from taxii_live import LiveNode, add_test_principals, start_node
 
 from accord.principals import revoke_principal
-from backends import BACKENDS, drop_pg_database, make_pg_database
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -18,7 +18,7 @@ def live(
 ) -> Iterator[LiveNode]:
     """A KOR node as of 2017-06-01 (Korea–Japan GSOMIA in force), with test credentials."""
     if request.param == "sqlite":
-        url, name = f"sqlite:///{tmp_path_factory.mktemp('node') / 'accord.db'}", None
+        url, name = sqlite_store(tmp_path_factory.mktemp("node") / "accord.db"), None
     else:
         url, name = make_pg_database()
     node = start_node(url, as_of=date(2017, 6, 1))

@@ -22,12 +22,13 @@ from taxii_live import LiveNode, add_test_principals, start_node  # noqa: E402
 from ui_support import CHROMIUM, CHROMIUM_ARGS, TODAY, add_orders  # noqa: E402
 
 from accord.principals import revoke_principal  # noqa: E402
+from backends import sqlite_store
 
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     """A KOR node on SQLite, today = 2024-06-03, with the test credentials and sample orders."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('ui-node') / 'accord.db'}"
+    url = sqlite_store(tmp_path_factory.mktemp("ui-node") / "accord.db")
     node = start_node(url, as_of=TODAY)
     for name in ("analyst", "jpn-node"):  # first-run demo credentials: replaced by known ones
         revoke_principal(node.store, name)
