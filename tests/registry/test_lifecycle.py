@@ -412,3 +412,43 @@ def test_a_suspended_notice_never_ends_an_agreement(
     b = a.model_copy(update={"events": a.events + extra, "term": Term()})
     for probe_day in (effective, effective + timedelta(days=probe)):
         assert status(b, probe_day) in IN_FORCE_STATES, probe_day
+
+
+def _dated(kind: str, day: str, precision: str) -> Event:
+    return Event(date=D(day), kind=EventKind(kind), precision=precision)  # type: ignore[arg-type]
+
+
+def test_an_entry_into_force_known_to_the_month_counts_from_its_last_day() -> None:
+    """accord.registry.precision.proven: the record proves "in force in August 2017" only from
+    31 August (before the fix the agreement was in force from the 1st, stored date)."""
+    a = Agreement(
+        id="a", title="a", kind="logistics-support", parties=("JPN", "GBR"),
+        events=(_dated("signed", "2017-01-26", "day"), _dated("entered-into-force", "2017-08-01", "month")),
+    )  # fmt: skip
+    assert status(a, D("2017-08-01")) is Status.SIGNED
+    assert status(a, D("2017-08-30")) is Status.SIGNED
+    assert status(a, D("2017-08-31")) is Status.IN_FORCE
+
+
+def test_a_termination_known_to_the_year_counts_from_its_first_day() -> None:
+    a = Agreement(
+        id="a", title="a", kind="logistics-support", parties=("JPN", "AUS"),
+        events=(_dated("entered-into-force", "2013-01-31", "day"), _dated("terminated", "2017-12-31", "year")),
+    )  # fmt: skip
+    assert status(a, D("2016-12-31")) is Status.IN_FORCE
+    assert status(a, D("2017-01-01")) is Status.TERMINATED
+
+
+def test_talks_after_initialling_set_the_initialled_text_aside() -> None:
+    """The Korea–Japan text initialled in April 2012 and not signed; talks resumed in 2016."""
+    a = ag(
+        ("2011-01-10", "negotiating"),
+        ("2012-04-23", "initialled"),
+        ("2012-06-29", "negotiating"),
+        ("2016-11-14", "initialled"),
+        ("2016-11-23", "entered-into-force"),
+    )
+    assert status(a, D("2012-05-01")) is Status.INITIALLED
+    assert status(a, D("2013-01-01")) is Status.NEGOTIATING
+    assert status(a, D("2016-11-14")) is Status.INITIALLED
+    assert status(a, D("2016-11-23")) is Status.IN_FORCE

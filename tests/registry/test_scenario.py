@@ -207,7 +207,7 @@ def test_japan_acsa_partners_in_april_2024(reg: Registry) -> None:
 
 
 def test_no_korea_japan_logistics_agreement(reg: Registry) -> None:
-    # No ROK–Japan ACSA has been concluded (S67).
+    # No ROK–Japan ACSA has been concluded (S67); the talks stopped in 2012 (S168, Korea's note).
     assert not [
         a
         for a in reg.agreements

@@ -13,12 +13,12 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from accord.api.deps import NodeDep, Who, day
 from accord.api.errors import Conflict, Invalid, error_responses, problem_field
 from accord.errors import ImportRejected, NotFound
-from accord.registry import lifecycle, service
+from accord.registry import lifecycle, precision, service
 from accord.registry.model import (
     Agreement,
     AgreementKind,
@@ -28,6 +28,7 @@ from accord.registry.model import (
     Note,
     Party,
     Registry,
+    Source,
 )
 from accord.store import Store
 from accord.taxii.node import Node
@@ -54,7 +55,11 @@ class TimelineStep(BaseModel):
     effective: dt.date | None
     notes: list[str]
     summary: str | None
-    precision: str
+    precision: str = Field(description="day, month, year, or by (no later than the date)")
+    when: str = Field(description="The date as a reader should take it: `by 2016-12-31`, …")
+    proven: dt.date = Field(description="The day decisions read the event on (docs/registry.md)")
+    sources: list[Source]
+    illustrative: bool
     derived: bool
 
 
@@ -121,6 +126,10 @@ def _detail(ag: Agreement, at: date) -> AgreementDetail:
                 notes=list(s.event.notes),
                 summary=s.event.summary,
                 precision=s.event.precision,
+                when=precision.phrase(s.event),
+                proven=precision.proven(s.event),
+                sources=list(s.event.sources),
+                illustrative=s.event.illustrative,
                 derived=s.derived,
             )
             for s in lifecycle.timeline(ag)

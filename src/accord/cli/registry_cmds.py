@@ -21,8 +21,8 @@ from accord.cli.app import (
     print_json,
 )
 from accord.errors import InputError, NotFound
-from accord.registry import files, lifecycle, service
-from accord.registry.model import Agreement, AgreementKind, Registry
+from accord.registry import files, lifecycle, precision, service
+from accord.registry.model import Agreement, AgreementKind, EventKind, Registry
 from accord.registry.repository import Changes
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -180,6 +180,10 @@ def parties_show(code: str, json: JsonOpt = False) -> None:
     console.print(f"[bold]{party.code}[/] {party.name} ({party.kind.value})")
     for lv in party.levels:
         console.print(f"  {lv.code:<8} {lv.name}")
+    if party.sources:
+        console.print("sources: " + ", ".join(s.ref for s in party.sources))
+    if party.note:
+        console.print(party.note, markup=False)
 
 
 def _agreement_rows(
@@ -269,6 +273,12 @@ def agreement_detail(ag: Agreement, day: date) -> dict[str, Any]:
                 "notes": list(s.event.notes),
                 "summary": s.event.summary,
                 "precision": s.event.precision,
+                "when": precision.phrase(s.event),
+                "proven": precision.proven(s.event).isoformat(),
+                "sources": [
+                    src.model_dump(mode="json", exclude_none=True) for src in s.event.sources
+                ],
+                "illustrative": s.event.illustrative,
                 "derived": s.derived,
             }
             for s in lifecycle.timeline(ag)
@@ -276,6 +286,25 @@ def agreement_detail(ag: Agreement, day: date) -> dict[str, Any]:
         next_renewal_deadline=deadline.isoformat() if deadline else None,
     )
     return data
+
+
+def _since(ag: Agreement, day: date) -> str:
+    """`; in force by 2016-12-31 (S11)`: since when, as exactly as the record says, with its
+    sources; empty when the agreement is not in force on `day`."""
+    if not lifecycle.in_force(ag, day):
+        return ""
+    entry = [
+        e
+        for e in lifecycle.ordered_events(ag)
+        if e.kind is EventKind.ENTERED_INTO_FORCE and precision.proven(e) <= day
+    ]
+    if not entry:
+        return ""
+    ev = entry[-1]
+    when = precision.phrase(ev)
+    since = when if ev.precision == "by" else f"since {when}"
+    cited = precision.cited(ev)
+    return f"; in force {since}" + (f" {cited}" if cited else "")
 
 
 @agreements_app.command("show")
@@ -302,7 +331,7 @@ def agreements_show(agreement_id: str, at: AtOpt = None, json: JsonOpt = False) 
         f"scope: topics {topics}; purposes {purposes}"
         + (f"; categories {', '.join(scope.categories)}" if scope.categories else "")
     )
-    console.print(f"status on {day.isoformat()}: [bold]{data['status']}[/]")
+    console.print(f"status on {day.isoformat()}: [bold]{data['status']}[/]{_since(ag, day)}")
     if ag.equivalence:
         eq = Table(title="Level equivalence", title_justify="left")
         for p in ag.parties:
@@ -311,11 +340,15 @@ def agreements_show(agreement_id: str, at: AtOpt = None, json: JsonOpt = False) 
             eq.add_row(*[row.get(p, "—") for p in ag.parties])
         console.print(eq)
     tl = Table(title="Timeline", title_justify="left")
-    for col in ("date", "event", "status after", "notes"):
+    for col in ("date (sources)", "event", "status after", "notes"):
         tl.add_column(col)
     for step in data["timeline"]:
         label = step["kind"] + (f" (effective {step['effective']})" if step["effective"] else "")
-        tl.add_row(step["date"], label, step["status"], " ".join(step["notes"]))
+        refs = ", ".join(src["ref"] for src in step["sources"])
+        when = step["when"] + (f" ({refs})" if refs else "")
+        if step["illustrative"]:
+            when += " inferred"
+        tl.add_row(when, label, step["status"], " ".join(step["notes"]))
     console.print(tl)
     deadline = data["next_renewal_deadline"]
     console.print(f"next renewal deadline: {deadline or 'none (does not renew, or not in force)'}")

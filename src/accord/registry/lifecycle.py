@@ -7,12 +7,17 @@ notice suspended 2019-11-22; both notes withdrawn 2023-03-21 — in force withou
 
 Rules, in the order events are read (same-day events in their listed order):
 - before entry into force the status is the last pre-force step (negotiating, initialled, signed),
-  or `none` with no event at all; an agreement is never in force before `entered-into-force`;
+  or `none` with no event at all; talks after initialling set the initialled text aside; an
+  agreement is never in force before `entered-into-force`;
 - a termination notice leaves the agreement in force (`notice-given`) until its effective date; it
   ends the agreement on that date unless it was suspended or withdrawn before then — a suspended
   notice never ends an agreement;
 - `suspended` stops the agreement until `resumed`; `terminated` and `expired` end it for good;
 - without notice, an agreement whose term does not renew expires at the end of its initial term.
+
+An event known only to the month, the year or as "no later than" is read on the day the record
+proves (`accord.registry.precision.proven`): an agreement is never in force on a day the public
+record does not prove it was.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from accord.registry.model import Agreement, Event, EventKind, Term, parse_duration
+from accord.registry.precision import proven
 
 
 class Status(StrEnum):
@@ -69,15 +75,16 @@ def sub_duration(end: date, duration: str) -> date:
 
 
 def ordered_events(agreement: Agreement) -> list[Event]:
-    """Returns the events by date; same-day events keep the order they were recorded in."""
-    return sorted(agreement.events, key=lambda e: e.date)
+    """Returns the events by the day each is read on (`precision.proven`); same-day events keep
+    the order they were recorded in."""
+    return sorted(agreement.events, key=proven)
 
 
 def force_date(agreement: Agreement) -> date | None:
     """Returns the date the agreement first entered into force, or None."""
     for ev in ordered_events(agreement):
         if ev.kind is EventKind.ENTERED_INTO_FORCE:
-            return ev.date
+            return proven(ev)
     return None
 
 
@@ -150,7 +157,9 @@ def _apply(agreement: Agreement, st: _State, ev: Event) -> None:
     if st.status in _FINAL:
         return
     in_force = st.status in IN_FORCE_STATES
-    if k is EventKind.NEGOTIATING and st.status is Status.NONE:
+    if k is EventKind.NEGOTIATING and st.status in (Status.NONE, Status.INITIALLED):
+        # After initialling, talks again mean the initialled text was set aside (the Korea–Japan
+        # text initialled in April 2012 and not signed).
         st.status = Status.NEGOTIATING
     elif k is EventKind.INITIALLED and st.status in (Status.NONE, Status.NEGOTIATING):
         st.status = Status.INITIALLED
@@ -162,9 +171,9 @@ def _apply(agreement: Agreement, st: _State, ev: Event) -> None:
         st.status = Status.SIGNED
     elif k is EventKind.ENTERED_INTO_FORCE and not in_force and st.status is not Status.SUSPENDED:
         st.status = Status.IN_FORCE
-        st.started = ev.date
+        st.started = proven(ev)
     elif k is EventKind.TERMINATION_NOTIFIED and in_force and st.started is not None:
-        eff = ev.effective or notice_effective(agreement, st.started, ev.date)
+        eff = ev.effective or notice_effective(agreement, st.started, proven(ev))
         st.notice_effective = eff
         st.notice_live = eff is not None
         st.status = Status.NOTICE_GIVEN if eff is not None else st.status
@@ -223,7 +232,7 @@ def timeline(agreement: Agreement) -> list[Step]:
     st = _State()
     steps: list[Step] = []
     for ev in ordered_events(agreement):
-        lapsed = _lapse(agreement, st, ev.date)
+        lapsed = _lapse(agreement, st, proven(ev))
         if lapsed is not None:
             steps.append(Step(lapsed, st.status, derived=True))
         _apply(agreement, st, ev)
@@ -239,9 +248,9 @@ def status(agreement: Agreement, at: date) -> Status:
     on or before `at`. A notice whose effective date is `at` has ended the agreement on `at`."""
     st = _State()
     for ev in ordered_events(agreement):
-        if ev.date > at:
+        if proven(ev) > at:
             break
-        _lapse(agreement, st, ev.date)
+        _lapse(agreement, st, proven(ev))
         _apply(agreement, st, ev)
     _lapse(agreement, st, at)
     return st.status
@@ -260,7 +269,7 @@ def next_renewal_deadline(agreement: Agreement, at: date) -> date | None:
     start = None
     st = _State()
     for ev in ordered_events(agreement):
-        if ev.date > at:
+        if proven(ev) > at:
             break
         _apply(agreement, st, ev)
     start = st.started

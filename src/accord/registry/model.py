@@ -90,7 +90,8 @@ class Party(_Record):
     """A state (ISO 3166-1 alpha-3) or an international organisation, with its scheme.
 
     `levels` is ordered from the highest classification down and always ends with the
-    unclassified level `U`.
+    unclassified level `U`. `note` says what the public record leaves open about the party's
+    instruments (a count the sources give without naming every member, for instance).
     """
 
     code: PartyCode
@@ -99,6 +100,7 @@ class Party(_Record):
     levels: tuple[Level, ...] = (Level(code=UNCLASSIFIED, name="Unclassified"),)
     sources: tuple[Source, ...] = ()
     illustrative: bool = False
+    note: str | None = None
 
     @field_validator("levels")
     @classmethod

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from accord.errors import NotFound
 from accord.registry.lifecycle import Step, next_renewal_deadline, status, timeline
 from accord.registry.model import Agreement, Level, Note
+from accord.registry.precision import phrase, proven
 from accord.web.network import KIND_LABELS, STATUS_LABELS
 from accord.web.pages import Ctx, page
 
@@ -35,6 +36,7 @@ class Moment:
     notes: tuple[Note, ...]
     past: bool
     status_label: str
+    when: str = ""  # the date as a reader should take it (`accord.registry.precision.phrase`)
 
 
 def equivalence(ctx: Ctx, ag: Agreement) -> list[list[Cell | None]]:
@@ -70,8 +72,9 @@ def agreement_page(ctx: Ctx) -> Response:
         Moment(
             s,
             tuple(notes[n] for n in s.event.notes if n in notes),
-            s.event.date <= at,
+            proven(s.event) <= at,
             STATUS_LABELS[s.status],
+            phrase(s.event),
         )
         for s in timeline(ag)
     ]

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from accord.policy.world import World
 from accord.registry.lifecycle import IN_FORCE_STATES, Status, ordered_events, status
 from accord.registry.model import Agreement, AgreementKind
+from accord.registry.precision import proven
 from accord.web import layout
 from accord.web.pages import Ctx, page
 
@@ -127,9 +128,9 @@ def _pairs(ag: Agreement) -> list[tuple[str, str]]:
 def _since(ag: Agreement, at: date) -> date | None:
     last = None
     for ev in ordered_events(ag):
-        if ev.date > at:
+        if proven(ev) > at:
             break
-        last = ev.date
+        last = proven(ev)
     return last
 
 
