@@ -164,3 +164,15 @@ def test_sessions_share_one_key_per_store(store: Store) -> None:
     s = Session.signed_in("clerk", a.fingerprint("hash"))
     assert s.csrf_ok(s.csrf) and not s.csrf_ok("x") and not s.csrf_ok(None)
     assert Session.anonymous().csrf != Session.anonymous().csrf
+
+
+def test_the_suite_writes_its_screenshots_outside_the_tracked_tree() -> None:
+    """Running the suite changes no tracked file: screenshots go to a temporary folder unless
+    `scripts/screenshots` asks for docs/screenshots (ACCORD_SCREENSHOTS)."""
+    import os
+
+    from ui_support import SCREENSHOTS
+
+    root = Path(__file__).resolve().parents[2]
+    asked = os.environ.get("ACCORD_SCREENSHOTS")
+    assert asked or root not in SCREENSHOTS.resolve().parents, SCREENSHOTS
