@@ -218,3 +218,57 @@ def test_whatif_stores_nothing(run: object) -> None:
     code, out, _ = run("agreements", "list", "--json")  # type: ignore[operator]
     assert code == 0
     assert "kor-jpn-gsomia-2011-hypothetical" not in out
+
+
+def test_check_honours_accord_date(run: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ACCORD_DATE` fixes the day every command decides on, `accord check` included (before,
+    only `accord serve` and `publish` honoured it, and `check` decided on the machine's date)."""
+    monkeypatch.setenv("ACCORD_DATE", "2013-01-01")
+    code, out, _ = run(*CHECK, "--json")  # type: ignore[operator]
+    data = json.loads(out)
+    assert data["allowed"] is False and data["at"] == "2013-01-01"
+    monkeypatch.setenv("ACCORD_DATE", "2017-01-01")
+    code, out, _ = run(*CHECK, "--json")  # type: ignore[operator]
+    assert json.loads(out)["allowed"] is True
+
+
+def test_ledger_and_registry_commands_honour_accord_date(
+    run: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACCORD_DATE", "2016-06-01")
+    code, out, _ = run(
+        "agreements", "list", "--party", "KOR", "--party", "JPN", "--in-force", "--json"
+    )  # type: ignore[operator]
+    assert code == 0 and {r["id"] for r in json.loads(out)} == {"tisa-2014"}
+    code, out, _ = run("ledger", "ageing", "--json")  # type: ignore[operator]
+    assert code == 0, out
+    monkeypatch.delenv("ACCORD_DATE")
+    code, out, _ = run(
+        "agreements", "list", "--party", "KOR", "--party", "JPN", "--in-force", "--json"
+    )  # type: ignore[operator]
+    assert "kor-jpn-gsomia-2016" in {r["id"] for r in json.loads(out)}
+
+
+def test_today_is_the_utc_date_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One calendar for the node: at 16:00 UTC on 2026-12-07 it is already the 8th in Seoul and
+    still the 7th in UTC; the node decides on the 7th (accord.clock)."""
+    import datetime as dt
+    import time
+
+    from accord import clock
+
+    instant = dt.datetime(2026, 12, 7, 16, 0, tzinfo=dt.UTC)
+
+    class Fixed(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:  # type: ignore[override]
+            return instant.astimezone(tz) if tz else instant.astimezone().replace(tzinfo=None)
+
+    for zone in ("Asia/Seoul", "Etc/GMT+12", "UTC"):
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+        monkeypatch.setattr(clock, "datetime", Fixed)
+        assert clock.utc_today() == dt.date(2026, 12, 7), zone
+        assert clock.today("2011-01-06") == dt.date(2011, 1, 6)
+    monkeypatch.delenv("TZ")
+    time.tzset()

@@ -15,6 +15,7 @@ import orjson
 import typer
 from rich.console import Console
 
+from accord import clock
 from accord.errors import InputError
 from accord.registry import repository
 from accord.registry.model import Registry
@@ -89,9 +90,10 @@ def print_json(data: Any) -> None:
 
 
 def parse_date(text: str | None, option: str = "--at") -> date:
-    """Returns the date given as YYYY-MM-DD (today when None); InputError names the option."""
+    """Returns the date given as YYYY-MM-DD; when None, the node's today (`ACCORD_DATE` when set,
+    else the UTC date: `accord.clock`). InputError names the option."""
     if text is None:
-        return date.today()
+        return clock.today(node().settings.date)
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -260,7 +259,7 @@ def publish_cmd(
     s = n.settings
     party, _ = prepare(n.store, s, extras=False)
     world = World(n.registry())
-    day = parse_date(at) if at else (date.fromisoformat(str(s.date)) if s.date else date.today())
+    day = parse_date(at)
     posted = _read_objects(file)
     index = repo.marking_index(n.store)
     default: Marking | None = None

@@ -14,6 +14,7 @@ import orjson
 import typer
 from rich.table import Table
 
+from accord import clock
 from accord.cli.app import app, console, node, parse_date, print_json
 from accord.errors import InputError, Refused
 from accord.logistics import exchange, money, reports, service
@@ -550,7 +551,7 @@ def balances_cmd(
 ) -> None:
     """Receivables and payables per partner and currency, from this node's point of view."""
     me = _pov_party()
-    day = parse_date(at) if at else None
+    day = parse_date(at) if at else clock.fixed(node().settings.date)
     rows = reports.present(
         reports.balances(node().store, me, party.upper() if party else None, day),
         reports.BALANCE_AMOUNTS,

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from accord import clock
 from accord.logistics import ledger, money
 from accord.logistics.model import CANCELLED, REJECTED
 from accord.store import Store
@@ -98,7 +99,7 @@ def ageing(store: Store, party: str, at: date | None = None) -> list[dict[str, A
     """Returns the open amounts by partner, currency and direction, split into buckets of days
     overdue on `at` (default today): `current` (not yet due, or no deadline yet), 1-29, 30-89,
     90-179, 180-364, 365+; plus `orders` (how many are open) and `overdue_orders`."""
-    day = at or date.today()
+    day = at or clock.utc_today()
     cols: list[Any] = [
         sa.func.sum(
             sa.case((sa.or_(A.c.deadline.is_(None), A.c.deadline >= day), A.c.open_minor), else_=0)

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from accord import clock
 from accord.errors import InputError, NotFound
 from accord.logistics import ledger, machine, money
 from accord.logistics import rules as R
@@ -121,7 +122,7 @@ def _apply(
         before = ledger.load_state(conn, order_id)
         if before is None:
             raise NotFound(f"{order_id!r} is not a known order")
-        t = Transition(order_id, before.seq + 1, kind, on or date.today(), by, data(before))
+        t = Transition(order_id, before.seq + 1, kind, on or clock.utc_today(), by, data(before))
         after = machine.step(before, t, registry)
         ledger.write(conn, before, after, t, document)
     return after

@@ -19,6 +19,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from accord import clock
 from accord.errors import StoreError, Unauthenticated
 from accord.exchange import repository as repo
 from accord.exchange.repository import OBJECTS_VERSION
@@ -122,7 +123,7 @@ class Node:
         return bytes.fromhex(value)
 
     def today(self) -> date:
-        return self.config.as_of or date.today()
+        return self.config.as_of or clock.utc_today()
 
     def world(self, snap: Snapshot | None = None) -> tuple[int, World]:
         """Returns (registry version, world), rebuilding the world only after a registry change."""
