@@ -244,3 +244,20 @@ def test_the_console_script_runs_in_a_fresh_directory(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "accord.db").exists()
     assert "kor-usa-mlsa-1988" in proc.stdout and "kor-jpn-gsomia-2016" not in proc.stdout
+
+
+def test_version_and_init_on_an_empty_store_say_what_to_do(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`accord --version` prints the version; `accord init` on an empty store says to run
+    `accord demo` or `accord import`, and so does a query naming a party of the empty registry
+    (before: "ready", then "'KOR' is not a known party" with no hint)."""
+    run = Run(store_url, capsys, monkeypatch)
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("accord ")
+    code, out, _ = run("init", "--party", "KOR")
+    assert code == 0 and "accord demo" in out and "accord import" in out
+    data = run.json("init", "--party", "KOR")
+    assert isinstance(data, dict) and data["registry_empty"] is True
+    code, _, err = run("agreements", "list", "--party", "KOR")
+    assert code == 2 and "accord demo" in err and err.count("\n") == 1

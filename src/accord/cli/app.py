@@ -35,6 +35,25 @@ parties_app = typer.Typer(
 agreements_app = typer.Typer(help="Agreements and their lifecycles.", no_args_is_help=True)
 notes_app = typer.Typer(help="Diplomatic notes.", no_args_is_help=True)
 consents_app = typer.Typer(help="Originators' consents (R6).", no_args_is_help=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"accord {version('accord')}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Share classified information and logistics support strictly under signed agreements."""
+
+
 app.add_typer(parties_app, name="parties")
 app.add_typer(agreements_app, name="agreements")
 app.add_typer(notes_app, name="notes")

@@ -52,10 +52,19 @@ def init_cmd(
     n = node()
     code = party.strip().upper()
     service.init_node(n.store, code)
+    empty = not n.registry().parties
+    hint = (
+        "the registry is empty: load the demonstration scenario with `accord demo`, or your "
+        "own records with `accord import FILE`"
+        if empty
+        else None
+    )
     if json:
-        print_json({"party": code, "store": n.store.url})
+        print_json({"party": code, "store": n.store.url, "registry_empty": empty, "next": hint})
     else:
         console.print(f"accord node for [bold]{code}[/] ready at {n.store.url}")
+        if hint:
+            console.print(f"Next: {hint}.")
 
 
 @app.command("demo")
@@ -193,7 +202,12 @@ def _agreement_rows(
     wanted = [p.strip().upper() for p in parties]
     for p in wanted:
         if p not in known:
-            raise InputError(f"--party: {p!r} is not a known party")
+            empty = (
+                ""
+                if known
+                else " (the registry is empty: run `accord demo` or `accord import FILE`)"
+            )
+            raise InputError(f"--party: {p!r} is not a known party{empty}")
     if kind is not None and kind not in {k.value for k in AgreementKind}:
         raise InputError(
             f"--kind: {kind!r} is not an agreement kind ({', '.join(k.value for k in AgreementKind)})"
