@@ -209,3 +209,28 @@ def test_publish_bad_file_exits_2(cli: Cli, tmp_path: Path) -> None:
     bad.write_text("{not json")
     code, _, err = cli("publish", str(bad), "--level", "II")
     assert code == 2 and "not valid JSON" in err
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    """Before: "accord node of KOR on http://…" was printed, then uvicorn's `[Errno 98] address
+    already in use`, and the exit code was 3 (undocumented). Now nothing claims the node is up:
+    one line on stderr naming the address, exit 1 (a failure, README's exit-code table)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = subprocess.run(
+            [str(Path(sys.executable).with_name("accord")), "serve", "--port", str(port)],
+            env={**os.environ, "ACCORD_DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert out.returncode == 1, (out.stdout, out.stderr)
+    assert out.stdout == "" and out.stderr.count("\n") == 1
+    assert f"127.0.0.1:{port}" in out.stderr and "in use" in out.stderr

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from accord.cli.app import app, console, node, parse_date, print_json
-from accord.errors import InputError
+from accord.errors import AccordError, InputError
 from accord.exchange import publishing
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
@@ -35,7 +35,9 @@ def serve_cmd(
         str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")
     ] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default 8000).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes.")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Worker processes (default 1).")
+    ] = None,
     certfile: Annotated[
         Path | None, typer.Option("--certfile", help="TLS certificate (PEM).")
     ] = None,
@@ -49,6 +51,7 @@ def serve_cmd(
 
     n = node()
     s = n.settings
+    _port_free(host or str(s.host), port if port is not None else int(s.port))
     party, first = prepare(n.store, s)
     config = node_config(s, party)
     overrides = {
@@ -92,6 +95,23 @@ def serve_cmd(
         log_level="warning",
         timeout_graceful_shutdown=30,
     )
+
+
+def _port_free(host: str, port: int) -> None:
+    """Raises AccordError (exit 1, one line) when `host:port` cannot be bound — before anything
+    says the node is up (the server binds the same way, SO_REUSEADDR on)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise AccordError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                "(another server uses it? choose another with --port or ACCORD_PORT)"
+            ) from None
 
 
 @credential_app.command("add")
