@@ -314,3 +314,16 @@ def test_the_secret_of_one_principal_opens_nothing_for_another(api: ApiNode) -> 
     assert r.status_code == 200
     assert_api_error(api.call("GET", "/parties", None, headers={"Authorization": "Basic !!!"}), 401)
     assert new_order(api.store)  # the fixtures' helper works on this backend too
+
+
+def test_a_credential_with_a_clearance_is_a_user_without_saying_kind(api: ApiNode) -> None:
+    """As `accord credential add` infers the kind, so does the API: a clearance makes a user;
+    neither kind nor clearance is 422 naming `kind` (before: `kind` was always required)."""
+    r = api.call(
+        "POST", "/credentials", json={"name": "kindless-user", "party": "KOR", "clearance": "III"}
+    )
+    assert r.status_code == 201, r.text[:300]
+    assert r.json()["kind"] == "user" and r.json()["clearance"] == "III"
+    r = api.call("POST", "/credentials", json={"name": "kindless", "party": "USA"})
+    assert r.status_code == 422, r.text[:300]
+    assert r.json()["error"]["field"] == "kind" and r.json()["error"]["code"] == "KIND_REQUIRED"

@@ -41,11 +41,14 @@ class CredentialOut(BaseModel):
 
 
 class NewCredential(BaseModel):
-    """A partner node (`kind: partner`) or a user with a clearance in its party's scheme."""
+    """A partner node (`kind: partner`) or a user with a clearance in its party's scheme; as in
+    `accord credential add`, a credential with a clearance is a user's without saying so."""
 
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Field(pattern=r"^[^:/\s]{1,100}$")]
-    kind: Literal["partner", "user"]
+    kind: Literal["partner", "user"] | None = Field(
+        default=None, description="`user` when a clearance is given; otherwise required"
+    )
     party: Short
     clearance: Short | None = None
     groups: list[Short] = Field(default=[], max_length=50)
@@ -81,7 +84,14 @@ def add_credential(body: NewCredential, node: NodeDep, who: Who) -> CreatedCrede
     party = body.party.strip().upper()
     if party not in world.parties:
         raise Invalid(f"{body.party!r} is not a known party", "party", "UNKNOWN_PARTY")
-    if body.kind == "user":
+    kind = body.kind or ("user" if body.clearance is not None else None)
+    if kind is None:
+        raise Invalid(
+            'say "kind": "partner" for a partner node, or give a user its "clearance"',
+            "kind",
+            "KIND_REQUIRED",
+        )
+    if kind == "user":
         levels = world.party(party).level_codes()
         if body.clearance is None:
             raise Invalid("a user needs a clearance", "clearance", "CLEARANCE_REQUIRED")
@@ -109,7 +119,7 @@ def add_credential(body: NewCredential, node: NodeDep, who: Who) -> CreatedCrede
         node.party,
         who,
         body.name,
-        body.kind,
+        kind,
         party,
         secret=body.secret,
         clearance=body.clearance,
