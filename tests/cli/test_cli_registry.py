@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -261,3 +262,15 @@ def test_version_and_init_on_an_empty_store_say_what_to_do(
     assert isinstance(data, dict) and data["registry_empty"] is True
     code, _, err = run("agreements", "list", "--party", "KOR")
     assert code == 2 and "accord demo" in err and err.count("\n") == 1
+
+
+def test_help_lists_commands_in_the_order_a_new_user_needs_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`init` and `demo` first (they were listed after `sync`, `serve` and `publish`)."""
+    monkeypatch.setenv("COLUMNS", "120")
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    commands = [m.group(1) for m in re.finditer(r"^│ ([a-z]+) ", out, re.M)]
+    assert commands[:4] == ["init", "demo", "serve", "publish"], commands
+    assert commands.index("parties") < commands.index("audit")

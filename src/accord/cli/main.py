@@ -26,6 +26,17 @@ from accord.cli import (  # noqa: F401
 from accord.cli.app import app, reset_node
 from accord.errors import AccordError
 
+# `accord --help` lists commands in the order a new user needs them, not in import order.
+_ORDER = ("init", "demo", "serve", "publish", "check", "whatif", "sync", "import", "export")
+_GROUPS = ("parties", "agreements", "notes", "consents", "credential", "peer", "notice",
+           "orders", "ledger", "audit")  # fmt: skip
+app.registered_commands.sort(
+    key=lambda c: _ORDER.index(c.name) if c.name in _ORDER else len(_ORDER)
+)
+app.registered_groups.sort(
+    key=lambda g: _GROUPS.index(g.name) if g.name in _GROUPS else len(_GROUPS)
+)
+
 
 def run(argv: list[str] | None = None) -> int:
     """Runs `accord` with `argv` (default sys.argv[1:]); returns the exit code (and exits with it
