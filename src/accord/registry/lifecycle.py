@@ -248,9 +248,10 @@ def status(agreement: Agreement, at: date) -> Status:
     on or before `at`. A notice whose effective date is `at` has ended the agreement on `at`."""
     st = _State()
     for ev in ordered_events(agreement):
-        if proven(ev) > at:
+        day = proven(ev)
+        if day > at:
             break
-        _lapse(agreement, st, proven(ev))
+        _lapse(agreement, st, day)
         _apply(agreement, st, ev)
     _lapse(agreement, st, at)
     return st.status

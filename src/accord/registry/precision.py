@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from collections import Counter
 
 from accord.registry.model import Event, EventKind, Registry
@@ -48,10 +49,15 @@ def window(day: dt.date, precision: str) -> tuple[dt.date | None, dt.date]:
 
 def proven(event: Event) -> dt.date:
     """Returns the day a decision takes the event to have happened (module docstring)."""
-    first, last = window(event.date, event.precision)
-    if event.kind in ENDING:
-        return first or event.date
-    return last
+    if event.precision == "day":  # most events: the status of every agreement reads this
+        return event.date
+    return _proven(event.date, event.precision, event.kind in ENDING)
+
+
+@functools.lru_cache(maxsize=4096)
+def _proven(day: dt.date, precision: str, ending: bool) -> dt.date:
+    first, last = window(day, precision)
+    return (first or day) if ending else last
 
 
 def phrase(event: Event) -> str:
