@@ -234,3 +234,19 @@ def test_serve_on_a_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert out.returncode == 1, (out.stdout, out.stderr)
     assert out.stdout == "" and out.stderr.count("\n") == 1
     assert f"127.0.0.1:{port}" in out.stderr and "in use" in out.stderr
+
+
+def test_publish_dry_run_says_under_which_agreement_or_which_rules(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The human preview's last column names the agreements a party receives under, or the rules
+    that refuse it (before: agreement ids under a column headed "rules")."""
+    monkeypatch.setenv("COLUMNS", "200")
+    path = write_objects(tmp_path, [INDICATOR])
+    args = ["publish", str(path), "--level", "II", "--topic", "general-military", "--dry-run"]
+    code, out, err = cli(*args, "--at", "2016-06-01")
+    assert code == 0, err
+    assert "why" in out and '"rules"' not in out
+    rows = {ln.split()[1]: ln for ln in out.splitlines() if ln.startswith("│ ")}
+    assert "under kor-usa-gsomia-1987" in rows["USA"]
+    assert "refused by" in rows["JPN"] and "IN_FORCE" in rows["JPN"]

@@ -274,3 +274,16 @@ def test_help_lists_commands_in_the_order_a_new_user_needs_them(
     commands = [m.group(1) for m in re.finditer(r"^│ ([a-z]+) ", out, re.M)]
     assert commands[:4] == ["init", "demo", "serve", "publish"], commands
     assert commands.index("parties") < commands.index("audit")
+
+
+def test_show_at_80_columns_cuts_no_note_id(
+    demo_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, the timeline's notes column ended each id with "…" at 80 columns."""
+    monkeypatch.setenv("COLUMNS", "80")
+    run = Run(demo_url, capsys, monkeypatch)
+    code, out, _ = run("agreements", "show", "kor-jpn-gsomia-2016", "--at", "2019-09-01")
+    assert code == 0 and "…" not in out
+    for note in ("kor-jpn-note-2019-08-23", "kor-jpn-note-2019-11-22", "kor-jpn-note-2023-03-21"):
+        assert note in out
+    assert max(len(line) for line in out.splitlines() if line.startswith(("┃", "│"))) <= 80

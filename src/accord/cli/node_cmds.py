@@ -348,15 +348,20 @@ def publish_cmd(
     for (m, _ids), p in zip(groups.values(), previews, strict=True):
         title = f"{m.label()} — {len(p['objects'])} object(s), as of {day.isoformat()}"
         table = Table(title=title, title_justify="left")
-        for col in ("party", "", "route", "level", "rules"):
+        for col in ("party", "", "route", "level", "why"):
             table.add_column(col)
         for r in p["recipients"]:
+            why = (
+                "under " + ", ".join(r["basis"])
+                if r["allowed"]
+                else "refused by " + " ".join(r["rules"])
+            )
             table.add_row(
                 r["party"],
                 "[green]can receive[/]" if r["allowed"] else "[red]cannot[/]",
                 "→".join(r["route"]),
                 r["recipient_level"] or "",
-                " ".join(r["rules"]) if not r["allowed"] else ", ".join(r["basis"]),
+                why,
             )
         console.print(table)
     pub = result["published"]

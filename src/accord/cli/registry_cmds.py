@@ -354,16 +354,20 @@ def agreements_show(agreement_id: str, at: AtOpt = None, json: JsonOpt = False) 
             eq.add_row(*[row.get(p, "—") for p in ag.parties])
         console.print(eq)
     tl = Table(title="Timeline", title_justify="left")
-    for col in ("date (sources)", "event", "status after", "notes"):
-        tl.add_column(col)
+    for col in ("date (sources)", "event", "status after"):
+        tl.add_column(col, overflow="fold")
     for step in data["timeline"]:
         label = step["kind"] + (f" (effective {step['effective']})" if step["effective"] else "")
         refs = ", ".join(src["ref"] for src in step["sources"])
         when = step["when"] + (f" ({refs})" if refs else "")
         if step["illustrative"]:
             when += " inferred"
-        tl.add_row(when, label, step["status"], " ".join(step["notes"]))
+        tl.add_row(when, label, step["status"])
     console.print(tl)
+    # The diplomatic notes each event rests on, below the table: ids are never cut to fit.
+    for step in data["timeline"]:
+        if step["notes"]:
+            console.print(f"notes of {step['date']} {step['kind']}: {', '.join(step['notes'])}")
     deadline = data["next_renewal_deadline"]
     console.print(f"next renewal deadline: {deadline or 'none (does not renew, or not in force)'}")
 
