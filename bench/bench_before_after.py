@@ -18,6 +18,7 @@ Bounded: `--reps` pairs of runs, each bench_taxii run has its own deadline.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,28 @@ def _get(data: dict[str, Any], path: tuple[str, ...]) -> float | None:
             return None
         cur = cur[key]
     return float(cur) if isinstance(cur, int | float) else None
+
+
+@contextlib.contextmanager
+def baseline_tree(commit: str, prefix: str) -> Iterator[tuple[Path, Path]]:
+    """Checks `commit` out in a temporary git worktree; yields (the worktree, a scratch folder
+    beside it), both removed afterwards."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    base = work / "baseline"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), commit],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield base, work
+    finally:
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def run_once(tree: Path, src: Path, args: list[str]) -> dict[str, Any]:
@@ -78,30 +102,16 @@ def main() -> int:
     ap.add_argument("--million", type=int, default=200_000)
     ap.add_argument("--pg-url", default=None)
     a = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="accord-before-after-"))
-    base = work / "baseline"
-    subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), a.baseline],
-        check=True,
-        capture_output=True,
-    )
     args = ["--reps", "1", "--skip-medallion", "--million", str(a.million)]
     if a.pg_url:
         args += ["--pg-url", a.pg_url]
     runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
-    try:
+    with baseline_tree(a.baseline, "accord-before-after-") as (base, _work):
         for rep in range(a.reps):
             t0 = time.monotonic()
             runs["before"].append(run_once(base, base / "src", args))
             runs["after"].append(run_once(ROOT, ROOT / "src", args))
             print(f"pair {rep + 1}/{a.reps}: {time.monotonic() - t0:.0f} s", file=sys.stderr)
-    finally:
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(work, ignore_errors=True)
     summary: dict[str, Any] = {
         "baseline": a.baseline,
         "reps": a.reps,

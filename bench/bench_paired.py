@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import bench_taxii as bt  # noqa: E402
 import taxii_bench as tb  # noqa: E402
+from bench_before_after import baseline_tree  # noqa: E402
 
 SIDES = ("before", "after")
 
@@ -155,16 +156,9 @@ def main() -> int:
     ap.add_argument("--objects", type=int, default=100_000, help="objects of the read stores")
     ap.add_argument("--pg-url", default=os.environ.get("ACCORD_TEST_PG_URL"))
     a = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="accord-paired-"))
-    base = work / "baseline"
-    subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), a.baseline],
-        check=True,
-        capture_output=True,
-    )
-    trees = {"before": base, "after": ROOT}
     figures: dict[str, Any] = {}
-    try:
+    with baseline_tree(a.baseline, "accord-paired-") as (base, work):
+        trees = {"before": base, "after": ROOT}
         figures["ingest objects/s (SQLite, national user)"] = ingest(trees, a.reps, a.envelopes)
         sqlite = {s: f"sqlite:///{work / s}-read.db" for s in SIDES}
         figures["partner read objects/s (SQLite)"] = partner_read(trees, sqlite, a.objects, a.reps)
@@ -173,13 +167,6 @@ def main() -> int:
             figures["partner read objects/s (PostgreSQL)"] = partner_read(
                 trees, pg, a.objects, a.reps
             )
-    finally:
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(work, ignore_errors=True)
     print(f"{'figure':<42} {'before':>9} {'after':>9} {'after/before':>13}")
     for label, row in figures.items():
         print(

@@ -17,35 +17,32 @@ from accord.store import Store, open_store
 from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 
-@pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Yields the URL of a new store on each backend, migrated to the newest schema and empty
-    (a copy of one migrated once per session: backends.py)."""
-    if request.param == "sqlite":
-        yield sqlite_store(tmp_path / "accord.db")
-    elif request.param == "postgresql":
-        url, name = make_pg_database()
+def _new_store(backend: str, tmp_path: Path, migrated: bool) -> Iterator[str]:
+    """Yields the URL of a new store: migrated and empty (a copy of one migrated once per
+    session: backends.py), or without any table."""
+    if backend == "sqlite":
+        path = tmp_path / "accord.db"
+        yield sqlite_store(path) if migrated else f"sqlite:///{path}"
+    elif backend == "postgresql":
+        url, name = make_pg_database(migrated=migrated)
         try:
             yield url
         finally:
             drop_pg_database(name)
     else:  # pragma: no cover - a typo in ACCORD_TEST_BACKENDS
-        pytest.fail(f"unknown backend {request.param!r} in ACCORD_TEST_BACKENDS")
+        pytest.fail(f"unknown backend {backend!r} in ACCORD_TEST_BACKENDS")
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Yields the URL of a new store on each backend, migrated to the newest schema and empty."""
+    yield from _new_store(request.param, tmp_path, migrated=True)
 
 
 @pytest.fixture(params=BACKENDS)
 def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Yields the URL of a new store on each backend without any table (migrations' tests)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'accord.db'}"
-    elif request.param == "postgresql":
-        url, name = make_pg_database(migrated=False)
-        try:
-            yield url
-        finally:
-            drop_pg_database(name)
-    else:  # pragma: no cover - a typo in ACCORD_TEST_BACKENDS
-        pytest.fail(f"unknown backend {request.param!r} in ACCORD_TEST_BACKENDS")
+    yield from _new_store(request.param, tmp_path, migrated=False)
 
 
 @pytest.fixture
