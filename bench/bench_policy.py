@@ -11,7 +11,7 @@ recipient) with holder = originator, so the full table is 5,000 × 29 = 145,000 
 
 Cedar runs the oracle's policy text (tests/policy/cedar_oracle.py, POLICIES) with pre-parsed
 PolicySet and Entities handles. Cedar cannot quantify over agreements, so — as in
-research/perf-anchors.md §2 ("ctx") — the harness looks up the agreements binding the pair and asks
+docs/reference/perf-anchors.md §2 ("ctx") — the harness looks up the agreements binding the pair and asks
 once per candidate (plus the R6 question, and the hub hops when no direct route permits); one
 decision therefore costs a few Cedar requests. Modes: `is_authorized` per request, and
 `is_authorized_batch` over all requests of 500 decisions per stage.

@@ -50,7 +50,7 @@ def node_config(settings: Settings, party: str) -> NodeConfig:
     )
 
 
-#: Who may read GET /metrics (docs/operations.md): nobody, operators and auditors, or anyone.
+#: Who may read GET /metrics (docs/deployment.md): nobody, operators and auditors, or anyone.
 METRICS_MODES = ("off", "credential", "public")
 
 

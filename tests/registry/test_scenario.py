@@ -1,6 +1,6 @@
 """The demonstration scenario (PRODUCT.md §6) loads, validates and tells the public record.
 
-Each date check below is a fact from research/domain.md, cited by its source key.
+Each date check below is a fact from docs/reference/domain.md, cited by its source key.
 """
 
 from __future__ import annotations

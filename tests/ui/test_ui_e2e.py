@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -84,26 +84,31 @@ def test_timeline_replays_the_korea_japan_gsomia(analyst: Page, live: LiveNode) 
     expect(edge).to_have_attribute("data-status", "negotiating")  # talks, not in force
     expect(page.locator("#network")).to_have_attribute("data-at", "2016-06-01")
     shoot(page, "network-2016-06-01")
-    # Move the timeline with the keyboard, date by date, across 2016-11-23.
+    # Move the timeline with the keyboard, date by date, across 2016-11-23. The dates are shown
+    # in the page's language (English here: "November 23, 2016"), kept ISO in the attributes.
     slider = page.get_by_label("Date on the timeline")
     slider.focus()
-    shown = "2016-06-01"
+    shown = date(2016, 6, 1)
     for _ in range(40):
         page.keyboard.press("ArrowRight")
-        shown = page.locator("#timeline-date").inner_text()
-        if shown >= "2016-11-23":
+        shown = datetime.strptime(page.locator("#timeline-date").inner_text(), "%B %d, %Y").date()
+        if shown >= date(2016, 11, 23):
             break
-    assert shown == "2016-11-23", shown
+    assert shown == date(2016, 11, 23), shown
+    expect(slider).to_have_attribute("aria-valuetext", "November 23, 2016")
     expect(page.locator("#network")).to_have_attribute("data-at", "2016-11-23")
     expect(page).to_have_url(re.compile(r"at=2016-11-23"))
     expect(page.locator(GSOMIA)).to_have_attribute("data-status", "in-force")
-    expect(page.locator("#heading-date")).to_have_text("2016-11-23")
+    expect(page.locator("#heading-date")).to_have_text("November 23, 2016")
+    expect(page.locator("#heading-date")).to_have_attribute("datetime", "2016-11-23")
+    expect(page).to_have_title(re.compile(r"^Network on November 23, 2016 · "))
+    expect(page.locator("#network-status")).to_contain_text("On November 23, 2016:")
     shoot(page, "network-2016-11-23")
     # The 2019 notice and its suspension, shown as what they were: in force throughout.
-    page.get_by_role("link", name=re.compile("2019-08-23")).click()
+    page.get_by_role("link", name=re.compile("Aug 23, 2019")).click()
     expect(page.locator("#network")).to_have_attribute("data-at", "2019-08-23")
     expect(page.locator(GSOMIA)).to_have_attribute("data-status", "notice-given")
-    page.get_by_role("link", name=re.compile("2019-11-22")).click()
+    page.get_by_role("link", name=re.compile("Nov 22, 2019")).click()
     expect(page.locator("#network")).to_have_attribute("data-at", "2019-11-22")
     expect(page.locator(GSOMIA)).to_have_attribute("data-status", "notice-suspended")
     expect(page.locator(".edge-label", has_text="notice suspended")).to_have_count(1)
@@ -112,14 +117,16 @@ def test_timeline_replays_the_korea_japan_gsomia(analyst: Page, live: LiveNode) 
     page.get_by_role("button", name="Replay history").click()
     expect(page.locator("#network")).not_to_have_attribute("data-at", "2019-11-22")
     page.get_by_role("button", name="Pause").click()
-    page.get_by_role("link", name=re.compile("2019-11-22")).click()
+    expect(page.get_by_role("button", name="Replay history")).to_be_visible()
+    page.get_by_role("link", name=re.compile("Nov 22, 2019")).click()
     expect(page.locator("#network")).to_have_attribute("data-at", "2019-11-22")
     # Clicking the edge opens the agreement.
     page.locator(GSOMIA + " path.line").click()
     expect(page).to_have_url(re.compile(r"/ui/agreements/kor-jpn-gsomia-2016\?at=2019-11-22"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("Korea–Japan")
     expect(page.locator("#agreement-status")).to_have_text("in force, notice suspended")
-    expect(page.locator("#renewal-deadline")).to_contain_text("2020-08-24")
+    expect(page.locator("#renewal-deadline")).to_contain_text("Aug 24, 2020")
+    expect(page.locator("#renewal-deadline time")).to_have_attribute("datetime", "2020-08-24")
     expect(page.locator(".lifecycle li")).to_have_count(
         10
     )  # with the text initialled in April 2012 (S166)

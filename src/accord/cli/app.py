@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from accord import clock
+from accord.cli.help_forms import AccordGroup
 from accord.errors import InputError
 from accord.registry import repository
 from accord.registry.model import Registry
@@ -24,6 +25,7 @@ from accord.store import Store, open_store
 
 app = typer.Typer(
     name="accord",
+    cls=AccordGroup,  # every command's --help in the forms an operator types (help_forms)
     help="Share classified information and logistics support strictly under signed agreements.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -64,7 +64,7 @@ def disclosures_cmd(item_id: str, json: JsonOpt = False) -> None:
 @audit_app.command("export")
 def export_cmd(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
+        Path | None, typer.Option("--output", "-o", help="File to write.", show_default="stdout")
     ] = None,
 ) -> None:
     """Write the whole log as JSON lines, oldest first."""

@@ -39,7 +39,8 @@ def peer_add(
         str, typer.Option("--user", help="The credential name this node presents to the peer.")
     ],
     api_root: Annotated[
-        str | None, typer.Option("--api-root", help="The peer's API root (default: its party).")
+        str | None,
+        typer.Option("--api-root", help="The peer's API root.", show_default="its party"),
     ] = None,
     push: Annotated[
         bool, typer.Option("--push/--no-push", help="Push what is releasable to it.")
@@ -144,7 +145,7 @@ def _since(value: str) -> int:
 
 @app.command("sync")
 def sync_cmd(
-    peer: Annotated[str | None, typer.Argument(help="One peer (default: all).")] = None,
+    peer: Annotated[str | None, typer.Argument(help="One peer.", show_default="every peer")] = None,
     again: Annotated[
         bool,
         typer.Option(

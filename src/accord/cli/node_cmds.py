@@ -22,6 +22,7 @@ from accord.policy.world import World
 from accord.principals import authority, list_principals
 from accord.principals.authority import grant
 from accord.server import node_config, prepare
+from accord.settings import SETTINGS
 
 credential_app = typer.Typer(help="Credentials of partner nodes and users.", no_args_is_help=True)
 app.add_typer(credential_app, name="credential")
@@ -29,14 +30,26 @@ app.add_typer(credential_app, name="credential")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
+def _setting_default(name: str) -> str:
+    """`--help`'s default of an option that overrides a setting: the setting, else its default."""
+    setting = next(s for s in SETTINGS if s.name == name)
+    return f"{setting.env}, else {setting.default}"
+
+
 @app.command("serve")
 def serve_cmd(
     host: Annotated[
-        str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")
+        str | None,
+        typer.Option("--host", help="Address to bind.", show_default=_setting_default("host")),
     ] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port (default 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port.", show_default=_setting_default("port"))
+    ] = None,
     workers: Annotated[
-        int | None, typer.Option("--workers", help="Worker processes (default 1).")
+        int | None,
+        typer.Option(
+            "--workers", help="Worker processes.", show_default=_setting_default("workers")
+        ),
     ] = None,
     certfile: Annotated[
         Path | None, typer.Option("--certfile", help="TLS certificate (PEM).")
@@ -271,7 +284,9 @@ def publish_cmd(
         str, typer.Option("--collection", help="Collection id or alias.")
     ] = "items",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the preview only.")] = False,
-    at: Annotated[str | None, typer.Option("--at", help="Preview date (default today).")] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Preview date.", show_default="today")
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Publish STIX objects as this node's items, after showing who could receive each today."""

@@ -34,11 +34,13 @@ app.add_typer(ledger_app, name="ledger")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV.")]
 DateOpt = Annotated[
-    str | None, typer.Option("--date", help="Date of the step (YYYY-MM-DD); default today.")
+    str | None, typer.Option("--date", help="Date of the step (YYYY-MM-DD).", show_default="today")
 ]
 ByOpt = Annotated[
     str | None,
-    typer.Option("--by", help="Who takes the step; default $ACCORD_USER or the OS user name."),
+    typer.Option(
+        "--by", help="Who takes the step.", show_default="$ACCORD_USER, else the OS user name"
+    ),
 ]
 IdArg = Annotated[str, typer.Argument(help="The order id.")]
 LineOpt = Annotated[
@@ -139,7 +141,8 @@ def create_cmd(
         str | None, typer.Option("--exercise", help="Exercise or operation name.")
     ] = None,
     agreement: Annotated[
-        str | None, typer.Option("--agreement", help="Agreement id; default: the one in force.")
+        str | None,
+        typer.Option("--agreement", help="Agreement id.", show_default="the one in force"),
     ] = None,
     arrangement: Annotated[
         str | None, typer.Option("--arrangement", help="Implementing arrangement id.")
@@ -284,7 +287,7 @@ def invoice_cmd(
     order_id: IdArg,
     amount: Annotated[
         list[str] | None,
-        typer.Option("--amount", help="AMOUNT:CURRENCY billed; default the value received."),
+        typer.Option("--amount", help="AMOUNT:CURRENCY billed.", show_default="the value received"),
     ] = None,
     reference: Annotated[str | None, typer.Option("--reference", help="Invoice number.")] = None,
     on: DateOpt = None,
@@ -544,7 +547,8 @@ def balances_cmd(
         str | None, typer.Option("--party", help="Only the balance with this partner.")
     ] = None,
     at: Annotated[
-        str | None, typer.Option("--at", help="Balance on this date (YYYY-MM-DD); default now.")
+        str | None,
+        typer.Option("--at", help="Balance on this date (YYYY-MM-DD).", show_default="now"),
     ] = None,
     json: JsonOpt = False,
     csv: CsvOpt = False,
@@ -563,7 +567,8 @@ def balances_cmd(
 @ledger_app.command("ageing")
 def ageing_cmd(
     at: Annotated[
-        str | None, typer.Option("--at", help="Count days overdue on this date; default today.")
+        str | None,
+        typer.Option("--at", help="Count days overdue on this date.", show_default="today"),
     ] = None,
     json: JsonOpt = False,
     csv: CsvOpt = False,

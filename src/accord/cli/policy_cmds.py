@@ -16,7 +16,9 @@ from accord.policy.whatif import summarise
 from accord.registry import files
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-AtOpt = Annotated[str | None, typer.Option("--at", help="The date (YYYY-MM-DD); default today.")]
+AtOpt = Annotated[
+    str | None, typer.Option("--at", help="The date (YYYY-MM-DD).", show_default="today")
+]
 
 
 def _party(code: str) -> str:
@@ -46,7 +48,8 @@ def check_cmd(
         typer.Option("--item", help="Item or marking id (matched by per-item consents)."),
     ] = None,
     holder: Annotated[
-        str | None, typer.Option("--holder", help="The releasing party; default the originator.")
+        str | None,
+        typer.Option("--holder", help="The releasing party.", show_default="the originator"),
     ] = None,
     at: AtOpt = None,
     json: JsonOpt = False,

@@ -26,7 +26,9 @@ from accord.registry.model import Agreement, AgreementKind, EventKind, Registry
 from accord.registry.repository import Changes
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-AtOpt = Annotated[str | None, typer.Option("--at", help="The date (YYYY-MM-DD); default today.")]
+AtOpt = Annotated[
+    str | None, typer.Option("--at", help="The date (YYYY-MM-DD).", show_default="today")
+]
 
 
 def _changes_text(changes: Changes) -> str:

@@ -9,7 +9,7 @@ the content as it does for every accord marking. Everything served to a partner 
 a TAXII page (TAXII reads, federation push), their manifest entries and the marking-definitions a
 push carries — passes through here.
 
-Stored bodies are spliced, not re-serialised (ARCHITECTURE.md, "Read as a partner"): an object
+Stored bodies are spliced, not re-serialised (docs/architecture.md, "Read as a partner"): an object
 under a grouped marking has the marking's id replaced in its JSON text (ids are plain ASCII, so the
 replacement is exact), and a stored marking-definition with groups is served in its place as its
 partner form (by its national id it is absent, as any id the partner may not see; by the partner

@@ -11,7 +11,7 @@ unreleasable object reaches it.
 
 Views are cached per (registry version, marking index version, principal's attributes, date): a
 registry change anywhere, in any process, bumps the registry version and re-decides; items are never
-visited (ARCHITECTURE.md, "Registry change").
+visited (docs/architecture.md, "Registry change").
 """
 
 from __future__ import annotations

@@ -308,7 +308,7 @@ def _may_scrape(request: Request, node: Any) -> None:
 
 async def metrics_endpoint(request: Request) -> Response:
     """GET /metrics: the exposition text, for whom the `metrics` setting allows (default:
-    operators and auditors; docs/operations.md)."""
+    operators and auditors; docs/deployment.md)."""
     node = getattr(request.app.state, "node", None)
     await run_in_threadpool(_may_scrape, request, node)
     store = getattr(node, "store", None)

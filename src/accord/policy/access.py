@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from accord.errors import NotFound
+from accord.i18n import _, day, listing
+from accord.policy.explain import topics_text
 
 from .marking import Marking
 from .rules import Rule
@@ -58,8 +60,16 @@ def may_access(user: User, marking: Marking, at: date, *, world: World) -> Acces
             False,
             (Rule.USER_ACCESS,),
             None,
-            f"DENIED: {node.code} holds {marking.originator} {marking.level} at no level of its "
-            f"own scheme, so {who} cannot be cleared for it (R9 USER_ACCESS).",
+            _(
+                "DENIED: %(node)s holds %(originator)s %(level)s at no level of its own scheme, "
+                "so %(who)s cannot be cleared for it (R9 USER_ACCESS)."
+            )
+            % {
+                "node": node.code,
+                "originator": marking.originator,
+                "level": marking.level,
+                "who": who,
+            },
         )
     rank = world.rank(node.code, level)
     cleared = world.rank(node.code, user.clearance) >= rank
@@ -72,32 +82,45 @@ def may_access(user: User, marking: Marking, at: date, *, world: World) -> Acces
         need = bool(marking.topics & user.groups)
     why = []
     if not cleared:
-        why.append(f"clearance {user.clearance} is below the item's {node.code} level {level}")
-    if not need and received:
-        topics = ", ".join(sorted(marking.topics)) or "none"
         why.append(
-            f"no need-to-know: an item received from {marking.originator} is read by a group "
-            f"named after one of its topics ({topics}); clearance alone never grants access "
-            "(GSOMIA Art. 7)"
+            _("clearance %(clearance)s is below the item's %(node)s level %(level)s")
+            % {"clearance": user.clearance, "node": node.code, "level": level}
+        )
+    if not need and received:
+        why.append(
+            _(
+                "no need-to-know: an item received from %(originator)s is read by a group named "
+                "after one of its topics (%(topics)s); clearance alone never grants access "
+                "(GSOMIA Art. 7)"
+            )
+            % {
+                "originator": marking.originator,
+                "topics": topics_text(sorted(marking.topics)) or _("none"),
+            }
         )
     elif not need:
-        named = ", ".join(sorted(marking.groups)) or "none"
         why.append(
-            f"no need-to-know: the item names the groups {named}; clearance alone never "
-            "grants access (GSOMIA Art. 7)"
+            _(
+                "no need-to-know: the item names the groups %(groups)s; clearance alone never "
+                "grants access (GSOMIA Art. 7)"
+            )
+            % {"groups": listing(sorted(marking.groups), _("none"))}
         )
     if why:
-        text = f"DENIED: {who} may not see it on {at.isoformat()}: " + "; ".join(why) + "."
+        text = _("DENIED: %(who)s may not see it on %(at)s: %(why)s.") % {
+            "who": who,
+            "at": day(at),
+            "why": "; ".join(why),
+        }
         return AccessDecision(False, (Rule.USER_ACCESS,), level, text)
-    return AccessDecision(
-        True,
-        (Rule.USER_ACCESS,),
-        level,
-        f"ALLOWED: {who} is cleared at or above {level} and "
-        + (
-            "holds a group named after one of its topics (need-to-know by subject)"
-            if received and rank > 0 and not (marking.groups & user.groups)
-            else "shares a need-to-know group the item names"
+    if received and rank > 0 and not (marking.groups & user.groups):
+        text = _(
+            "ALLOWED: %(who)s is cleared at or above %(level)s and holds a group named after one "
+            "of its topics (need-to-know by subject) (R9 USER_ACCESS)."
         )
-        + " (R9 USER_ACCESS).",
-    )
+    else:
+        text = _(
+            "ALLOWED: %(who)s is cleared at or above %(level)s and shares a need-to-know group "
+            "the item names (R9 USER_ACCESS)."
+        )
+    return AccessDecision(True, (Rule.USER_ACCESS,), level, text % {"who": who, "level": level})

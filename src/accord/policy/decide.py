@@ -26,10 +26,12 @@ Semantics (each choice is documented in docs/policy.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 
 from accord.errors import InputError
+from accord.i18n import _, day, listing
 from accord.registry.model import Agreement, Consent
 
 from . import explain
@@ -126,9 +128,16 @@ class Decision:
     route: tuple[str, ...]
     hops: tuple[Hop, ...]
     recipient_level: str | None
-    explanation: str
     recorded_consent: RecordedConsent | None = None
     reasons: dict[str, str] = field(default_factory=dict)
+    _explain: Callable[[Decision], str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def explanation(self) -> str:
+        """The one-paragraph explanation, written when asked for and in the language current
+        then (accord.i18n): most decisions — a release table's, a bulk check's — are never
+        read by a person, and a web page reads it in its reader's language."""
+        return self._explain(self) if self._explain is not None else ""
 
     @property
     def via_hub(self) -> bool:
@@ -173,10 +182,14 @@ def r5_reason(m: Marking, recipient: str) -> str | None:
     if recipient == m.originator:
         return None
     if m.noforn:
-        return f"the item is NOFORN: {m.originator} allows no release to another party"
+        return _("the item is NOFORN: %(originator)s allows no release to another party") % {
+            "originator": m.originator
+        }
     if m.rel_to is not None and recipient not in m.rel_to:
-        shown = ", ".join(sorted(m.rel_to)) or "nobody"
-        return f"REL TO ({shown}) does not include {recipient}"
+        return _("REL TO (%(list)s) does not include %(recipient)s") % {
+            "list": listing(sorted(m.rel_to), _("nobody")),
+            "recipient": recipient,
+        }
     return None
 
 
@@ -195,13 +208,24 @@ def r6_check(
     c = world.consent_for(m, holder, recipient, at)
     if c is not None:
         return c, "recorded", None
-    what = f"this item ({m.id or 'no item id'}, ORCON)" if m.orcon else "this item"
-    return (
-        None,
-        "none",
-        f"no recorded consent of {m.originator} covers {holder} releasing {what} "
-        f"to {recipient} on {at.isoformat()}",
-    )
+    values = {
+        "originator": m.originator,
+        "holder": holder,
+        "recipient": recipient,
+        "at": day(at),
+        "id": m.id or _("no item id"),
+    }
+    if m.orcon:
+        why = _(
+            "no recorded consent of %(originator)s covers %(holder)s releasing this item "
+            "(%(id)s, ORCON) to %(recipient)s on %(at)s"
+        )
+    else:
+        why = _(
+            "no recorded consent of %(originator)s covers %(holder)s releasing this item to "
+            "%(recipient)s on %(at)s"
+        )
+    return None, "none", why % values
 
 
 def check_hop(
@@ -234,16 +258,24 @@ def check_hop(
     if ag.scope.topics != "all":
         outside = sorted(m.topics - frozenset(ag.scope.topics))
         if outside:
-            reasons[Rule.TOPIC_SCOPE] = (
-                f"{', '.join(outside)} outside the scope of {ag.id} "
-                f"({', '.join(ag.scope.topics) or 'no topic'})" + explain.article(ag, "scope")
-            )
+            reasons[Rule.TOPIC_SCOPE] = _(
+                "%(topics)s outside the scope of %(agreement)s (%(scope)s)"
+            ) % {
+                "topics": explain.topics_text(outside),
+                "agreement": ag.id,
+                "scope": explain.topics_text(list(ag.scope.topics)) or _("no topic"),
+            } + explain.article(ag, "scope")
     if not ag.scope.covers_purpose(m.purpose):
         covered = ag.scope.purposes
-        reasons[Rule.PURPOSE] = (
-            f"{ag.id} covers the purposes {', '.join(covered) if covered != 'all' else 'all'}, "
-            f"not {m.purpose}" + explain.article(ag, "purpose")
-        )
+        reasons[Rule.PURPOSE] = _(
+            "%(agreement)s covers the purposes %(covered)s, not %(purpose)s"
+        ) % {
+            "agreement": ag.id,
+            "covered": listing([explain.purpose_text(p) for p in covered])
+            if covered != "all"
+            else _("all"),
+            "purpose": explain.purpose_text(m.purpose),
+        } + explain.article(ag, "purpose")
     r5 = r5_reason(m, recipient)
     if r5 is not None:
         reasons[Rule.ORIGINATOR_RESTRICTION] = r5
@@ -355,13 +387,13 @@ def decide(
             reasons[Rule.IN_FORCE] = "; ".join(c.reasons[Rule.IN_FORCE] for c in checks)
         shown.append(best)
     else:
-        reasons[Rule.IN_FORCE] = (
-            f"no information agreement binding {h} and {recipient} allows a direct release"
-        )
+        reasons[Rule.IN_FORCE] = _(
+            "no information agreement binding %(holder)s and %(recipient)s allows a direct release"
+        ) % {"holder": h, "recipient": recipient}
         r5 = r5_reason(m, recipient)
         if r5 is not None:
             reasons[Rule.ORIGINATOR_RESTRICTION] = r5
-        _, _, r6 = r6_check(world, m, h, recipient, at)
+        _consent, _kind, r6 = r6_check(world, m, h, recipient, at)
         if r6 is not None:
             reasons[Rule.THIRD_PARTY] = r6
     if routes:
@@ -373,7 +405,7 @@ def decide(
                 if rule not in reasons:
                     reasons[rule] = extra
                 elif why not in reasons[rule]:
-                    reasons[rule] += f"; through the hub, {extra}"
+                    reasons[rule] += "; " + _("through the hub, %(why)s") % {"why": extra}
         shown += [hop1, hop2]
     return _deny(world, m, h, recipient, at, frozenset(reasons), shown, reasons)
 
@@ -408,7 +440,7 @@ def _make(
     hops = tuple(_hop(c) for c in checks) if allowed else ()
     route = (h, *(c.recipient for c in checks)) if allowed else ()
     level = checks[-1].recipient_level if allowed else None
-    d = Decision(
+    return Decision(
         allowed=allowed,
         marking=m,
         holder=h,
@@ -421,8 +453,7 @@ def _make(
         route=tuple(route),
         hops=hops,
         recipient_level=level,
-        explanation="",
         recorded_consent=recorded,
         reasons={r.value: reasons[r] for r in ordered(frozenset(reasons))},
+        _explain=lambda d: explain.paragraph(world, d, checks, reasons),
     )
-    return replace(d, explanation=explain.paragraph(world, d, checks, reasons))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from accord import labels
+from accord.i18n import DEFAULT, _, day, language, listing
 from accord.registry import lifecycle
 from accord.registry.model import Agreement
 
@@ -33,22 +35,44 @@ def not_in_force(world: World, ag: Agreement, missing: tuple[str, ...], at: date
     for aid in missing:
         other = world.agreements.get(aid)
         if other is None:
-            parts.append(f"{aid} is not in the registry")
+            parts.append(_("%(agreement)s is not in the registry") % {"agreement": aid})
             continue
         st = lifecycle.status(other, at).value
         since = lifecycle.force_date(other)
-        text = f"{aid} is not in force on {at.isoformat()} (status {st}"
-        if since is not None and since > at:
-            text += f"; enters into force {since.isoformat()}"
-        elif since is not None:
-            text += (
-                f"; was in force from {since.isoformat()} — what was released then stays "
-                "protected, R8 NO_RECALL"
-            )
-        text += ")"
+        shown = st if language() == DEFAULT else labels.status(st)
+        values = {"agreement": aid, "at": day(at), "status": shown, "base": ag.id}
+        if since is not None:
+            values["since"] = day(since)
         if aid != ag.id:
-            text = f"{ag.id} rests on {aid}, which " + text.split(" ", 1)[1]
-        parts.append(text)
+            if since is not None and since > at:
+                text = _(
+                    "%(base)s rests on %(agreement)s, which is not in force on %(at)s (status "
+                    "%(status)s; enters into force %(since)s)"
+                )
+            elif since is not None:
+                text = _(
+                    "%(base)s rests on %(agreement)s, which is not in force on %(at)s (status "
+                    "%(status)s; was in force from %(since)s — what was released then stays "
+                    "protected, R8 NO_RECALL)"
+                )
+            else:
+                text = _(
+                    "%(base)s rests on %(agreement)s, which is not in force on %(at)s (status "
+                    "%(status)s)"
+                )
+        elif since is not None and since > at:
+            text = _(
+                "%(agreement)s is not in force on %(at)s (status %(status)s; enters into force "
+                "%(since)s)"
+            )
+        elif since is not None:
+            text = _(
+                "%(agreement)s is not in force on %(at)s (status %(status)s; was in force from "
+                "%(since)s — what was released then stays protected, R8 NO_RECALL)"
+            )
+        else:
+            text = _("%(agreement)s is not in force on %(at)s (status %(status)s)")
+        parts.append(text % values)
     return "; ".join(parts)
 
 
@@ -57,10 +81,10 @@ def no_row(
 ) -> str:
     """Returns why R2 fails: the holder has no level for the item, or `ag` has no row."""
     if level is None:
-        return (
-            f"no agreement between {m.originator} and {holder} maps {m.originator} {m.level}, "
-            f"so {holder} holds it at no level of its own scheme"
-        )
+        return _(
+            "no agreement between %(originator)s and %(holder)s maps %(originator)s %(level)s, "
+            "so %(holder)s holds it at no level of its own scheme"
+        ) % {"originator": m.originator, "holder": holder, "level": m.level}
     mapped = sorted(
         {
             lv
@@ -69,99 +93,174 @@ def no_row(
         },
         key=lambda lv: -world.rank(holder, lv),
     )
-    rows = ", ".join(mapped) if mapped else "none"
-    return (
-        f"{ag.id} has no equivalence row for {holder} {level} towards {recipient} "
-        f"(rows for {holder}: {rows}); no row, no release — never the nearest level"
-        + article(ag, "equivalence")
-    )
+    return _(
+        "%(agreement)s has no equivalence row for %(holder)s %(level)s towards %(recipient)s "
+        "(rows for %(holder)s: %(rows)s); no row, no release — never the nearest level"
+    ) % {
+        "agreement": ag.id,
+        "holder": holder,
+        "level": level,
+        "recipient": recipient,
+        "rows": listing(mapped, _("none")),
+    } + article(ag, "equivalence")
 
 
 def route_failure(hop1: HopCheck, hop2: HopCheck) -> str:
     """Returns why the hub route failed, hop by hop."""
     order = list(Rule).index
     parts = [
-        f"hop {hop.holder} → {hop.recipient} on "
-        + ", ".join(r.value for r in sorted(hop.failed, key=order))
+        _("hop %(holder)s → %(recipient)s on %(rules)s")
+        % {
+            "holder": hop.holder,
+            "recipient": hop.recipient,
+            "rules": ", ".join(r.value for r in sorted(hop.failed, key=order)),
+        }
         for hop in (hop1, hop2)
         if hop.failed
     ]
-    route = f"{hop1.holder} → {hop1.recipient} → {hop2.recipient}"
-    return (
-        f"no direct release passes, and the route {route} under {hop1.agreement.id} "
-        f"fails: {'; '.join(parts)}"
-    )
+    return _(
+        "no direct release passes, and the route %(route)s under %(agreement)s fails: %(why)s"
+    ) % {
+        "route": f"{hop1.holder} → {hop1.recipient} → {hop2.recipient}",
+        "agreement": hop1.agreement.id,
+        "why": "; ".join(parts),
+    }
 
 
-def _item(m: Marking) -> str:
-    topics = ", ".join(sorted(m.topics)) or "no topic"
-    text = f"a {m.originator} {m.level} item on {topics} for {m.purpose}"
+def restrictions(m: Marking) -> list[str]:
+    """Returns the originator's restriction words of a marking (REL TO …, NOFORN, ORCON)."""
     extras = []
     if m.rel_to is not None:
-        extras.append("REL TO " + (", ".join(sorted(m.rel_to)) or "nobody"))
+        extras.append("REL TO " + listing(sorted(m.rel_to), _("nobody")))
     if m.noforn:
         extras.append("NOFORN")
     if m.orcon:
         extras.append("ORCON")
+    return extras
+
+
+def topics_text(codes: list[str] | tuple[str, ...]) -> str:
+    """Returns topics as a sentence names them: their codes in English (as the CLI and the API
+    print them), their words in another language (accord.labels)."""
+    if language() == DEFAULT:
+        return listing(list(codes))
+    return listing([labels.topic(t) for t in codes])
+
+
+def purpose_text(code: str) -> str:
+    return code if language() == DEFAULT else labels.purpose(code)
+
+
+def _item(m: Marking) -> str:
+    values = {
+        "originator": m.originator,
+        "level": m.level,
+        "topics": topics_text(sorted(m.topics)) or _("no topic"),
+        "purpose": purpose_text(m.purpose),
+    }
+    text = _("a %(originator)s %(level)s item on %(topics)s for %(purpose)s") % values
+    extras = restrictions(m)
     return text + (f" ({'; '.join(extras)})" if extras else "")
 
 
 def _hop_text(world: World, c: HopCheck, first: bool = True) -> str:
     ag = c.agreement
-    title = f"{ag.id} ({ag.title})" if first else ag.id
+    # The registry's titles are English text: another language names the agreement by its id.
+    title = f"{ag.id} ({ag.title})" if first and language() == DEFAULT else ag.id
     under = ""
     if ag.underlying and first:
-        under = f", with the agreements it rests on ({', '.join(ag.underlying)}),"
+        under = _(", with the agreements it rests on (%(agreements)s),") % {
+            "agreements": listing(list(ag.underlying))
+        }
     topics = (
-        "every topic is within its scope" if ag.scope.topics != "all" else "it covers all topics"
+        _("every topic is within its scope")
+        if ag.scope.topics != "all"
+        else _("it covers all topics")
     )
     consent = {
-        "originator": f"{c.holder} is the originator, so no consent is needed",
-        "to-originator": f"it returns to the originator {c.recipient}",
-        "recorded": f"consent {c.consent.id if c.consent else ''} of the originator covers it",
-        "implied": (
+        "originator": lambda: _("%(holder)s is the originator, so no consent is needed"),
+        "to-originator": lambda: _("it returns to the originator %(recipient)s"),
+        "recorded": lambda: _("consent %(consent)s of the originator covers it"),
+        "implied": lambda: _(
             "the originator's sending through the hub records its consent to this onward release"
         ),
-    }.get(c.consent_kind, "")
-    return (
-        f"{c.holder} → {c.recipient} under {title}, which{under} is in force on that date; its "
-        f"equivalence table maps {c.holder} {c.level} to {c.recipient} {c.recipient_level}"
-        f"{article(ag, 'equivalence')}; {topics} and the purpose is covered; the originator's "
-        f"restrictions allow {c.recipient}; {consent}"
-    )
+    }.get(c.consent_kind, lambda: "")()
+    consent = consent % {
+        "holder": c.holder,
+        "recipient": c.recipient,
+        "consent": c.consent.id if c.consent else "",
+    }
+    return _(
+        "%(holder)s → %(recipient)s under %(title)s, which%(under)s is in force on that date; its "
+        "equivalence table maps %(holder)s %(level)s to %(recipient)s %(recipient_level)s"
+        "%(article)s; %(topics)s and the purpose is covered; the originator's restrictions allow "
+        "%(recipient)s; %(consent)s"
+    ) % {
+        "holder": c.holder,
+        "recipient": c.recipient,
+        "title": title,
+        "under": under,
+        "level": c.level,
+        "recipient_level": c.recipient_level,
+        "article": article(ag, "equivalence"),
+        "topics": topics,
+        "consent": consent,
+    }
 
 
 def paragraph(world: World, d: Decision, checks: list[HopCheck], reasons: dict[Rule, str]) -> str:
-    """Returns the one-paragraph explanation of decision `d`."""
+    """Returns the one-paragraph explanation of decision `d`, in the current language
+    (accord.i18n: English unless a web page asked for another)."""
     m = d.marking
-    held = "" if d.holder == m.originator else f" held by {d.holder}"
-    head = (
-        f"{'ALLOWED' if d.allowed else 'DENIED'}: {d.holder} "
-        f"{'may' if d.allowed else 'may not'} release {_item(m)}{held} to {d.recipient} on "
-        f"{d.at.isoformat()}."
-    )
+    values = {
+        "holder": d.holder,
+        "item": _item(m),
+        "recipient": d.recipient,
+        "at": day(d.at),
+        "by": m.originator,
+    }
+    if d.holder == m.originator:
+        head = (
+            _("ALLOWED: %(holder)s may release %(item)s to %(recipient)s on %(at)s.")
+            if d.allowed
+            else _("DENIED: %(holder)s may not release %(item)s to %(recipient)s on %(at)s.")
+        ) % values
+    else:
+        head = (
+            _(
+                "ALLOWED: %(holder)s may release %(item)s held by %(holder)s to %(recipient)s "
+                "on %(at)s."
+            )
+            if d.allowed
+            else _(
+                "DENIED: %(holder)s may not release %(item)s held by %(holder)s to "
+                "%(recipient)s on %(at)s."
+            )
+        ) % values
     if d.allowed:
         if len(checks) > 1:
-            body = (
-                f" No agreement binding them directly allows it on that date, so it goes through "
-                f"the hub "
-                f"{checks[0].recipient} (R7 HUB_ROUTE), each hop a separate release: "
-                + "; then ".join(_hop_text(world, c, i == 0) for i, c in enumerate(checks))
-                + "."
-            )
+            body = " " + _(
+                "No agreement binding them directly allows it on that date, so it goes through "
+                "the hub %(hub)s (R7 HUB_ROUTE), each hop a separate release: %(hops)s."
+            ) % {
+                "hub": checks[0].recipient,
+                "hops": _("; then ").join(
+                    _hop_text(world, c, i == 0) for i, c in enumerate(checks)
+                ),
+            }
         else:
-            body = " Basis: " + _hop_text(world, checks[0]) + "."
-        tail = (
-            f" {d.recipient} must mark it {d.recipient_level} with the originator's name "
-            f"{m.originator}. Releases are final (R8 NO_RECALL): once delivered it is not "
-            "recalled and stays protected even if the agreement later ends."
-        )
+            body = " " + _("Basis: %(hop)s.") % {"hop": _hop_text(world, checks[0])}
+        tail = " " + _(
+            "%(recipient)s must mark it %(level)s with the originator's name %(by)s. Releases "
+            "are final (R8 NO_RECALL): once delivered it is not recalled and stays protected "
+            "even if the agreement later ends."
+        ) % {**values, "level": d.recipient_level}
         if d.recorded_consent is not None:
             rc = d.recorded_consent
-            tail += (
-                f" This release records {rc.originator}'s consent for {rc.holder} to pass it on to "
-                f"{rc.recipient}."
-            )
+            tail += " " + _(
+                "This release records %(originator)s's consent for %(holder)s to pass it on to "
+                "%(recipient)s."
+            ) % {"originator": rc.originator, "holder": rc.holder, "recipient": rc.recipient}
         return head + body + tail
     lines = [f"{code(r)}: {reasons[r]}" for r in d.failed if r in reasons]
     return head + " " + "; ".join(lines) + "."

@@ -16,6 +16,7 @@ from collections import defaultdict
 from datetime import date
 
 from accord.errors import InputError, NotFound
+from accord.i18n import _
 from accord.registry import files, lifecycle
 from accord.registry.model import (
     INFO_PURPOSES,
@@ -97,7 +98,7 @@ class World:
         try:
             return self.parties[code]
         except KeyError:
-            raise NotFound(f"{code!r} is not a known party") from None
+            raise NotFound(_("%(code)s is not a known party") % {"code": repr(code)}) from None
 
     def rank(self, party: str, level: str) -> int:
         """Returns the level's rank in the party's scheme (0 = unclassified)."""
@@ -111,14 +112,23 @@ class World:
         purpose; returns None when the marking can be decided in this world."""
         p = self.party(m.originator)
         if m.level not in self._ranks[p.code]:
-            raise NotFound(f"{m.level!r} is not a level of {p.code} ({', '.join(p.level_codes())})")
+            raise NotFound(
+                _("%(level)s is not a level of %(party)s (%(levels)s)")
+                % {"level": repr(m.level), "party": p.code, "levels": ", ".join(p.level_codes())}
+            )
         for code in sorted(m.rel_to or ()):
             self.party(code)
         for t in sorted(m.topics):
             if t not in TOPICS:
-                raise InputError(f"{t!r} is not a known topic ({', '.join(TOPICS)})")
+                raise InputError(
+                    _("%(topic)s is not a known topic (%(topics)s)")
+                    % {"topic": repr(t), "topics": ", ".join(TOPICS)}
+                )
         if m.purpose not in INFO_PURPOSES:
-            raise InputError(f"{m.purpose!r} is not a known purpose ({', '.join(INFO_PURPOSES)})")
+            raise InputError(
+                _("%(purpose)s is not a known purpose (%(purposes)s)")
+                % {"purpose": repr(m.purpose), "purposes": ", ".join(INFO_PURPOSES)}
+            )
 
     # ---- agreements --------------------------------------------------------------------------
     def info_agreements(self, a: str, b: str) -> tuple[Agreement, ...]:

@@ -68,7 +68,7 @@ class _Record(BaseModel):
 
 
 class Source(_Record):
-    """Where a fact comes from: a citation key from research/domain.md and an optional note."""
+    """Where a fact comes from: a citation key from docs/reference/domain.md and an optional note."""
 
     ref: str
     note: str | None = None

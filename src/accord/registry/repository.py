@@ -99,7 +99,7 @@ def apply(store: Store, registry: Registry, actor: str = "registry") -> Changes:
                     changes.replaced.setdefault(kind, []).append(k)
         if not changes.empty:
             # Caches of decisions (release tables) are keyed by this counter: any change to the
-            # registry invalidates them in every process serving the store (ARCHITECTURE.md).
+            # registry invalidates them in every process serving the store (docs/architecture.md).
             bump(conn, "registry_version")
             if changes.touches("consents"):
                 audit.append(conn, "consent", actor, "consents", changes.of("consents"))

@@ -10,7 +10,7 @@ the audit log (`accord.audit`).
 - `objects.coll` is the collection's `key`, a small integer: both indexes of `objects` start with
   it, and a 36-character id there made every entry ~35 bytes larger (migration 0008).
 - `objects.marking` is the release class (`markings.id`): visibility is a set-membership test on
-  it (ARCHITECTURE.md, "Markings are release classes").
+  it (docs/architecture.md, "Markings are release classes").
 """
 
 from __future__ import annotations

@@ -262,7 +262,7 @@ def _headers(rows: list[repo.Row]) -> dict[str, str]:
 
 
 def _envelope(bodies: list[bytes], more: bool, token: str | None) -> bytes:
-    # Stored JSON is spliced in, never re-parsed (ARCHITECTURE.md, "Read as a partner").
+    # Stored JSON is spliced in, never re-parsed (docs/architecture.md, "Read as a partner").
     head = b'{"more":true,"next":' + orjson.dumps(token) if more else b'{"more":false'
     if not bodies:
         return head + b"}"

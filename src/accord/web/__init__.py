@@ -1,10 +1,11 @@
-"""The web interface under /ui/ (issue #7): server-rendered pages for the people of the node.
+"""The web interface under /ui/: server-rendered pages for the people of the node.
 
 Pages (each needs a signed-in user of this node's nation; see `accord.web.pages`):
 
 | path | what |
 |---|---|
 | `/login`, `/logout` | sign-in form (CSRF-protected) and sign-out |
+| `/language` | POST: the language chosen (en, ko, ja), kept in the session (`accord.i18n`) |
 | `/network?at=&focus=` | the agreement network on a date, with a timeline (`/network/figure`: the figure alone) |
 | `/agreements/{id}?at=` | one agreement: parties, scope, equivalence table, lifecycle, renewal deadline |
 | `/items`, `/items/{id}?at=` | the items the user may see (R9); one item with its release panel |
@@ -41,6 +42,7 @@ def create_web(node: Node) -> Starlette:
         Route("/", auth.home, methods=get),
         Route("/login", auth.login, methods=both),
         Route("/logout", auth.logout, methods=["POST"]),
+        Route("/language", auth.choose_language, methods=["POST"]),
         Route("/network", network.network_page, methods=get),
         Route("/network/figure", network.network_figure, methods=get),
         Route("/agreements/{agreement_id}", agreements.agreement_page, methods=get),

@@ -21,12 +21,34 @@ from starlette.responses import Response
 from accord.audit import checkpoints, redaction
 from accord.audit import log as audit
 from accord.errors import InputError
+from accord.i18n import N_, _
 from accord.store.audit_schema import audit_log
 from accord.web.items import find_item
 from accord.web.pages import Ctx, page
 
 HIDDEN = redaction.HIDDEN
 HIDDEN_MARKING = redaction.HIDDEN_MARKING
+
+#: The words shown for the audit trail's record kinds (the kind itself stays the code).
+KIND_LABELS = {
+    "release": N_("release"),
+    "receipt": N_("receipt"),
+    "refusal": N_("refusal"),
+    "registry-change": N_("registry change"),
+    "consent": N_("consent"),
+    "credential": N_("credential"),
+    "reclassification": N_("reclassification"),
+    "destruction": N_("destruction"),
+    "compromise": N_("compromise"),
+    "sync": N_("sync"),
+    "polyinstance": N_("polyinstance"),
+}
+
+
+def kind_label(kind: str) -> str:
+    """Returns an audit record kind in the reader's language (an unknown kind as it is)."""
+    text = KIND_LABELS.get(kind)
+    return _(text) if text is not None else kind
 
 
 @dataclass(frozen=True)
@@ -47,7 +69,7 @@ def _before(ctx: Ctx) -> int | None:
     if not text:
         return None
     if not text.isdigit() or len(text) > 18:
-        raise InputError(f"before: {text[:40]!r} is not a record number")
+        raise InputError(_("before: %(value)s is not a record number") % {"value": repr(text[:40])})
     return int(text)
 
 
@@ -96,6 +118,7 @@ def audit_page(ctx: Ctx) -> Response:
         since=recent.since,
         records=records,
         kinds=audit.KINDS,
+        kind_words={k: kind_label(k) for k in audit.KINDS},
         kind=kind,
         before=before,
         older=older,

@@ -15,7 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from accord import i18n
 from accord.errors import Throttled, Unauthenticated
+from accord.i18n import N_, _
 from accord.principals import throttle
 from accord.principals.service import check_secret
 from accord.principals.throttle import client_address
@@ -26,6 +28,7 @@ from accord.web.pages import (
     lookup,
     may_sign_in,
     read_form,
+    request_language,
     templates,
 )
 from accord.web.sessions import Session
@@ -53,15 +56,20 @@ def safe_next(request: Request, target: str | None) -> str:
 def _login_page(
     request: Request, session: Session, target: str, error: str | None, status: int = 200
 ) -> HTMLResponse:
-    html = templates.get_template("login.html").render(
-        base=base_path(request),
-        csrf=session.csrf,
-        next=target,
-        error=error,
-        party=request.app.state.web.node.party,
-        signed_out=request.query_params.get("signed_out") == "1",
-        name=request.query_params.get("name", ""),
-    )
+    lang = request_language(request, session)
+    with i18n.using(lang):
+        html = templates.get_template("login.html").render(
+            base=base_path(request),
+            csrf=session.csrf,
+            next=target,
+            error=_(error) if error else None,
+            party=request.app.state.web.node.party,
+            signed_out=request.query_params.get("signed_out") == "1",
+            name=request.query_params.get("name", ""),
+            lang=lang,
+            languages=i18n.NATIVE_NAMES,
+            here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        )
     response = HTMLResponse(html, status_code=status)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Form realm="accord"'
@@ -80,7 +88,7 @@ async def login(request: Request) -> Response:
                 safe_next(request, request.query_params.get("next")), status_code=303
             )
         if session is None or session.user is not None:
-            session = Session.anonymous()
+            session = Session.anonymous(session.lang if session is not None else None)
         page: Response = _login_page(request, session, request.query_params.get("next", ""), None)
         web.sessions.write(request, page, session)
         return page
@@ -89,8 +97,13 @@ async def login(request: Request) -> Response:
         return error_page(
             request,
             403,
-            "The sign-in form was refused: its security token is missing or out of date. "
-            "Reload the sign-in page and try again.",
+            _in(
+                request,
+                N_(
+                    "The sign-in form was refused: its security token is missing or out of "
+                    "date. Reload the sign-in page and try again."
+                ),
+            ),
         )
     name = str(form.get("name") or "").strip()
     secret = str(form.get("secret") or "")
@@ -113,34 +126,36 @@ async def login(request: Request) -> Response:
             return None
         if found is None or not may_sign_in(web.node, principal):
             return None
-        signed = Session.signed_in(principal.name, web.sessions.fingerprint(found.secret_hash))
+        signed = Session.signed_in(
+            principal.name, web.sessions.fingerprint(found.secret_hash), session.lang
+        )
         web.sessions.start(signed)
         return signed
 
     try:
         signed = await run_in_threadpool(check) if name and secret else None
     except Throttled as exc:
-        fresh = Session.anonymous()
-        throttled: Response = _login_page(
-            request,
-            fresh,
-            target,
-            f"Sign-in refused: too many failed attempts for this name or from this address. "
-            f"The secret was not checked. Try again in {exc.retry_after} second(s); a locked "
-            "credential is unlocked by an operator (accord credential unlock).",
-            status=429,
-        )
+        fresh = Session.anonymous(session.lang)
+        with i18n.using(request_language(request, session)):
+            text = _(
+                "Sign-in refused: too many failed attempts for this name or from this address. "
+                "The secret was not checked. Try again in %(seconds)s second(s); a locked "
+                "credential is unlocked by an operator (accord credential unlock)."
+            ) % {"seconds": exc.retry_after}
+        throttled: Response = _login_page(request, fresh, target, text, status=429)
         throttled.headers["Retry-After"] = str(exc.retry_after)
         web.sessions.write(request, throttled, fresh)
         return throttled
     if signed is None:
-        fresh = Session.anonymous()
+        fresh = Session.anonymous(session.lang)
         response: Response = _login_page(
             request,
             fresh,
             target,
-            "Sign-in refused: the name or secret is wrong, or this credential is not a user of "
-            "this node (partner nodes use TAXII, not the web interface).",
+            N_(
+                "Sign-in refused: the name or secret is wrong, or this credential is not a user "
+                "of this node (partner nodes use TAXII, not the web interface)."
+            ),
             status=401,
         )
         web.sessions.write(request, response, fresh)
@@ -156,11 +171,57 @@ async def logout(request: Request) -> Response:
     session = web.sessions.read(request)
     form = await read_form(request)
     if session is None or not session.csrf_ok(form.get("csrf")):
-        return error_page(request, 403, "The sign-out form was refused: reload and try again.")
+        return error_page(
+            request, 403, _in(request, N_("The sign-out form was refused: reload and try again."))
+        )
     await run_in_threadpool(web.sessions.end, session)  # refused from now on, by every process
     response = RedirectResponse(f"{base_path(request)}/login?signed_out=1", status_code=303)
-    web.sessions.clear(request, response)
+    if session.lang:
+        # The signed-out visitor keeps the language chosen, in a new session of its own.
+        web.sessions.write(request, response, Session.anonymous(session.lang))
+    else:
+        web.sessions.clear(request, response)
     return response
+
+
+async def choose_language(request: Request) -> Response:
+    """POST `lang` (en, ko or ja) with the session's token: keeps the choice in the session, for
+    visitors on the sign-in page as for signed-in users, and returns to `next` (a page of the
+    interface, else the network page)."""
+    web: Web = request.app.state.web
+    session = web.sessions.read(request)
+    form = await read_form(request)
+    if session is None or not session.csrf_ok(form.get("csrf")):
+        return error_page(
+            request,
+            403,
+            _in(
+                request,
+                N_(
+                    "The form was refused: its security token is missing or out of "
+                    "date. Reload the page and try again."
+                ),
+            ),
+        )
+    lang = str(form.get("lang") or "")
+    if lang not in i18n.LANGUAGES:
+        return error_page(
+            request,
+            400,
+            _in(request, N_("Unknown language: choose one of en, ko, ja.")),
+        )
+    target = str(form.get("next") or "")
+    login = base_path(request) + "/login"
+    back = target if target.startswith(login) and "//" not in target else safe_next(request, target)
+    response = RedirectResponse(back, status_code=303)
+    web.sessions.write(request, response, session.with_language(lang))
+    return response
+
+
+def _in(request: Request, message: str) -> str:
+    """Returns `message` translated into the request's language."""
+    with i18n.using(request_language(request)):
+        return _(message)
 
 
 async def home(request: Request) -> Response:

@@ -18,9 +18,11 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from accord import i18n, labels
 from accord.errors import NotFound
 from accord.exchange import repository as repo
 from accord.exchange.preview import preview
+from accord.i18n import _
 from accord.policy.access import may_access
 from accord.policy.marking import Marking
 from accord.policy.world import World
@@ -161,9 +163,9 @@ def visible_items(
 def find_item(ctx: Ctx, item_id: str) -> Item:
     """Returns the latest version of `item_id` the user may see; NotFound when there is none
     (whether it does not exist or is not the user's to see)."""
-    items, _ = visible_items(ctx, ids=(item_id,), limit=1)
+    items, _more = visible_items(ctx, ids=(item_id,), limit=1)
     if not items:
-        raise NotFound(f"no item {item_id!r}")
+        raise NotFound(_("no item %(id)s") % {"id": repr(item_id)})
     return items[0]
 
 
@@ -217,6 +219,7 @@ def item_page(ctx: Ctx) -> Response:
         panel=release_panel(world, ctx.node.party, item.marking, at),
         access=access,
         level_names=_level_names(ctx),
-        keys=[(d.isoformat(), label) for d, label in KEY_EVENTS],
+        keys=KEY_EVENTS,
+        topics=i18n.listing([labels.topic(t) for t in sorted(item.marking.topics)]),
         published=ctx.param("published") == "1",
     )

@@ -13,8 +13,10 @@ from typing import Any
 from starlette.responses import Response
 
 from accord.errors import InputError
+from accord.i18n import N_, _
 from accord.logistics import money, reports, service
-from accord.logistics.model import STATUSES
+from accord.logistics.model import STATUSES, OrderState
+from accord.registry.model import parse_duration
 from accord.web.pages import Ctx, digits, page
 
 BUCKET_COLOURS = {
@@ -25,6 +27,24 @@ BUCKET_COLOURS = {
     "180-364": "#b71c1c",
     "365+": "#4a0000",
 }
+#: The ledger's words for its codes (translated where shown).
+DIRECTIONS = {"receivable": N_("receivable"), "payable": N_("payable")}
+DOCUMENT_KINDS = {
+    "order": N_("order"),
+    "receipt": N_("receipt"),
+    "invoice": N_("invoice"),
+    "settlement": N_("settlement"),
+}
+#: The rows of an order's amounts table: key of `order_json`'s amounts, and its words.
+AMOUNT_ROWS = (
+    ("ordered", N_("ordered")),
+    ("delivered", N_("delivered")),
+    ("invoiced", N_("invoiced")),
+    ("settled", N_("settled")),
+    ("open", N_("open")),
+)
+#: A duration's count in words, by unit (`30d`, `6m`, `1y`, as R12's periods are written).
+PERIOD_UNITS = {"d": N_("%(n)sd"), "m": N_("%(n)sm"), "y": N_("%(n)sy")}
 CHART_WIDTH = 720
 LABEL_WIDTH = 190
 BAR_HEIGHT = 24
@@ -61,6 +81,44 @@ class Chart:
     summary: str
 
 
+def bucket_heading(bucket: str) -> str:
+    """Returns an ageing bucket's column heading: `current`, or its range of days (`30-89`)."""
+    return _("current") if bucket == "current" else bucket
+
+
+def bucket_legend(bucket: str) -> str:
+    """Returns an ageing bucket's name in the legend: `current`, or `30-89 days`."""
+    return _("current") if bucket == "current" else _("%(range)s days") % {"range": bucket}
+
+
+def direction(code: str) -> str:
+    text = DIRECTIONS.get(code)
+    return _(text) if text is not None else code
+
+
+def period_text(period: str) -> str:
+    """Returns an R12 period (`30d`, `1y`) in the reader's language (as written, in English)."""
+    try:
+        count, unit = parse_duration(period)
+    except ValueError:
+        return period
+    form = PERIOD_UNITS.get(unit)
+    return _(form) % {"n": count} if form is not None else period
+
+
+def deadline_rule(state: OrderState) -> str | None:
+    """Returns how the settlement deadline is counted (`30d after invoice`), or None before an
+    acceptance fixes it."""
+    if not state.anchor:
+        return None
+    period = period_text(state.period or "")
+    if state.anchor == "invoice":
+        return _("%(period)s after invoice") % {"period": period}
+    if state.anchor == "delivery":
+        return _("%(period)s after delivery") % {"period": period}
+    return f"{state.period} after {state.anchor}"
+
+
 def ageing_charts(rows: list[dict[str, Any]]) -> list[Chart]:
     """Returns one chart per currency from `reports.ageing` rows (minor units): one bar per
     (direction, partner), split by bucket, on a scale shared within the currency."""
@@ -91,9 +149,10 @@ def ageing_charts(rows: list[dict[str, Any]]) -> list[Chart]:
                     )
                 )
                 x += w
-            label = (
-                f"{'owed to us by' if r['direction'] == 'receivable' else 'we owe'} {r['partner']}"
-            )
+            if r["direction"] == "receivable":
+                label = _("owed to us by %(partner)s") % {"partner": r["partner"]}
+            else:
+                label = _("we owe %(partner)s") % {"partner": r["partner"]}
             bars.append(
                 Bar(
                     label,
@@ -104,10 +163,14 @@ def ageing_charts(rows: list[dict[str, Any]]) -> list[Chart]:
                 )
             )
         overdue = sum(int(r["total"]) - int(r["current"]) for r in group)
-        summary = (
-            f"Open amounts in {cur} by days overdue: {len(group)} balance(s), "
-            f"{digits(money.money_text(overdue, cur))} overdue."
-        )
+        summary = _(
+            "Open amounts in %(currency)s by days overdue: %(count)s balance(s), "
+            "%(overdue)s overdue."
+        ) % {
+            "currency": cur,
+            "count": digits(len(group)),
+            "overdue": digits(money.money_text(overdue, cur)),
+        }
         charts.append(Chart(cur, tuple(bars), len(group) * (BAR_HEIGHT + BAR_GAP) + 16, summary))
     return charts
 
@@ -118,7 +181,10 @@ def orders_page(ctx: Ctx) -> Response:
     statuses = ctx.params("status")
     for s in statuses:
         if s not in STATUSES:
-            raise InputError(f"status: {s!r} is not one of {', '.join(STATUSES)}")
+            raise InputError(
+                _("status: %(value)s is not one of %(choices)s")
+                % {"value": repr(s), "choices": ", ".join(STATUSES)}
+            )
     party = ctx.param("party").upper()
     if party:
         ctx.world().party(party)
@@ -158,7 +224,12 @@ def order_page(ctx: Ctx) -> Response:
         lines=data["lines"],
         transitions=transitions,
         amounts=data["amounts"],
+        amount_rows=AMOUNT_ROWS,
         currencies=state.currencies(),
+        ordered_on=state.order.order_date,
+        deadline=state.deadline,
+        deadline_rule=deadline_rule(state),
+        document_kinds=DOCUMENT_KINDS,
     )
 
 
@@ -181,6 +252,9 @@ def ledger_page(ctx: Ctx) -> Response:
         balances=balances,
         ageing=ageing,
         buckets=reports.BUCKET_NAMES,
+        bucket_headings={b: bucket_heading(b) for b in reports.BUCKET_NAMES},
+        bucket_legends={b: bucket_legend(b) for b in reports.BUCKET_NAMES},
+        directions={code: direction(code) for code in DIRECTIONS},
         colours=BUCKET_COLOURS,
         charts=ageing_charts(raw),
         width=CHART_WIDTH,

@@ -4,6 +4,8 @@
 its table), which the timeline's script fetches as the slider moves. Everything is computed from
 the registry by `accord.registry.lifecycle.status`; the model of one (registry version, date,
 focus) is cached, so moving back and forth along the timeline costs nothing the second time.
+The cached model holds codes and the registry's English only: the templates put kinds, statuses,
+party names, key events and dates into the reader's language (`accord.i18n`, `labels`).
 """
 
 from __future__ import annotations
@@ -14,37 +16,24 @@ from datetime import date
 
 from starlette.responses import Response
 
+from accord import i18n
+from accord.i18n import N_
+from accord.labels import KINDS
 from accord.policy.world import World
 from accord.registry.lifecycle import IN_FORCE_STATES, Status, ordered_events, status
-from accord.registry.model import Agreement, AgreementKind
+from accord.registry.model import Agreement
 from accord.registry.precision import proven
 from accord.web import layout
 from accord.web.pages import Ctx, page
 
-KIND_LABELS = {
-    AgreementKind.INFORMATION_SECURITY: "information security (GSOMIA-type)",
-    AgreementKind.LOGISTICS_SUPPORT: "logistics support (ACSA / MLSA)",
-    AgreementKind.INFORMATION_ARRANGEMENT: "information arrangement (e.g. TISA)",
-}
-STATUS_LABELS = {
-    Status.NONE: "no event yet",
-    Status.NEGOTIATING: "negotiating",
-    Status.INITIALLED: "initialled",
-    Status.SIGNED: "signed, not in force",
-    Status.IN_FORCE: "in force",
-    Status.NOTICE_GIVEN: "in force, notice given",
-    Status.NOTICE_SUSPENDED: "in force, notice suspended",
-    Status.SUSPENDED: "suspended",
-    Status.TERMINATED: "terminated",
-    Status.EXPIRED: "expired",
-}
-#: The moments of the Korea–Japan story the timeline marks (PRODUCT.md §2, §6).
+#: The moments of the Korea–Japan story the timeline marks (PRODUCT.md §2, §6); their labels are
+#: translated where shown.
 KEY_EVENTS: tuple[tuple[date, str], ...] = (
-    (date(2014, 12, 29), "TISA in force"),
-    (date(2016, 11, 23), "Korea–Japan GSOMIA in force"),
-    (date(2019, 8, 23), "Korea gives notice"),
-    (date(2019, 11, 22), "Notice suspended"),
-    (date(2023, 3, 21), "Notes withdrawn"),
+    (date(2014, 12, 29), N_("TISA in force")),
+    (date(2016, 11, 23), N_("Korea–Japan GSOMIA in force")),
+    (date(2019, 8, 23), N_("Korea gives notice")),
+    (date(2019, 11, 22), N_("Notice suspended")),
+    (date(2023, 3, 21), N_("Notes withdrawn")),
 )
 PROMINENT = ("KOR", "JPN", "USA")
 #: Statuses labelled on the edge itself (the legend explains the rest).
@@ -70,33 +59,34 @@ class Dot:
 
 @dataclass(frozen=True)
 class Link:
-    """An agreement drawn between two parties: path `d`, label place, kind, status."""
+    """An agreement drawn between two parties: path `d`, label place, kind, status (codes: the
+    words are the reader's language's, chosen when the figure is rendered), whether the status
+    is written on the line itself."""
 
     agreement: str
     title: str
     kind: str
     status: str
-    status_label: str
     a: str
     b: str
     d: str
     mx: float
     my: float
-    label: str | None
+    labelled: bool
     in_force: bool
     core: bool
 
 
 @dataclass(frozen=True)
 class Row:
-    """One agreement in the table under the figure."""
+    """One agreement in the table under the figure: its parties as `KOR–JPN`, and its hub."""
 
     agreement: str
     title: str
     kind: str
     status: str
-    status_label: str
     parties: str
+    hub: str | None
     since: date | None
     illustrative: bool
 
@@ -173,7 +163,7 @@ def build(world: World, node_party: str, at: date, focus: str) -> Network:
     for i, (ag, st, a, b) in enumerate(drawn):
         d, mid = layout.edge_path(pos[a], pos[b], bend_of[i])
         both_core = a in core and b in core
-        label = STATUS_LABELS[st] if st in LABELLED or (both_core and st in PRE_FORCE) else None
+        labelled = st in LABELLED or (both_core and st in PRE_FORCE)
         count[a] += 1
         count[b] += 1
         links.append(
@@ -182,13 +172,12 @@ def build(world: World, node_party: str, at: date, focus: str) -> Network:
                 ag.title,
                 ag.kind.value,
                 st.value,
-                STATUS_LABELS[st],
                 a,
                 b,
                 d,
                 round(mid.x, 1),
                 round(mid.y, 1),
-                label,
+                labelled,
                 st in IN_FORCE_STATES,
                 both_core,
             )
@@ -214,20 +203,21 @@ def build(world: World, node_party: str, at: date, focus: str) -> Network:
         if ag.id in seen:
             continue
         seen.add(ag.id)
-        parties = "–".join(ag.parties) + (f" (hub {ag.hub})" if ag.hub else "")
         rows.append(
             Row(
                 ag.id,
                 ag.title,
                 ag.kind.value,
                 st.value,
-                STATUS_LABELS[st],
-                parties,
+                "–".join(ag.parties),
+                ag.hub,
                 _since(ag, at),
                 ag.illustrative,
             )
         )
-    rows.sort(key=lambda r: (r.status not in IN_FORCE_STATES, r.kind, r.parties, r.agreement))
+    rows.sort(
+        key=lambda r: (r.status not in IN_FORCE_STATES, r.kind, r.parties, r.hub or "", r.agreement)
+    )
     links.sort(key=lambda link: link.core)  # the prominent parties' links are drawn on top
     return Network(at, focus, tuple(dots), tuple(links), tuple(rows), canvas)
 
@@ -281,16 +271,18 @@ def network_page(ctx: Ctx) -> Response:
     focus = _focus(ctx)
     net = network(ctx, at, focus)
     days = sorted(set(timeline_dates(ctx)) | {at})
+    world = ctx.world()
     return ctx.render(
         "network.html",
         section="network",
         net=net,
         days=[d.isoformat() for d in days],
+        # Each date as the reader's language writes it, for the timeline's script (network.js).
+        day_texts=[i18n.date_text(d, "long") for d in days],
         index=days.index(at),
-        keys=[(d.isoformat(), label, days.index(d)) for d, label in KEY_EVENTS],
-        kinds=KIND_LABELS,
-        statuses=STATUS_LABELS,
-        parties=sorted(ctx.world().parties),
+        keys=[(d, label, days.index(d)) for d, label in KEY_EVENTS],
+        kinds=list(KINDS),
+        parties=[(code, world.parties[code].name) for code in sorted(world.parties)],
     )
 
 
@@ -298,4 +290,4 @@ def network_page(ctx: Ctx) -> Response:
 def network_figure(ctx: Ctx) -> Response:
     """Only the figure and its table, for the timeline's script."""
     net = network(ctx, ctx.date_param(), _focus(ctx))
-    return ctx.render("network_figure.html", net=net, kinds=KIND_LABELS, statuses=STATUS_LABELS)
+    return ctx.render("network_figure.html", net=net)

@@ -27,7 +27,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accord import i18n, labels
 from accord.errors import AccordError, Forbidden, ImportRejected, InputError, NotFound, StoreError
+from accord.i18n import N_, _
+from accord.labels import NAME_LANGS
 from accord.ops.logging import log_store_error
 from accord.policy.access import User
 from accord.policy.world import World
@@ -54,6 +57,12 @@ templates = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+# The callables read the request's language (accord.i18n.using), so one compiled template serves
+# every language; newstyle gettext escapes the translation and fills `%(name)s` placeholders.
+templates.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext
 )
 
 
@@ -61,23 +70,15 @@ def _tojson(value: object) -> str:
     return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
 
 
-def digits(text: object) -> str:
-    """Returns a decimal amount with its thousands grouped: `19600000.50` → `19,600,000.50`."""
-    raw = str(text)
-    number, sep, rest = raw.partition(" ")
-    sign = "-" if number.startswith("-") else ""
-    whole, dot, frac = number.lstrip("-").partition(".")
-    if not whole.isdigit():
-        return raw
-    return f"{sign}{int(whole):,}{dot}{frac}{sep}{rest}"
-
-
-#: The language of each party's national level names, for `lang` attributes.
-NAME_LANGS = {"KOR": "ko", "JPN": "ja", "CHN": "zh", "RUS": "ru"}
-
 templates.filters["pretty_json"] = _tojson
 templates.filters["urlquote"] = lambda s: quote(str(s), safe="")
-templates.filters["digits"] = digits
+digits = i18n.number_text
+templates.filters["digits"] = i18n.number_text
+templates.filters["date"] = i18n.date_text
+templates.filters["longdate"] = lambda d: i18n.date_text(d, "long")
+templates.filters["datetime"] = i18n.datetime_text
+templates.globals.update(labels.TEMPLATE_GLOBALS)
+templates.globals["party_label"] = i18n.party_name
 templates.globals["name_lang"] = lambda code: NAME_LANGS.get(str(code).split(" ")[0], "")
 
 
@@ -124,6 +125,7 @@ class Ctx:
     user: Principal
     session: Session
     form: FormData = field(default_factory=FormData)
+    lang: str = i18n.DEFAULT
 
     @property
     def node(self) -> Node:
@@ -171,7 +173,10 @@ class Ctx:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise InputError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
+            raise InputError(
+                _("%(field)s: %(value)s is not a date (YYYY-MM-DD)")
+                % {"field": name, "value": repr(text[:40])}
+            ) from None
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         """Returns the template rendered with the page's common values (user, node, CSRF token,
@@ -181,8 +186,12 @@ class Ctx:
             user=self.user,
             csrf=self.session.csrf,
             party=self.node.party,
-            party_name=self.me().name,
+            party_name=i18n.party_name(self.node.party, self.me().name),
             today=self.node.today(),
+            lang=self.lang,
+            languages=i18n.NATIVE_NAMES,
+            here=self.request.url.path
+            + (f"?{self.request.url.query}" if self.request.url.query else ""),
             **values,
         )
         return HTMLResponse(html, status_code=status)
@@ -196,6 +205,17 @@ def base_path(request: Request) -> str:
     return str(request.scope.get("root_path") or "")
 
 
+def request_language(request: Request, session: Session | None = None) -> str:
+    """Returns the language to answer in: the one the user chose (kept in the session), else
+    the one the browser's `Accept-Language` prefers among those served, else English."""
+    if session is None:
+        web: Web | None = getattr(request.app.state, "web", None)
+        session = web.sessions.read(request) if web is not None else None
+    if session is not None and session.lang:
+        return session.lang
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
 Handler = Callable[[Ctx], Response]
 
 
@@ -207,27 +227,38 @@ def page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         web: Web = request.app.state.web
         session = web.sessions.read(request)
         user = await run_in_threadpool(web.user, session)
+        lang = request_language(request, session)
         if user is None or session is None:
             if request.method in ("GET", "HEAD"):
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(
                     f"{base_path(request)}/login?next={quote(target, safe='')}", status_code=303
                 )
-            return error_page(request, 403, "Your session has ended: sign in again.")
+            with i18n.using(lang):
+                return error_page(request, 403, _("Your session has ended: sign in again."))
         form = FormData()
         if request.method == "POST":
             form = await read_form(request)
             if not session.csrf_ok(form.get("csrf")):
-                return error_page(
-                    request,
-                    403,
-                    "The form was refused: its security token is "
-                    "missing or out of date. Reload the page and try again.",
-                )
-        ctx = Ctx(request, web, user, session, form)
-        return await run_in_threadpool(handler, ctx)
+                with i18n.using(lang):
+                    return error_page(
+                        request,
+                        403,
+                        _(
+                            "The form was refused: its security token is missing or out of "
+                            "date. Reload the page and try again."
+                        ),
+                    )
+        ctx = Ctx(request, web, user, session, form, lang)
+        return await run_in_threadpool(_in_language, handler, ctx)
 
     return run
+
+
+def _in_language(handler: Handler, ctx: Ctx) -> Response:
+    """Runs `handler` with the request's language current (in the worker thread itself)."""
+    with i18n.using(ctx.lang):
+        return handler(ctx)
 
 
 async def read_form(request: Request) -> FormData:
@@ -256,25 +287,52 @@ async def read_form(request: Request) -> FormData:
 def error_page(
     request: Request, status: int, message: str, details: list[str] | None = None
 ) -> Response:
-    """Returns a small HTML error page (no user details: it may be shown before sign-in)."""
-    html = templates.get_template("error.html").render(
-        base=base_path(request), status=status, message=message, details=details or []
-    )
+    """Returns a small HTML error page in the request's language. It names no user (it may be
+    shown before sign-in), but a signed-in user gets the navigation back and no "Sign in"."""
+    web: Web | None = getattr(request.app.state, "web", None)
+    session = web.sessions.read(request) if web is not None else None
+    lang = request_language(request, session)
+    with i18n.using(lang):
+        html = templates.get_template("error.html").render(
+            base=base_path(request),
+            status=status,
+            message=message,
+            details=details or [],
+            lang=lang,
+            signed_in=session is not None and session.user is not None,
+        )
     return HTMLResponse(html, status_code=status)
+
+
+def _translated(request: Request, message: str) -> str:
+    with i18n.using(request_language(request)):
+        return _(message)
+
+
+#: Texts of the HTTP errors the web interface raises itself (translated when shown).
+HTTP_TEXTS = (
+    N_("The form is too large."),
+    N_("Forms are sent as application/x-www-form-urlencoded."),
+    N_("The form could not be read."),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+)
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_page(request, exc.status_code, str(exc.detail))
+    return error_page(request, exc.status_code, _translated(request, str(exc.detail)))
 
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
     """Maps the domain's errors to pages: NotFound 404, other input errors 400, Forbidden 403, a
-    store failure 503 (its detail logged, only its error id shown), the rest 500."""
+    store failure 503 (its detail logged, only its error id shown), the rest 500. A message made
+    inside a page handler is already in the user's language (accord.i18n)."""
     if isinstance(exc, NotFound):
         return error_page(request, 404, str(exc))
     if isinstance(exc, ImportRejected):
-        return error_page(request, 400, "The input was rejected.", exc.problems)
+        heading = _translated(request, N_("The input was rejected."))
+        return error_page(request, 400, heading, exc.problems)
     if isinstance(exc, InputError):
         return error_page(request, 400, str(exc))
     if isinstance(exc, Forbidden):
@@ -282,9 +340,13 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, StoreError):
         # The driver's text stays in the node's log; the page shows the error id only.
         log_store_error(log, exc)
-        return error_page(request, 503, f"The node could not complete this request: {exc.public}.")
+        with i18n.using(request_language(request)):
+            text = _("The node could not complete this request: %(error)s.") % {"error": exc.public}
+        return error_page(request, 503, text)
     assert isinstance(exc, AccordError)
-    return error_page(request, 500, "The node could not complete this request.")
+    return error_page(
+        request, 500, _translated(request, N_("The node could not complete this request."))
+    )
 
 
 class SecurityHeaders:

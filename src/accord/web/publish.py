@@ -22,6 +22,7 @@ from accord.exchange import publishing
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer, require_publisher
 from accord.exchange.receiving import user_may_publish
+from accord.i18n import N_, _
 from accord.policy.marking import DEFAULT_PURPOSE, Marking
 from accord.registry.model import INFO_PURPOSES, TOPICS
 from accord.web.items import Panel, release_panel
@@ -35,6 +36,15 @@ INDICATOR_TYPES = (
     "benign",
     "unknown",
 )
+#: The words shown for STIX 2.1's indicator types (the option's value stays the vocabulary code).
+INDICATOR_TYPE_LABELS = {
+    "malicious-activity": N_("malicious activity"),
+    "anomalous-activity": N_("anomalous activity"),
+    "attribution": N_("attribution"),
+    "compromised": N_("compromised"),
+    "benign": N_("benign"),
+    "unknown": N_("unknown"),
+}
 
 
 @dataclass
@@ -66,7 +76,7 @@ def form_marking(ctx: Ctx) -> Marking:
     """Returns the marking the form describes; InputError names a bad field."""
     level = ctx.param("level")
     if not level:
-        raise InputError("choose a level")
+        raise InputError(_("choose a level"))
     rel = ctx.param("rel_to")
     m = Marking.of(
         ctx.node.party,
@@ -79,7 +89,7 @@ def form_marking(ctx: Ctx) -> Marking:
         groups=[g.lower() for g in ctx.param("groups").replace(",", " ").split()],
     )
     if not m.topics:
-        raise InputError("choose at least one topic")
+        raise InputError(_("choose at least one topic"))
     ctx.world().check_marking(m)
     return m
 
@@ -96,17 +106,19 @@ def form_objects(ctx: Ctx) -> list[Any]:
         try:
             data = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
-            raise InputError(f"the STIX JSON is not valid JSON: {exc}") from None
+            raise InputError(
+                _("the STIX JSON is not valid JSON: %(error)s") % {"error": exc}
+            ) from None
         if isinstance(data, list):
             return data
         if isinstance(data, dict) and isinstance(data.get("objects"), list):
             return list(data["objects"])
         if isinstance(data, dict) and "type" in data:
             return [data]
-        raise InputError("expected a STIX bundle, a TAXII envelope, a list or one object")
+        raise InputError(_("expected a STIX bundle, a TAXII envelope, a list or one object"))
     name, pattern = ctx.param("name"), ctx.param("pattern")
     if not name or not pattern:
-        raise InputError("paste STIX JSON, or give the indicator a name and a pattern")
+        raise InputError(_("paste STIX JSON, or give the indicator a name and a pattern"))
     kind = ctx.param("indicator_type") or "malicious-activity"
     now = _now()
     obj: dict[str, Any] = {
@@ -188,6 +200,7 @@ def publish_page(ctx: Ctx) -> Response:
         "topics": TOPICS,
         "purposes": INFO_PURPOSES,
         "indicator_types": INDICATOR_TYPES,
+        "indicator_type_labels": INDICATOR_TYPE_LABELS,
     }
     if ctx.request.method == "GET":
         return ctx.render("publish.html", result=None, outcomes=None, error=None, **common)

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -26,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from accord.errors import StoreError
+from accord.i18n import LANGUAGES
 from accord.store import Store
 from accord.store.auth_schema import web_sessions
 from accord.store.meta import get_meta
@@ -57,22 +58,29 @@ def shared_key(store: Store) -> str:
 @dataclass(frozen=True)
 class Session:
     """A decoded session: `user` (None before sign-in), the per-session `csrf` token, `fp`, the
-    fingerprint of the credential the user signed in with, and `sid`, the id of its stored row."""
+    fingerprint of the credential the user signed in with, `sid`, the id of its stored row, and
+    `lang`, the language the user chose (None: the browser's `Accept-Language` decides)."""
 
     user: str | None
     csrf: str
     fp: str | None = None
     sid: str | None = field(default=None, repr=False)
+    lang: str | None = None
 
     @classmethod
-    def anonymous(cls) -> Session:
-        """Returns a new visitor session with a fresh CSRF token."""
-        return cls(None, secrets.token_urlsafe(32))
+    def anonymous(cls, lang: str | None = None) -> Session:
+        """Returns a new visitor session with a fresh CSRF token (and the language chosen)."""
+        return cls(None, secrets.token_urlsafe(32), lang=lang)
 
     @classmethod
-    def signed_in(cls, user: str, fp: str) -> Session:
-        """Returns a new session for `user` with a fresh CSRF token (never the visitor's)."""
-        return cls(user, secrets.token_urlsafe(32), fp, secrets.token_urlsafe(32))
+    def signed_in(cls, user: str, fp: str, lang: str | None = None) -> Session:
+        """Returns a new session for `user` with a fresh CSRF token (never the visitor's); the
+        language chosen before sign-in is kept."""
+        return cls(user, secrets.token_urlsafe(32), fp, secrets.token_urlsafe(32), lang)
+
+    def with_language(self, lang: str) -> Session:
+        """Returns this session with `lang` chosen (same user, token and row)."""
+        return replace(self, lang=lang)
 
     def csrf_ok(self, token: object) -> bool:
         """True when `token` (a form field) is this session's CSRF token."""
@@ -113,6 +121,7 @@ class Sessions:
         if not isinstance(data, dict):
             return None
         user, csrf, fp, sid = data.get("u"), data.get("c"), data.get("f"), data.get("s")
+        lang = data.get("l")
         if not isinstance(csrf, str) or not csrf:
             return None
         if user is not None and not (
@@ -120,7 +129,11 @@ class Sessions:
         ):
             return None
         return Session(
-            user, csrf, fp if isinstance(fp, str) else None, sid if isinstance(sid, str) else None
+            user,
+            csrf,
+            fp if isinstance(fp, str) else None,
+            sid if isinstance(sid, str) else None,
+            lang if lang in LANGUAGES else None,
         )
 
     def start(self, session: Session) -> None:
@@ -162,7 +175,13 @@ class Sessions:
         """Sets the session cookie on `response`: signed, HttpOnly, SameSite=Strict, limited to
         the web interface's path, Secure over https."""
         value = self._serializer.dumps(
-            {"u": session.user, "c": session.csrf, "f": session.fp, "s": session.sid}
+            {
+                "u": session.user,
+                "c": session.csrf,
+                "f": session.fp,
+                "s": session.sid,
+                "l": session.lang,
+            }
         )
         response.set_cookie(
             COOKIE,

@@ -9,15 +9,19 @@ The preset fills the form with the Korea–Japan GSOMIA the Dong-A Ilbo asked ab
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from markupsafe import Markup, escape
 from pydantic import ValidationError
 from starlette.responses import Response
 
 from accord.errors import ImportRejected, InputError
-from accord.policy.marking import DEFAULT_PURPOSE
-from accord.policy.whatif import WorldDiff, diff, marking_universe, summarise
+from accord.i18n import N_, _, ngettext
+from accord.policy.marking import DEFAULT_PURPOSE, Marking
+from accord.policy.whatif import WorldDiff, diff, marking_universe
+from accord.policy.world import World
 from accord.registry.model import (
     INFO_PURPOSES,
     TOPICS,
@@ -36,7 +40,7 @@ from accord.web.publish import split_codes
 #: (tests/ui/test_ui_whatif.py checks that both describe the same agreement).
 PRESETS: dict[str, dict[str, Any]] = {
     "kor-jpn-2011": {
-        "label": "Korea–Japan GSOMIA, January 2011",
+        "label": N_("Korea–Japan GSOMIA, January 2011"),
         "add_agreement": True,
         "ag_id": "kor-jpn-gsomia-2011-hypothetical",
         "ag_title": "Korea–Japan GSOMIA concluded in January 2011 (hypothetical)",
@@ -93,7 +97,10 @@ def parse_rows(text: str) -> tuple[dict[str, str], ...]:
         for cell in cells:
             party, sep, level = cell.replace(":", "=").partition("=")
             if not sep or not party or not level:
-                raise InputError(f"level row {n}: {cell!r} is not PARTY=LEVEL (e.g. KOR=II)")
+                raise InputError(
+                    _("level row %(row)s: %(cell)s is not PARTY=LEVEL (e.g. KOR=II)")
+                    % {"row": n, "cell": repr(cell)}
+                )
             row[party.strip().upper()] = level.strip().upper()
         rows.append(row)
     return tuple(rows)
@@ -105,7 +112,10 @@ def _day(value: str, what: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"{what}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise InputError(
+            _("%(field)s: %(value)s is not a date (YYYY-MM-DD)")
+            % {"field": what, "value": repr(value)}
+        ) from None
 
 
 def hypothesis(values: dict[str, Any]) -> Registry:
@@ -115,15 +125,15 @@ def hypothesis(values: dict[str, Any]) -> Registry:
     try:
         if values["add_agreement"]:
             events = []
-            signed = _day(values["ag_signed"], "signed on")
-            force = _day(values["ag_force"], "entry into force")
+            signed = _day(values["ag_signed"], _("signed on"))
+            force = _day(values["ag_force"], _("entry into force"))
             if signed:
                 events.append(Event(date=signed, kind=EventKind.SIGNED))
             if force:
                 events.append(Event(date=force, kind=EventKind.ENTERED_INTO_FORCE))
             if not events:
                 raise InputError(
-                    "give the hypothetical agreement a signing or entry-into-force date"
+                    _("give the hypothetical agreement a signing or entry-into-force date")
                 )
             topics: Any = "all" if values["ag_all_topics"] else tuple(values["ag_topics"])
             agreements.append(
@@ -140,9 +150,9 @@ def hypothesis(values: dict[str, Any]) -> Registry:
                 )
             )
         if values["add_consent"]:
-            start = _day(values["c_from"], "consent valid from")
+            start = _day(values["c_from"], _("consent valid from"))
             if start is None:
-                raise InputError("give the hypothetical consent a 'valid from' date")
+                raise InputError(_("give the hypothetical consent a 'valid from' date"))
             consents.append(
                 Consent(
                     id=values["c_id"] or "whatif-consent",
@@ -152,7 +162,7 @@ def hypothesis(values: dict[str, Any]) -> Registry:
                     topics="all" if values["c_all_topics"] else tuple(values["c_topics"]),
                     max_level=values["c_max_level"].upper() or None,
                     valid_from=start,
-                    valid_until=_day(values["c_until"], "consent valid until"),
+                    valid_until=_day(values["c_until"], _("consent valid until")),
                     illustrative=True,
                 )
             )
@@ -162,8 +172,38 @@ def hypothesis(values: dict[str, Any]) -> Registry:
         ]
         raise ImportRejected(problems) from None
     if not agreements and not consents:
-        raise InputError("add a hypothetical agreement, a consent, or both")
+        raise InputError(_("add a hypothetical agreement, a consent, or both"))
     return Registry(agreements=tuple(agreements), consents=tuple(consents))
+
+
+def summary(world: World, markings: Sequence[Marking]) -> Markup:
+    """Returns `levels II, III; topics dprk-missile, dprk-nuclear (4 markings)` for a list, as
+    HTML in the reader's language (`accord.policy.whatif.summarise` words it for the CLI); the
+    level and topic codes stay codes, marked `translate="no"`."""
+    if not markings:
+        return Markup("")
+    origin = markings[0].originator
+    levels = sorted({m.level for m in markings}, key=lambda lv: -world.rank(origin, lv))
+    topics = sorted({t for m in markings for t in m.topics})
+    text = ngettext(
+        "levels %(levels)s; topics %(topics)s (%(num)s marking)",
+        "levels %(levels)s; topics %(topics)s (%(num)s markings)",
+        len(markings),
+    )
+    return escape(text) % {"levels": _codes(levels), "topics": _codes(topics), "num": len(markings)}
+
+
+def _codes(codes: Sequence[str]) -> Markup:
+    return Markup('<span class="codes" translate="no">{}</span>').format(", ".join(codes))
+
+
+def rejected(exc: ImportRejected) -> str:
+    """Returns the first problem of a rejected hypothesis, and how many more there are."""
+    first = exc.problems[0] if exc.problems else _("import rejected")
+    more = len(exc.problems) - 1
+    if more <= 0:
+        return first
+    return _("%(first)s (and %(more)s more problem(s))") % {"first": first, "more": more}
 
 
 def _values(ctx: Ctx) -> dict[str, Any]:
@@ -184,10 +224,13 @@ _answers: dict[tuple[object, ...], WorldDiff] = {}
 
 def answer(ctx: Ctx, values: dict[str, Any]) -> dict[str, Any]:
     """Returns the diff and its presentation for the form values (raises InputError)."""
-    at = _day(values["at"], "date") or ctx.node.today()
+    at = _day(values["at"], _("date")) or ctx.node.today()
     purpose = values["purpose"] or DEFAULT_PURPOSE
     if purpose not in INFO_PURPOSES:
-        raise InputError(f"purpose: {purpose!r} is not one of {', '.join(INFO_PURPOSES)}")
+        raise InputError(
+            _("purpose: %(value)s is not one of %(choices)s")
+            % {"value": repr(purpose), "choices": ", ".join(INFO_PURPOSES)}
+        )
     part = hypothesis(values)
     version, real = ctx.node.world()
     hypo = real.with_additions(part)
@@ -206,10 +249,10 @@ def answer(ctx: Ctx, values: dict[str, Any]) -> dict[str, Any]:
         {
             "holder": p.holder,
             "recipient": p.recipient,
-            "gained": summarise(hypo, p.gained),
-            "lost": summarise(hypo, p.lost),
-            "unhubbed": summarise(hypo, p.unhubbed),
-            "hubbed": summarise(hypo, p.hubbed),
+            "gained": summary(hypo, p.gained),
+            "lost": summary(hypo, p.lost),
+            "unhubbed": summary(hypo, p.unhubbed),
+            "hubbed": summary(hypo, p.hubbed),
             "counts": (len(p.gained), len(p.lost), len(p.unhubbed), len(p.hubbed)),
         }
         for p in pairs
@@ -243,6 +286,7 @@ def whatif_page(ctx: Ctx) -> Response:
         "values": values,
         "presets": PRESETS,
         "preset": preset if chosen else "",
+        "preset_dates": [date.fromisoformat(d) for d in chosen["dates"]] if chosen else [],
         "topics": TOPICS,
         "purposes": INFO_PURPOSES,
         "kinds": [k.value for k in AgreementKind],
@@ -253,7 +297,12 @@ def whatif_page(ctx: Ctx) -> Response:
         result = answer(ctx, values)
     except ImportRejected as exc:
         return ctx.render(
-            "whatif.html", status=400, answer=None, error=str(exc), problems=exc.problems, **common
+            "whatif.html",
+            status=400,
+            answer=None,
+            error=rejected(exc),
+            problems=exc.problems,
+            **common,
         )
     except InputError as exc:
         return ctx.render(

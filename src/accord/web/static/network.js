@@ -1,6 +1,8 @@
 // The network page's timeline: moving the slider (or choosing a key event) fetches the figure for
 // that date from the node and swaps it in, without reloading; "Replay history" steps through
 // every date on which an agreement changed. Without JavaScript the date form does the same.
+// Every text shown comes from the page in the reader's language: the dates as the locale writes
+// them (data-date-texts, in the order of data-dates) and the button's labels (data-label-*).
 (function () {
   "use strict";
   var panel = document.getElementById("timeline-panel");
@@ -9,6 +11,9 @@
   var base = panel.getAttribute("data-base") || "";
   var focus = panel.getAttribute("data-focus") || "";
   var dates = (panel.getAttribute("data-dates") || "").split(" ");
+  var texts = JSON.parse(panel.getAttribute("data-date-texts") || "[]");
+  var playLabel = panel.getAttribute("data-label-play") || "";
+  var pauseLabel = panel.getAttribute("data-label-pause") || "";
   var output = document.getElementById("timeline-date");
   var heading = document.getElementById("heading-date");
   var dateInput = document.getElementById("at");
@@ -21,10 +26,14 @@
     return base + "/network?at=" + encodeURIComponent(date) + "&focus=" + encodeURIComponent(focus);
   }
 
-  function label(date) {
-    output.value = date;
-    output.textContent = date;
-    range.setAttribute("aria-valuetext", date);
+  function text(index) {
+    return texts[index] || dates[index];
+  }
+
+  function label(index) {
+    output.value = text(index);
+    output.textContent = text(index);
+    range.setAttribute("aria-valuetext", text(index));
   }
 
   function load(index) {
@@ -44,10 +53,11 @@
         if (html === null) { return; }
         figure.innerHTML = html;
         figure.setAttribute("aria-busy", "false");
-        heading.textContent = date;
+        var before = heading.textContent;
+        heading.textContent = text(index);
         heading.setAttribute("datetime", date);
         dateInput.value = date;
-        document.title = document.title.replace(/\d{4}-\d{2}-\d{2}/, date);
+        document.title = document.title.replace(before, text(index));
         var caption = document.getElementById("network-caption");
         if (caption) { status.textContent = caption.textContent; }
         history.replaceState(null, "", pageUrl(date));
@@ -66,7 +76,7 @@
   }
 
   range.addEventListener("input", function () {
-    label(dates[range.value]);
+    label(range.value);
     clearTimeout(timer);
     timer = setTimeout(function () { load(range.value); }, 90);
   });
@@ -77,7 +87,7 @@
       ev.preventDefault();
       stop();
       range.value = this.getAttribute("data-index");
-      label(dates[range.value]);
+      label(range.value);
       load(range.value);
     });
   }
@@ -85,18 +95,18 @@
   function stop() {
     if (player) { clearInterval(player); player = null; }
     play.setAttribute("aria-pressed", "false");
-    play.textContent = "Replay history";
+    play.textContent = playLabel;
   }
 
   play.addEventListener("click", function () {
     if (player) { stop(); return; }
     if (Number(range.value) >= dates.length - 1) { range.value = 0; }
     play.setAttribute("aria-pressed", "true");
-    play.textContent = "Pause";
+    play.textContent = pauseLabel;
     player = setInterval(function () {
       if (Number(range.value) >= dates.length - 1) { stop(); return; }
       range.value = Number(range.value) + 1;
-      label(dates[range.value]);
+      label(range.value);
       load(range.value);
     }, 450);
   });
