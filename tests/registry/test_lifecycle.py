@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from accord.registry import lifecycle
 from accord.registry.lifecycle import (
     IN_FORCE_STATES,
     Status,
@@ -452,3 +453,28 @@ def test_talks_after_initialling_set_the_initialled_text_aside() -> None:
     assert status(a, D("2013-01-01")) is Status.NEGOTIATING
     assert status(a, D("2016-11-14")) is Status.INITIALLED
     assert status(a, D("2016-11-23")) is Status.IN_FORCE
+
+
+def test_agreements_on_a_date_is_the_one_query_every_surface_uses() -> None:
+    """`on_date` keeps the agreements with an event by the date, binding every named party, of
+    the kind asked, in force when asked — the list `accord agreements list`, the API and the
+    network page give."""
+    from accord.registry.files import read_file
+    from accord.registry.service import scenario_path
+
+    registry, _lines = read_file(scenario_path())
+    at = date(2019, 11, 23)
+    everything = lifecycle.on_date(registry.agreements, at)
+    assert everything == [
+        (ag, lifecycle.status(ag, at))
+        for ag in registry.agreements
+        if lifecycle.status(ag, at) is not lifecycle.Status.NONE
+    ]
+    both = lifecycle.on_date(registry.agreements, at, parties=["KOR", "JPN"], in_force_only=True)
+    ids = {ag.id for ag, _st in both}
+    assert "kor-jpn-gsomia-2016" in ids
+    assert all(st in lifecycle.IN_FORCE_STATES for _ag, st in both)
+    assert all(ag.binds("KOR") and ag.binds("JPN") for ag, _st in both)
+    acsa = lifecycle.on_date(registry.agreements, at, kind="logistics-support")
+    assert acsa and all(ag.kind == "logistics-support" for ag, _st in acsa)
+    assert lifecycle.on_date(registry.agreements, date(1900, 1, 1)) == []

@@ -21,8 +21,10 @@ from accord.api.errors import Invalid, error_responses, problem_field
 from accord.api.models import DecisionOut, MarkingOut, ReleaseRow
 from accord.errors import ImportRejected, InputError, NotFound
 from accord.exchange import markings as mk
+from accord.exchange import reading
 from accord.exchange import repository as repo
 from accord.exchange.preview import preview as release_preview
+from accord.exchange.reading import Reader
 from accord.ops.metrics import count_decisions
 from accord.policy import DEFAULT_PURPOSE, Marking, World, decide, diff, marking_universe
 from accord.principals import Principal
@@ -212,17 +214,16 @@ def _table(
 
 
 def find_item(node: Node, who: Principal, item_id: str) -> Marking:
-    """Returns the release marking of the newest version of `item_id` the caller may see (R9);
-    NotFound, exactly as for an item that does not exist, otherwise."""
-    visible = node.view(who).rows
-    index = repo.marking_index(node.store)
-    for c in repo.list_collections(node.store, node.config.api_root):
-        rows, _ = repo.page(
-            node.store, c.key, visible, repo.Query(ids=(item_id,)), None, 1, who.name
-        )
-        if rows and rows[0].marking in index.by_row:
-            return index.by_row[rows[0].marking]
-    raise NotFound(f"no item {item_id[:160]!r} on this node")
+    """Returns the release marking of the newest version of `item_id` the caller may see (R9),
+    read as the web pages read it (`accord.exchange.reading`); NotFound, exactly as for an item
+    that does not exist, otherwise."""
+    reader = Reader(
+        node.store, node.config.api_root, who.name, node.view(who), repo.marking_index(node.store)
+    )
+    found = reading.find_item(reader, item_id, markings=True)
+    if found is None:
+        raise NotFound(f"no item {item_id[:160]!r} on this node")
+    return found.marking
 
 
 @router.get(

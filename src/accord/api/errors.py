@@ -2,7 +2,8 @@
 
     {"error": {"code": "STABLE_CODE", "message": "…", "field": "path.to.field" | null}}
 
-accord's domain errors (`accord.errors`) are mapped by class, most specific first, in `STATUS`;
+accord's domain errors (`accord.errors`) answer with the status their class carries and a stable
+code found by class, most specific first, in `CODES`;
 FastAPI's request validation and Starlette's HTTP exceptions (unknown path, wrong method) are
 rendered in the same form, so `{"detail": …}` never reaches a client. Two API-specific classes
 carry a code and a field of their own:
@@ -47,6 +48,9 @@ class Invalid(e.Unprocessable):
 class Conflict(e.AccordError):
     """The request conflicts with the stored state (a live credential of that name, …)."""
 
+    http_status = 409
+    title = "Conflict"
+
     def __init__(self, message: str, field: str | None = None, code: str = "CONFLICT") -> None:
         super().__init__(message)
         self.field = field
@@ -67,24 +71,26 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-# Most specific first: the first class an error is an instance of decides status and code.
-STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
-    (e.Unauthenticated, 401, "UNAUTHENTICATED"),
-    (e.Forbidden, 403, "FORBIDDEN"),
-    (Conflict, 409, "CONFLICT"),
-    (e.NotFound, 404, "NOT_FOUND"),
-    (e.ImportRejected, 422, "IMPORT_REJECTED"),
-    (e.NotAcceptable, 406, "NOT_ACCEPTABLE"),
-    (e.TooLarge, 413, "TOO_LARGE"),
-    (e.UnsupportedMedia, 415, "UNSUPPORTED_MEDIA_TYPE"),
-    (Invalid, 422, "INVALID"),
-    (e.Unprocessable, 422, "UNPROCESSABLE"),
-    (e.Refused, 422, "REFUSED"),
-    (e.Throttled, 429, "THROTTLED"),  # before its base class: the more precise code
-    (e.TooManyRequests, 429, "TOO_MANY_REQUESTS"),
-    (e.InputError, 400, "BAD_REQUEST"),
-    (e.StoreError, 503, "STORE_UNAVAILABLE"),
-    (e.AccordError, 500, "INTERNAL"),
+# Most specific first: the first class an error is an instance of gives its stable code; the
+# status is the class's own (`http_status`, accord.errors), the same on every surface.
+CODES: tuple[tuple[type[e.AccordError], str], ...] = (
+    (e.Unauthenticated, "UNAUTHENTICATED"),
+    (e.Forbidden, "FORBIDDEN"),
+    (Conflict, "CONFLICT"),
+    (e.NotFound, "NOT_FOUND"),
+    (e.ImportRejected, "IMPORT_REJECTED"),
+    (e.NotAcceptable, "NOT_ACCEPTABLE"),
+    (e.TooLarge, "TOO_LARGE"),
+    (e.UnsupportedMedia, "UNSUPPORTED_MEDIA_TYPE"),
+    (Invalid, "INVALID"),
+    (e.Unprocessable, "UNPROCESSABLE"),
+    (e.Refused, "REFUSED"),
+    (e.Throttled, "THROTTLED"),  # before its base class: the more precise code
+    (e.TooManyRequests, "TOO_MANY_REQUESTS"),
+    (e.InputError, "BAD_REQUEST"),
+    (e.StoreConflict, "STORE_CONFLICT"),
+    (e.StoreError, "STORE_UNAVAILABLE"),
+    (e.AccordError, "INTERNAL"),
 )
 
 # Statuses of Starlette's own HTTP exceptions (routing, methods) and their codes.
@@ -102,21 +108,17 @@ _PROBLEM_PATH = re.compile(r"^(?:[^:]+:\d+: )?(?P<path>[A-Za-z_][\w.\[\]-]*): ")
 
 
 def classify(exc: e.AccordError) -> tuple[int, str, str | None]:
-    """Returns (status, code, field) for a domain error."""
-    if isinstance(exc, OrderRefused) and set(exc.rules) == {WORKFLOW}:
-        # The order's state does not allow the step (deliver a rejected order, …): a conflict
-        # with the stored order, not a rule of the agreements.
-        return 409, "ORDER_STATE_CONFLICT", None
+    """Returns (status, code, field) for a domain error: the status is the error's own."""
     if isinstance(exc, OrderRefused):
-        return 422, "RULE_REFUSED", None
+        code = "ORDER_STATE_CONFLICT" if set(exc.rules) == {WORKFLOW} else "RULE_REFUSED"
+        return exc.http_status, code, None
     if isinstance(exc, Invalid | Conflict):
-        status = 422 if isinstance(exc, Invalid) else 409
-        return status, exc.code, exc.field
-    for cls, status, code in STATUS:
+        return exc.http_status, exc.code, exc.field
+    for cls, code in CODES:
         if isinstance(exc, cls):
             field = problem_field(exc.problems) if isinstance(exc, e.ImportRejected) else None
-            return status, code, field
-    return 500, "INTERNAL", None  # pragma: no cover - every AccordError matches the last row
+            return exc.http_status, code, field
+    return exc.http_status, "INTERNAL", None  # pragma: no cover - AccordError is the last row
 
 
 def problem_field(problems: Sequence[str]) -> str | None:

@@ -176,16 +176,11 @@ def list_agreements(
         if p not in known:
             raise NotFound(f"party: {p[:40]!r} is not a known party")
     rows = []
-    for ag in registry.agreements:
-        if kind is not None and ag.kind is not kind:
-            continue
-        if not all(ag.binds(p) for p in wanted):
-            continue
-        st = lifecycle.status(ag, on)
+    found = lifecycle.on_date(
+        registry.agreements, on, parties=wanted, kind=kind, in_force_only=bool(in_force)
+    )
+    for ag, st in found:
         force = st in lifecycle.IN_FORCE_STATES
-        # An agreement with no event on or before the date did not exist yet on that date.
-        if st is lifecycle.Status.NONE or (in_force and not force):
-            continue
         rows.append(
             AgreementSummary(
                 id=ag.id,

@@ -214,19 +214,10 @@ def _agreement_rows(
         raise InputError(
             f"--kind: {kind!r} is not an agreement kind ({', '.join(k.value for k in AgreementKind)})"
         )
-    rows = []
-    for ag in registry.agreements:
-        if kind is not None and ag.kind.value != kind:
-            continue
-        if not all(ag.binds(p) for p in wanted):
-            continue
-        st = lifecycle.status(ag, day)
-        force = st in lifecycle.IN_FORCE_STATES
-        # An agreement with no event on or before the date did not exist yet on that date.
-        if st is lifecycle.Status.NONE or (only_in_force and not force):
-            continue
-        rows.append(_row(ag, st, force))
-    return rows
+    found = lifecycle.on_date(
+        registry.agreements, day, parties=wanted, kind=kind, in_force_only=only_in_force
+    )
+    return [_row(ag, st, st in lifecycle.IN_FORCE_STATES) for ag, st in found]
 
 
 def _row(ag: Agreement, st: lifecycle.Status, force: bool) -> dict[str, Any]:

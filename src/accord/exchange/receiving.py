@@ -34,7 +34,7 @@ def partner_may_deliver(world: World, node_party: str, sender: str, today: date)
         if m.originator == sender:
             return None
         d = decide(m, node_party, today, holder=sender, world=world)
-        if d.allowed and len(d.route) == 2:
+        if d.direct:
             return None
         rules = ", ".join(r.value for r in d.rules)
         return f"{sender} may not release this {m.originator} item to {node_party} ({rules})"

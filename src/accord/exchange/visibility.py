@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from accord.errors import InputError
 from accord.exchange.repository import MarkingIndex
 from accord.policy.access import User, may_access
 from accord.policy.decide import decide
@@ -61,11 +62,11 @@ def compute_view(
                 continue
             try:
                 d = decide(m, who.party, at, holder=node_party, world=world)
-            except Exception:  # noqa: BLE001 — a marking the registry no longer knows is not released
+            except InputError:  # a marking the registry no longer knows is not released
                 continue
             # Only a direct route is a release from this node to that partner: a hub route (R7)
             # goes through the hub's node, which relays it; the partner never reads it here.
-            if d.allowed and len(d.route) == 2:
+            if d.direct:
                 g = Grant(tuple(d.basis), tuple(d.route), d.recipient_level)
                 grants[row] = interned.setdefault(g, g)
     elif who.party == node_party and who.clearance is not None:
@@ -73,7 +74,7 @@ def compute_view(
         for row, m in index.by_row.items():
             try:
                 a = may_access(user, m, at, world=world)
-            except Exception:  # noqa: BLE001 — unknown level or party: not visible
+            except InputError:  # an unknown level or party: not visible
                 continue
             if a.allowed:
                 g = Grant(("R9",), (), a.level)

@@ -62,6 +62,11 @@ class OrderRefused(Refused):
         self.problems = list(problems)
         rules = list(dict.fromkeys(p.rule for p in self.problems))
         super().__init__("; ".join(p.text() for p in self.problems), rules)
+        if set(rules) == {WORKFLOW}:
+            # The order's state does not allow the step (deliver a rejected order, …): a
+            # conflict with the stored order (RFC 9110 §15.5.10), not a rule of the agreements.
+            self.http_status = 409
+            self.title = "Conflict"
 
 
 def refusal(problems: Sequence[Problem]) -> OrderRefused:

@@ -143,6 +143,12 @@ class Decision:
     def via_hub(self) -> bool:
         return len(self.route) > 2
 
+    @property
+    def direct(self) -> bool:
+        """True for an allowed release straight from the holder to the recipient: the only
+        kind this node makes itself (a hub route's second hop is the hub's release, R7)."""
+        return self.allowed and len(self.route) == 2
+
     def to_json(self) -> dict[str, object]:
         """Returns the decision as a JSON-ready mapping (the `accord check --json` object)."""
         return {

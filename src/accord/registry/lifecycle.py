@@ -23,6 +23,7 @@ record does not prove it was.
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -283,3 +284,29 @@ def next_renewal_deadline(agreement: Agreement, at: date) -> date | None:
             return deadline
         ann = anniversaries(agreement.term, start, ann)
     return None
+
+
+def on_date(
+    agreements: Iterable[Agreement],
+    at: date,
+    *,
+    parties: Iterable[str] = (),
+    kind: str | None = None,
+    in_force_only: bool = False,
+) -> list[tuple[Agreement, Status]]:
+    """Returns the agreements that existed on `at` — those with an event on or before it — with
+    their status then, in registry order: only those binding every one of `parties`, of `kind`,
+    and, with `in_force_only`, in force. The one answer to "which agreements on this date" that
+    the CLI, the API and the network page all give."""
+    wanted = tuple(parties)
+    out: list[tuple[Agreement, Status]] = []
+    for ag in agreements:
+        if kind is not None and ag.kind != kind:
+            continue
+        if not all(ag.binds(p) for p in wanted):
+            continue
+        st = status(ag, at)
+        if st is Status.NONE or (in_force_only and st not in IN_FORCE_STATES):
+            continue
+        out.append((ag, st))
+    return out

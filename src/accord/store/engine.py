@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from accord.errors import InputError, StoreError
+from accord.errors import InputError, StoreConflict, StoreError
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -70,7 +70,7 @@ def translate_errors() -> Iterator[None]:
     try:
         yield
     except sa.exc.IntegrityError as exc:
-        raise StoreError(f"the store refused a write: {exc.orig}") from exc
+        raise StoreConflict(f"the store refused a write: {exc.orig}") from exc
     except sa.exc.OperationalError as exc:
         raise StoreError(f"the store is unavailable: {exc.orig}") from exc
     except sa.exc.SQLAlchemyError as exc:

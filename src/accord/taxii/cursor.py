@@ -1,6 +1,7 @@
 """Stateless `next` tokens (§3.5, Appendix B).
 
-A token is `base64url(payload).base64url(hmac)`: the payload binds the principal, the endpoint,
+A token is `base64url(payload).signature`, signed with itsdangerous (HMAC-SHA256 under the node's
+cursor key, salted for this use only): the payload binds the principal, the endpoint,
 the collection and a digest of the other filters to a position (the last date_added served). Any
 process holding the node's key can serve the next page (nothing is kept in memory, unlike
 medallion), a token replayed by another principal or with other filters is refused (400), and
@@ -12,12 +13,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from collections.abc import Sequence
 
 import orjson
+from itsdangerous import BadSignature, Signer
 
 from accord.errors import InputError
+
+_SALT = "accord.taxii.cursor"
+
+
+def _signer(key: bytes) -> Signer:
+    return Signer(key, salt=_SALT, digest_method=hashlib.sha256)
 
 
 def _b64(data: bytes) -> str:
@@ -37,21 +44,16 @@ def query_digest(params: Sequence[tuple[str, str]]) -> str:
 def issue(key: bytes, principal: str, scope: str, digest: str, position: int) -> str:
     """Returns a token for the page after `position`."""
     payload = orjson.dumps({"p": principal, "s": scope, "q": digest, "a": position})
-    sig = hmac.new(key, payload, hashlib.sha256).digest()[:16]
-    return f"{_b64(payload)}.{_b64(sig)}"
+    return _signer(key).sign(_b64(payload)).decode()
 
 
 def redeem(key: bytes, token: str, principal: str, scope: str, digest: str) -> int:
     """Returns the position a token names; InputError when it is forged, altered, or issued for
     another principal, endpoint or set of filters."""
     try:
-        head, sig = token.split(".", 1)
-        payload = _unb64(head)
-        good = hmac.compare_digest(
-            _unb64(sig), hmac.new(key, payload, hashlib.sha256).digest()[:16]
-        )
-        data = orjson.loads(payload) if good else None
-    except (ValueError, orjson.JSONDecodeError):
+        payload = _unb64(_signer(key).unsign(token).decode())
+        data = orjson.loads(payload)
+    except (BadSignature, ValueError, UnicodeError, orjson.JSONDecodeError):
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("a"), int):
         raise InputError("next: not a token this server issued")

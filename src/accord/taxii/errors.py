@@ -16,22 +16,6 @@ from accord.taxii.media import TAXII
 
 log = logging.getLogger("accord.http")
 
-# Most specific first: the first class an error is an instance of decides its status.
-STATUS: tuple[tuple[type[e.AccordError], int, str], ...] = (
-    (e.Unauthenticated, 401, "Unauthorized"),
-    (e.Forbidden, 403, "Forbidden"),
-    (e.NotFound, 404, "Not Found"),
-    (e.NotAcceptable, 406, "Not Acceptable"),
-    (e.TooLarge, 413, "Payload Too Large"),
-    (e.UnsupportedMedia, 415, "Unsupported Media Type"),
-    (e.Unprocessable, 422, "Unprocessable Content"),
-    (e.Refused, 422, "Refused"),
-    (e.TooManyRequests, 429, "Too Many Requests"),
-    (e.InputError, 400, "Bad Request"),
-    (e.StoreError, 503, "Service Unavailable"),
-    (e.AccordError, 500, "Internal Server Error"),
-)
-
 
 def error_response(
     status: int,
@@ -54,17 +38,16 @@ def error_response(
 
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
+    """Answers a domain error with the status and title its class carries (accord.errors)."""
+    assert isinstance(exc, e.AccordError)
     if isinstance(exc, e.StoreError):
         # The driver's text stays in the node's log; the client gets the error id only.
         log_store_error(log, exc)
-        return error_response(503, "Service Unavailable", exc.public, exc.error_id)
-    for cls, status, title in STATUS:
-        if isinstance(exc, cls):
-            if status >= 500:
-                log.error("request failed: %s", type(exc).__name__)
-            wait = exc.retry_after if isinstance(exc, e.TooManyRequests) else None
-            return error_response(status, title, str(exc), retry_after=wait)
-    raise exc  # pragma: no cover - every AccordError matches the last row
+        return error_response(exc.http_status, exc.title, exc.public, exc.error_id)
+    if exc.http_status >= 500:
+        log.error("request failed: %s: %s", type(exc).__name__, exc)
+    wait = exc.retry_after if isinstance(exc, e.TooManyRequests) else None
+    return error_response(exc.http_status, exc.title, str(exc), retry_after=wait)
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:

@@ -12,16 +12,17 @@ an item that does not exist (404).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
 from accord import i18n, labels
 from accord.errors import NotFound
+from accord.exchange import reading
 from accord.exchange import repository as repo
 from accord.exchange.preview import preview
+from accord.exchange.reading import Item, Reader, visible_items
 from accord.i18n import _
 from accord.policy.access import may_access
 from accord.policy.marking import Marking
@@ -36,27 +37,6 @@ STIX_TYPES = (
     "note", "observed-data", "opinion", "relationship", "report", "sighting", "threat-actor",
     "tool", "vulnerability",
 )  # fmt: skip
-#: At most this many items are listed (newest first); the filters narrow the rest.
-LIST_LIMIT = 200
-_SCAN_PAGE = 500
-_SCAN_MAX = 20_000
-
-
-@dataclass(frozen=True)
-class Item:
-    """One item version as listed: STIX id, version, type, display name, collection alias, when
-    it was added, its release marking and its level in this node's scheme."""
-
-    id: str
-    version: str
-    type: str
-    name: str
-    collection: str
-    added: datetime
-    marking: Marking
-    marking_row: int
-    node_level: str | None
-    body: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -82,91 +62,25 @@ def release_panel(world: World, node_party: str, marking: Marking, at: date) -> 
     return Panel(marking, at, rows)
 
 
-def display_name(body: dict[str, Any]) -> str:
-    for key in ("name", "value", "pattern"):
-        value = body.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return str(body.get("id", ""))
-
-
-def haystack(body: dict[str, Any]) -> str:
-    """Returns the text the `q` filter searches: id, name, description, pattern and labels."""
-    parts = [body.get(k) for k in ("id", "name", "description", "pattern", "value")]
-    labels = body.get("labels")
-    if isinstance(labels, list):
-        parts.extend(labels)
-    return " ".join(p for p in parts if isinstance(p, str)).lower()
-
-
-def _matches(m: Marking, level: str, topic: str) -> bool:
-    if level and f"{m.originator} {m.level}" != level:
-        return False
-    return not topic or topic in m.topics
-
-
-def visible_items(
-    ctx: Ctx,
-    *,
-    ids: tuple[str, ...] = (),
-    type_: str = "",
-    level: str = "",
-    topic: str = "",
-    text: str = "",
-    limit: int = LIST_LIMIT,
-) -> tuple[list[Item], bool]:
-    """Returns the latest visible versions the user may see, newest first, matching the filters
-    (`level` is `ORIGINATOR LEVEL`), at most `limit`, and whether more matched."""
+def reader(ctx: Ctx) -> Reader:
+    """Returns the signed-in user as a reader of the node's items (its view, R9)."""
     node = ctx.node
-    view = node.view(ctx.user)
-    index = repo.marking_index(node.store)
-    rows = frozenset(
-        r for r in view.rows if r in index.by_row and _matches(index.by_row[r], level, topic)
+    return Reader(
+        node.store,
+        node.config.api_root,
+        ctx.user.name,
+        node.view(ctx.user),
+        repo.marking_index(node.store),
     )
-    needle = text.lower()
-    found: list[Item] = []
-    scanned = 0
-    for coll in repo.list_collections(node.store, node.config.api_root):
-        after: int | None = None
-        q = repo.Query(ids=ids, types=(type_,) if type_ else ())
-        while scanned < _SCAN_MAX:
-            batch, more = repo.page(node.store, coll.key, rows, q, after, _SCAN_PAGE, ctx.user.name)
-            scanned += len(batch)
-            for r in batch:
-                body = orjson.loads(r.body)
-                if body.get("type") == "marking-definition":
-                    continue  # a release marking, not an item
-                if needle and needle not in haystack(body):
-                    continue
-                grant = view.grants.get(r.marking)
-                found.append(
-                    Item(
-                        r.stix_id,
-                        r.version,
-                        str(body.get("type", "")),
-                        display_name(body),
-                        coll.alias or coll.id,
-                        datetime.fromtimestamp(r.date_added / 1_000_000, UTC),
-                        index.by_row[r.marking],
-                        r.marking,
-                        grant.level if grant else None,
-                        body,
-                    )
-                )
-            if not more or not batch:
-                break
-            after = batch[-1].date_added
-    found.sort(key=lambda i: i.added, reverse=True)
-    return found[:limit], len(found) > limit
 
 
 def find_item(ctx: Ctx, item_id: str) -> Item:
     """Returns the latest version of `item_id` the user may see; NotFound when there is none
     (whether it does not exist or is not the user's to see)."""
-    items, _more = visible_items(ctx, ids=(item_id,), limit=1)
-    if not items:
+    found = reading.find_item(reader(ctx), item_id)
+    if found is None:
         raise NotFound(_("no item %(id)s") % {"id": repr(item_id)})
-    return items[0]
+    return found
 
 
 @page
@@ -174,7 +88,7 @@ def items_page(ctx: Ctx) -> Response:
     """The user's items, with the filters `type`, `level`, `topic` and `q` (text)."""
     filters = {k: ctx.param(k) for k in ("type", "level", "topic", "q")}
     items, more = visible_items(
-        ctx,
+        reader(ctx),
         type_=filters["type"],
         level=filters["level"],
         topic=filters["topic"],

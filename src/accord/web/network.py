@@ -20,7 +20,7 @@ from accord import i18n
 from accord.i18n import N_
 from accord.labels import KINDS
 from accord.policy.world import World
-from accord.registry.lifecycle import IN_FORCE_STATES, Status, ordered_events, status
+from accord.registry.lifecycle import IN_FORCE_STATES, Status, on_date, ordered_events
 from accord.registry.model import Agreement
 from accord.registry.precision import proven
 from accord.web import layout
@@ -127,8 +127,7 @@ def _since(ag: Agreement, at: date) -> date | None:
 def build(world: World, node_party: str, at: date, focus: str) -> Network:
     """Returns the network on `at`: every agreement with a status other than `none`, among the
     focused party, its partners and the prominent parties (or among everyone for `all`)."""
-    live = [(ag, status(ag, at)) for ag in world.registry.agreements]
-    live = [(ag, st) for ag, st in live if st is not Status.NONE]
+    live = on_date(world.registry.agreements, at)
     involved = {p for ag, _ in live for p in ag.parties}
     core = [p for p in dict.fromkeys((node_party, *PROMINENT)) if p in world.parties]
     if focus == "all":

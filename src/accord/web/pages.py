@@ -28,7 +28,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord import i18n, labels
-from accord.errors import AccordError, Forbidden, ImportRejected, InputError, NotFound, StoreError
+from accord.errors import AccordError, ImportRejected, InputError, StoreError
 from accord.i18n import N_, _
 from accord.labels import NAME_LANGS
 from accord.ops.logging import log_store_error
@@ -325,28 +325,26 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
-    """Maps the domain's errors to pages: NotFound 404, other input errors 400, Forbidden 403, a
-    store failure 503 (its detail logged, only its error id shown), the rest 500. A message made
-    inside a page handler is already in the user's language (accord.i18n)."""
-    if isinstance(exc, NotFound):
-        return error_page(request, 404, str(exc))
-    if isinstance(exc, ImportRejected):
-        heading = _translated(request, N_("The input was rejected."))
-        return error_page(request, 400, heading, exc.problems)
-    if isinstance(exc, InputError):
-        return error_page(request, 400, str(exc))
-    if isinstance(exc, Forbidden):
-        return error_page(request, 403, str(exc))
+    """Answers a domain error with the status its class carries (accord.errors), the same as
+    TAXII and the API: 404 for what does not exist or is not the user's to see, 403 Forbidden,
+    422 for a rejected registry file (every problem listed) or a refusal by a rule, 409 for a
+    conflict with stored data, 503 for an unavailable store (its detail logged, only its error
+    id shown). A message made inside a page handler is already in the user's language."""
+    assert isinstance(exc, AccordError)
     if isinstance(exc, StoreError):
         # The driver's text stays in the node's log; the page shows the error id only.
         log_store_error(log, exc)
         with i18n.using(request_language(request)):
             text = _("The node could not complete this request: %(error)s.") % {"error": exc.public}
-        return error_page(request, 503, text)
-    assert isinstance(exc, AccordError)
-    return error_page(
-        request, 500, _translated(request, N_("The node could not complete this request."))
-    )
+        return error_page(request, exc.http_status, text)
+    if isinstance(exc, ImportRejected):
+        heading = _translated(request, N_("The input was rejected."))
+        return error_page(request, exc.http_status, heading, exc.problems)
+    if exc.http_status >= 500:
+        log.error("request failed: %s: %s", type(exc).__name__, exc)
+        text = _translated(request, N_("The node could not complete this request."))
+        return error_page(request, exc.http_status, text)
+    return error_page(request, exc.http_status, str(exc))
 
 
 class SecurityHeaders:
