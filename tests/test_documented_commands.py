@@ -46,7 +46,6 @@ from accord.errors import NotFound
 from accord.principals import add_principal, revoke_principal
 from backends import sqlite_store
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "taxii"))
 if TYPE_CHECKING:
     from taxii_live import LiveNode
 

@@ -4,16 +4,12 @@ every role, and the TAXII suites' partner and user credentials."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "taxii"))
+import pytest
+from api_live import ApiNode, start_api_node
 
-import pytest  # noqa: E402
-from api_live import ApiNode, start_api_node  # noqa: E402
-
-from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store  # noqa: E402
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 from api_live import ALL_ROLES, ApiNode, auth, start_api_node
+from prometheus_client.parser import text_string_to_metric_families
 from taxii_live import SECRETS, TAXII, basic
 
 from accord.ops.logging import JsonFormatter
-from accord.ops.metrics import _num
 from accord.store import Store
 from accord.store.federation_schema import sync_cursors
 from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
@@ -101,11 +101,22 @@ def test_request_ids_are_echoed_or_made(node: ApiNode, captured: io.StringIO) ->
 
 
 def _samples(text: str) -> dict[str, float]:
+    """Returns every sample of the exposition text, as prometheus_client's own parser reads it,
+    keyed `name{label="value",…}` with the labels in the order a test names them below."""
     out = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            key, value = line.rsplit(" ", 1)
-            out[key] = float(value)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            order = ("route", "method", "status", "peer", "direction", "collection", "le")
+            labels = sorted(
+                sample.labels.items(),
+                key=lambda kv: (
+                    kv[0] not in order,
+                    order.index(kv[0]) if kv[0] in order else 0,
+                    kv[0],
+                ),
+            )
+            inner = ",".join(f'{k}="{v}"' for k, v in labels)
+            out[f"{sample.name}{{{inner}}}" if inner else sample.name] = sample.value
     return out
 
 
@@ -153,7 +164,3 @@ def test_metrics_count_requests_decisions_releases_and_sync_lag(node: ApiNode) -
     assert bucket and all(samples[k] >= 1 for k in bucket)
     http_unused = httpx.get(node.url + "/metrics", headers=auth(ALL_ROLES))
     assert http_unused.status_code == 200
-
-
-def test_number_format() -> None:
-    assert (_num(3), _num(0.25), _num(1.0)) == ("3", "0.25", "1")

@@ -11,31 +11,25 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-_TESTS = Path(__file__).resolve().parent.parent
-for _sub in ("taxii", "api", "cli"):
-    if str(_TESTS / _sub) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _sub))
+import pytest
+from api_live import ALL_ROLES, ApiNode, start_api_node
+from cli_runner import Cli
 
-import pytest  # noqa: E402
-from api_live import ALL_ROLES, ApiNode, start_api_node  # noqa: E402
-from cli_runner import Cli  # noqa: E402
-
-from accord.logistics import rules  # noqa: E402
-from accord.logistics import service as lservice  # noqa: E402
-from accord.registry import (  # noqa: E402
+from accord.logistics import rules
+from accord.logistics import service as lservice
+from accord.registry import (
     files,
-    precision,  # noqa: E402
+    precision,
     service,
 )
-from backends import sqlite_store  # noqa: E402
+from backends import sqlite_store
 
-ROOT = _TESTS.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 # (party, kind, date): the agreements in force, as the sources give them.
 KOREA_2011 = {

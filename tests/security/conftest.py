@@ -12,30 +12,23 @@ without the groups, a foreign user, one user per role, no credentials.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
-_TESTS = Path(__file__).resolve().parent.parent
-for _sub in ("taxii", "api", "cli", "ui"):
-    if str(_TESTS / _sub) not in sys.path:
-        sys.path.insert(0, str(_TESTS / _sub))
+import pytest
+import sqlalchemy as sa
+from api_live import ApiNode, start_api_node
+from auth_support import REVOKED
+from principals_live import start_security_node
+from role_users import ROLE_SECRETS, ROLE_USERS
+from taxii_live import SECRETS, LiveNode, add_test_principals, start_node
 
-import pytest  # noqa: E402
-import sqlalchemy as sa  # noqa: E402
-from api_live import ApiNode, start_api_node  # noqa: E402
-from auth_support import REVOKED  # noqa: E402
-from principals_live import start_security_node  # noqa: E402
-from role_users import ROLE_SECRETS, ROLE_USERS  # noqa: E402
-from taxii_live import SECRETS, LiveNode, add_test_principals, start_node  # noqa: E402
-
-from accord.principals import add_principal, revoke_principal  # noqa: E402
-from accord.principals.throttle import WATCH_KEY, ThrottlePolicy  # noqa: E402
-from accord.store import Store  # noqa: E402
-from accord.store.auth_schema import auth_failures  # noqa: E402
-from accord.store.schema import meta  # noqa: E402
-from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store  # noqa: E402
+from accord.principals import add_principal, revoke_principal
+from accord.principals.throttle import WATCH_KEY, ThrottlePolicy
+from accord.store import Store
+from accord.store.auth_schema import auth_failures
+from accord.store.schema import meta
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

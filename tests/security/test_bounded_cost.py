@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -22,11 +21,7 @@ from typing import Any
 import orjson
 import pytest
 import sqlalchemy as sa
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "taxii"))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ui"))
-
-from taxii_live import (  # noqa: E402
+from taxii_live import (
     ANALYST_MARKING,
     SECRETS,
     LiveNode,
@@ -35,15 +30,15 @@ from taxii_live import (  # noqa: E402
     indicator,
     start_node,
 )
-from ui_client import client, signed_in  # noqa: E402
+from ui_client import client, signed_in
 
-from accord.audit import log as audit  # noqa: E402
-from accord.exchange.markings import marking_definition  # noqa: E402
-from accord.policy.marking import Marking  # noqa: E402
-from accord.principals import add_principal, revoke_principal  # noqa: E402
-from accord.store.audit_schema import audit_checkpoints, audit_log  # noqa: E402
-from accord.store.exchange_schema import statuses  # noqa: E402
-from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store  # noqa: E402
+from accord.audit import log as audit
+from accord.exchange.markings import marking_definition
+from accord.policy.marking import Marking
+from accord.principals import add_principal, revoke_principal
+from accord.store.audit_schema import audit_checkpoints, audit_log
+from accord.store.exchange_schema import statuses
+from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 try:
     from accord.taxii.limits import Limits

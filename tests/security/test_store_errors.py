@@ -127,6 +127,10 @@ def test_a_failed_store_is_a_generic_503_with_an_error_id(
     for error_id in ids:
         line = next((x for x in log.splitlines() if error_id in x), "")
         assert any(word in line for word in secrets), (error_id, line[:300])
+    # One JSON line per failure: no traceback of the pool trying to reset a dead connection.
+    assert "Exception during reset" not in log
+    assert "Traceback" not in log
+    assert all(x.startswith("{") for x in log.splitlines() if x.strip()), log[:600]
 
 
 def test_the_cli_on_the_host_keeps_the_detail(

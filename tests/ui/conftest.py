@@ -9,19 +9,14 @@ installs it).
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from taxii_live import LiveNode, add_test_principals, start_node
+from ui_support import CHROMIUM, CHROMIUM_ARGS, TODAY, add_orders
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "taxii"))
-
-from taxii_live import LiveNode, add_test_principals, start_node  # noqa: E402
-from ui_support import CHROMIUM, CHROMIUM_ARGS, TODAY, add_orders  # noqa: E402
-
-from accord.principals import revoke_principal  # noqa: E402
+from accord.principals import revoke_principal
 from backends import sqlite_store
 
 

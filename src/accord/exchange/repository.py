@@ -911,15 +911,8 @@ def page(
     if after is not None:
         params["after"] = after
     args: Any = params if positions is None else tuple(params[p] for p in positions)
-    with store.read() as conn:
-        # The driver's rows, straight from its cursor: no per-row result objects in between.
-        if store.dialect == "postgresql":
-            # Binary results: the body arrives as the bytes `convert_to` makes, not as hex.
-            with conn.connection.driver_connection.cursor(binary=True) as cur:  # type: ignore[union-attr]
-                found = cur.execute(sql, args).fetchall()
-        else:
-            found = conn.exec_driver_sql(sql, args).cursor.fetchall()
-    rows = list(map(Row._make, found))
+    # The driver's rows, straight from its cursor: no per-row result objects in between.
+    rows = list(map(Row._make, store.fetch_rows(sql, args)))
     return rows[:limit], len(rows) > limit
 
 

@@ -1,4 +1,5 @@
-"""Prometheus metrics at GET /metrics, in the text exposition format (version 0.0.4), by hand.
+"""Prometheus metrics at GET /metrics, in the text exposition format (version 0.0.4), written by
+`prometheus_client` from one registry per app.
 
 Per process (each `accord serve` worker counts what it served; a scrape is answered by one
 worker, whose `pid` label says which):
@@ -14,8 +15,9 @@ Whole node, read from the store at scrape time (the same in every worker):
   federation cursor (`sync_cursors.updated_at`);
 - `accord_store_up` — 1 when the store answered the scrape's queries.
 
-The registry lives in the ASGI scope (`scope["accord.metrics"]`, set by `MetricsMiddleware`), so
-there is no module-level state: two apps in one process count separately.
+The registry lives in the app's state and the ASGI scope (`scope["accord.metrics"]`, set by
+`MetricsMiddleware`), never in prometheus_client's global registry: two apps in one process count
+separately.
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any
 
+import prometheus_client
 import sqlalchemy as sa
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -45,47 +51,56 @@ log = logging.getLogger("accord.metrics")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SCOPE_KEY = "accord.metrics"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-class _Histogram:
-    __slots__ = ("counts", "sum", "count")
-
-    def __init__(self) -> None:
-        self.counts = [0] * len(BUCKETS)
-        self.sum = 0.0
-        self.count = 0
-
-    def observe(self, value: float) -> None:
-        for i, bound in enumerate(BUCKETS):
-            if value <= bound:
-                self.counts[i] += 1
-        self.sum += value
-        self.count += 1
+# Counters and histograms without their `_created` twin series: a scraper gets only what the
+# families above name.
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 class Metrics:
-    """The counters of one app in one process; thread-safe (endpoints run in a thread pool)."""
+    """The metrics of one app in one process (prometheus_client's metrics are thread-safe)."""
 
     def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.pid = str(os.getpid())
+        self.store: Store | None = None
         self._lock = threading.Lock()
-        self.requests: dict[tuple[str, str, str], int] = {}
-        self.latency: dict[tuple[str, str], _Histogram] = {}
-        self.decisions: dict[tuple[str, str], int] = {}
-        self.started = time.time()
         self._releases: tuple[str, int, int] | None = None  # (store url, head seq, count)
+        start = Gauge(
+            "accord_process_start_time_seconds",
+            "Start time of this process.",
+            ["pid"],
+            registry=self.registry,
+        )
+        start.labels(self.pid).set(time.time())
+        self.requests = Counter(
+            "accord_http_requests",
+            "Requests answered by this process, by route template, method and status.",
+            ["route", "method", "status", "pid"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "accord_http_request_duration_seconds",
+            "Time to answer a request, by route template and method.",
+            ["route", "method", "pid"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
+        self.decisions = Counter(
+            "accord_decisions",
+            "Release decisions made by the management API in this process.",
+            ["source", "outcome", "pid"],
+            registry=self.registry,
+        )
+        self.registry.register(_StoreCollector(self))
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        with self._lock:
-            key = (route, method, str(status))
-            self.requests[key] = self.requests.get(key, 0) + 1
-            self.latency.setdefault((route, method), _Histogram()).observe(seconds)
+        self.requests.labels(route, method, str(status), self.pid).inc()
+        self.latency.labels(route, method, self.pid).observe(seconds)
 
     def count_decisions(self, source: str, allowed: int, denied: int) -> None:
-        with self._lock:
-            for outcome, n in (("allowed", allowed), ("denied", denied)):
-                if n:
-                    key = (source, outcome)
-                    self.decisions[key] = self.decisions.get(key, 0) + n
+        for outcome, n in (("allowed", allowed), ("denied", denied)):
+            if n:
+                self.decisions.labels(source, outcome, self.pid).inc(n)
 
     def releases_recorded(self, store: Store) -> int:
         """Returns how many release records the audit trail holds, counting only the records
@@ -115,68 +130,52 @@ class Metrics:
 
     def render(self, store: Store | None) -> str:
         """Returns the exposition text; store-derived families are left out when it fails."""
-        pid = str(os.getpid())
-        out: list[str] = []
-        with self._lock:
-            requests = sorted(self.requests.items())
-            latency = sorted((k, (list(h.counts), h.sum, h.count)) for k, h in self.latency.items())
-            decisions = sorted(self.decisions.items())
-        _family(out, "accord_process_start_time_seconds", "gauge", "Start time of this process.")
-        out.append(_sample("accord_process_start_time_seconds", {"pid": pid}, self.started))
-        _family(
-            out,
-            "accord_http_requests_total",
-            "counter",
-            "Requests answered by this process, by route template, method and status.",
-        )
-        for (route, method, status), n in requests:
-            labels = {"route": route, "method": method, "status": status, "pid": pid}
-            out.append(_sample("accord_http_requests_total", labels, n))
-        name = "accord_http_request_duration_seconds"
-        _family(out, name, "histogram", "Time to answer a request, by route template and method.")
-        for (route, method), (counts, total, n) in latency:
-            labels = {"route": route, "method": method, "pid": pid}
-            for bound, c in zip(BUCKETS, counts, strict=True):
-                out.append(_sample(name + "_bucket", {**labels, "le": _num(bound)}, c))
-            out.append(_sample(name + "_bucket", {**labels, "le": "+Inf"}, n))
-            out.append(_sample(name + "_sum", labels, total))
-            out.append(_sample(name + "_count", labels, n))
-        _family(
-            out,
-            "accord_decisions_total",
-            "counter",
-            "Release decisions made by the management API in this process.",
-        )
-        for (source, outcome), n in decisions:
-            labels = {"source": source, "outcome": outcome, "pid": pid}
-            out.append(_sample("accord_decisions_total", labels, n))
-        up = 0
+        with self._lock:  # one scrape at a time reads the store through the collector
+            self.store = store
+            try:
+                return generate_latest(self.registry).decode()
+            finally:
+                self.store = None
+
+
+class _StoreCollector(Collector):
+    """The whole-node families, read from the store while a scrape is written."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def describe(self) -> list[Metric]:
+        return []  # read only at scrape time, from the store
+
+    def collect(self) -> Iterator[Metric]:
+        store, up = self.metrics.store, 0
         if store is not None:
             try:
-                released = self.releases_recorded(store)
+                released = self.metrics.releases_recorded(store)
                 lags = sync_lags(store)
                 up = 1
             except StoreError as exc:
                 log.warning("metrics: the store did not answer: %s", exc)
             else:
-                _family(
-                    out,
-                    "accord_releases_recorded_total",
-                    "counter",
-                    "Release records in the audit trail (every object version served to a partner).",
+                yield CounterMetricFamily(
+                    "accord_releases_recorded",
+                    "Release records in the audit trail (every object version served to a "
+                    "partner).",
+                    value=released,
                 )
-                out.append(_sample("accord_releases_recorded_total", {}, released))
-                _family(
-                    out,
+                lag = GaugeMetricFamily(
                     "accord_sync_lag_seconds",
-                    "gauge",
                     "Seconds since each federation cursor last moved.",
+                    labels=["peer", "direction", "collection"],
                 )
-                for labels, lag in lags:
-                    out.append(_sample("accord_sync_lag_seconds", labels, lag))
-        _family(out, "accord_store_up", "gauge", "1 when the store answered this scrape.")
-        out.append(_sample("accord_store_up", {}, up))
-        return "\n".join(out) + "\n"
+                for labels, seconds in lags:
+                    lag.add_metric(
+                        [labels["peer"], labels["direction"], labels["collection"]], seconds
+                    )
+                yield lag
+        yield GaugeMetricFamily(
+            "accord_store_up", "1 when the store answered this scrape.", value=up
+        )
 
 
 def sync_lags(store: Store) -> list[tuple[dict[str, str], float]]:
@@ -189,28 +188,6 @@ def sync_lags(store: Store) -> list[tuple[dict[str, str], float]]:
         )
         for c in cursors(store)
     ]
-
-
-def _family(out: list[str], name: str, kind: str, help_text: str) -> None:
-    out.append(f"# HELP {name} {help_text}")
-    out.append(f"# TYPE {name} {kind}")
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _num(value: float) -> str:
-    if isinstance(value, int) or float(value).is_integer():
-        return str(int(value)) if abs(value) < 1e15 else repr(float(value))
-    return repr(float(value))
-
-
-def _sample(name: str, labels: dict[str, str], value: float) -> str:
-    if labels:
-        inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
-        return f"{name}{{{inner}}} {_num(value)}"
-    return f"{name} {_num(value)}"
 
 
 # ---- wiring ------------------------------------------------------------------------------------

@@ -231,6 +231,26 @@ class Store:
         with translate_errors(), self._reader.connect() as conn:
             yield conn
 
+    def fetch_rows(self, sql: str, args: Any) -> list[tuple[Any, ...]]:
+        """Runs one compiled read statement and returns the driver's own row tuples (no
+        per-row result objects: the partner's page read, `exchange.repository.page`). On
+        PostgreSQL the results are binary (a body arrives as the bytes `convert_to` makes, not
+        as hex). A driver error invalidates the connection before it is translated, so the pool
+        discards a dead connection instead of trying to reset it (which would log a traceback
+        and fail again)."""
+        with translate_errors(), self._reader.connect() as conn:
+            try:
+                if self.dialect == "postgresql":
+                    driver = conn.connection.driver_connection
+                    with driver.cursor(binary=True) as cur:  # type: ignore[union-attr]
+                        return list(cur.execute(sql, args).fetchall())
+                return list(conn.exec_driver_sql(sql, args).cursor.fetchall())
+            except sa.exc.DBAPIError:
+                raise  # SQLAlchemy saw it and has invalidated the connection if it is dead
+            except Exception:
+                conn.invalidate()
+                raise
+
     def migrate(self) -> None:
         """Creates or upgrades the schema to the newest revision; safe from many processes at once.
 
