@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from api_live import ALL_ROLES, ApiNode, auth
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+# property-based fuzzing of the API (schemathesis): the full suite runs it, the fast loop does not.
+pytestmark = pytest.mark.slow
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 

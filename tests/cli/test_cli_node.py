@@ -250,3 +250,34 @@ def test_publish_dry_run_says_under_which_agreement_or_which_rules(
     rows = {ln.split()[1]: ln for ln in out.splitlines() if ln.startswith("│ ")}
     assert "under kor-usa-gsomia-1987" in rows["USA"]
     assert "refused by" in rows["JPN"] and "IN_FORCE" in rows["JPN"]
+
+
+def test_publish_names_need_to_know_groups_so_national_users_can_read_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """R9: clearance alone never grants access. A KOR II item published with `--group military`
+    is seen by a KOR II user of that group and by no one cleared but outside it; without a group
+    it would reach no national user at all (only partners)."""
+    from datetime import date
+
+    from accord.policy.access import User, may_access
+    from accord.policy.world import World
+    from accord.registry import repository as registry_repo
+
+    path = write_objects(tmp_path, [INDICATOR])
+    code, out, err = cli(
+        "publish", str(path), "--level", "II", "--topic", "dprk-missile",
+        "--group", "Military", "--group", "dprk,military", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["preview"][0]["marking"]["groups"] == ["dprk", "military"]
+    store = open_store(cli.url)
+    world = World(registry_repo.load(store))
+    (marking,) = [m for m in repo.marking_index(store).by_row.values() if m.level == "II"]
+    today = date(2024, 6, 3)
+    member = User("kim", "KOR", "II", frozenset({"military"}), "KOR")
+    outsider = User("lee", "KOR", "I", frozenset({"cyber"}), "KOR")
+    assert may_access(member, marking, today, world=world).allowed
+    assert not may_access(outsider, marking, today, world=world).allowed
+    code, _, err = cli("publish", str(path), "--group", "military")
+    assert code == 2 and "--group" in err

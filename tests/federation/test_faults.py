@@ -35,6 +35,9 @@ from accord.store import open_store
 from accord.taxii.node import Node
 from backends import sqlite_store
 
+# live nodes with injected faults: the full suite runs it, the fast loop does not.
+pytestmark = pytest.mark.slow
+
 AFTER = date(2017, 6, 1)
 OK = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # releasable to JPN
 NO = Marking.of("KOR", "I", ["general-military"], groups=["military"])  # no Korea–Japan row

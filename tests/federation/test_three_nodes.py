@@ -29,6 +29,9 @@ AFTER = date(2017, 6, 1)  # Korea–Japan GSOMIA in force
 A = Marking.of(
     "KOR", "II", ["dprk-nuclear"], groups=["dprk"]
 )  # within TISA's scope and KOR's consent
+
+# three live nodes: the full suite runs it, the fast loop does not.
+pytestmark = pytest.mark.slow
 B = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # outside TISA's scope
 C = Marking.of("KOR", "I", ["dprk-missile"], groups=["dprk"])  # Level I: no Korea–Japan row
 

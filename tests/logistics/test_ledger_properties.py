@@ -15,6 +15,7 @@ import os
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -36,6 +37,9 @@ POOL = (
     "weapons:{q}:ea:100.00:USD",  # never covered (R11)
     "training:{q}:day:500.00:CAD",  # not covered by kor-can-mlsa (R11)
 )
+
+# property-based (hypothesis): the full suite runs it, the fast loop does not.
+pytestmark = pytest.mark.slow
 PURPOSES = ("exercise", "exercise", "humanitarian-relief")
 SIGNERS = ("kim", "park", "choi")  # kim orders every order
 DOCS = ("order", "receipt", "invoice", "settlement")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from cedar_oracle import Oracle, in_force_on, intervals
 from hypothesis import HealthCheck, given, note, settings
 from policy_world import KOR_JPN, TISA
@@ -13,6 +14,9 @@ from random_worlds import Case, cases, describe
 
 from accord.policy import World, decide
 from accord.registry import lifecycle
+
+# a differential test against the Cedar oracle: the full suite runs it, the fast loop does not.
+pytestmark = pytest.mark.slow
 
 EXAMPLES = 60
 N_MARKINGS = 8

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from random_worlds import Case, cases, day
@@ -12,6 +13,9 @@ from random_worlds import Case, cases, day
 from accord.policy import World, decide
 from accord.registry import files, lifecycle
 from accord.registry.model import Agreement, Consent, Event, EventKind, Registry
+
+# property-based (hypothesis): the full suite runs it, the fast loop does not.
+pytestmark = pytest.mark.slow
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -40,6 +40,9 @@ from accord.store.audit_schema import audit_checkpoints, audit_log
 from accord.store.exchange_schema import statuses
 from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
+# bounded attack loops against a live node: the full suite runs it, the fast loop does not.
+pytestmark = pytest.mark.slow
+
 try:
     from accord.taxii.limits import Limits
 except ImportError:  # before the bounds existed (eff1280): the node runs unbounded

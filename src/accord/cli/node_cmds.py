@@ -17,7 +17,7 @@ from accord.exchange import publishing
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
 from accord.exchange.preview import preview
-from accord.policy.marking import DEFAULT_PURPOSE, Marking
+from accord.policy.marking import DEFAULT_PURPOSE, Marking, parse_groups
 from accord.policy.world import World
 from accord.principals import authority, list_principals
 from accord.principals.authority import grant
@@ -280,6 +280,15 @@ def publish_cmd(
     ] = None,
     noforn: Annotated[bool, typer.Option("--noforn", help="Never to another party.")] = False,
     orcon: Annotated[bool, typer.Option("--orcon", help="Originator controlled.")] = False,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group",
+            help="Need-to-know group at this node (repeatable, R9): who here may see it. "
+            "Clearance alone never grants access, so a classified item without a group is "
+            "readable by partners only.",
+        ),
+    ] = None,
     collection: Annotated[
         str, typer.Option("--collection", help="Collection id or alias.")
     ] = "items",
@@ -298,6 +307,8 @@ def publish_cmd(
     posted = _read_objects(file)
     index = repo.marking_index(n.store)
     default: Marking | None = None
+    if level is None and group:
+        raise InputError("--group: name the marking too (--level, --topic) for unmarked objects")
     if level is not None:
         default = Marking.of(
             party,
@@ -307,6 +318,7 @@ def publish_cmd(
             rel_to=None if not rel_to else [r.strip().upper() for r in rel_to],
             noforn=noforn,
             orcon=orcon,
+            groups=parse_groups(group or []),
         )
         world.check_marking(default)
     drafted = publishing.draft(index, posted, default)

@@ -96,3 +96,13 @@ class Marking:
             "id": self.id,
             "groups": sorted(self.groups),
         }
+
+
+def parse_groups(values: Iterable[str]) -> list[str]:
+    """Returns need-to-know group names as every surface reads them: separated by commas or
+    spaces, in lower case, each once (R9: who at the node may see the item)."""
+    found: dict[str, None] = {}
+    for value in values:
+        for name in value.replace(",", " ").split():
+            found[name.lower()] = None
+    return list(found)

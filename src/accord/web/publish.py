@@ -23,7 +23,7 @@ from accord.exchange import repository as repo
 from accord.exchange.authority import Writer, require_publisher
 from accord.exchange.receiving import user_may_publish
 from accord.i18n import N_, _
-from accord.policy.marking import DEFAULT_PURPOSE, Marking
+from accord.policy.marking import DEFAULT_PURPOSE, Marking, parse_groups
 from accord.registry.model import INFO_PURPOSES, TOPICS
 from accord.web.items import Panel, release_panel
 from accord.web.pages import Ctx, page
@@ -86,7 +86,7 @@ def form_marking(ctx: Ctx) -> Marking:
         rel_to=split_codes(rel) if rel else None,
         noforn=bool(ctx.param("noforn")),
         orcon=bool(ctx.param("orcon")),
-        groups=[g.lower() for g in ctx.param("groups").replace(",", " ").split()],
+        groups=parse_groups([ctx.param("groups")]),
     )
     if not m.topics:
         raise InputError(_("choose at least one topic"))
