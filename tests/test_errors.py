@@ -6,18 +6,22 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sqlite3
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.requests import Request
+from starlette.responses import Response
 
 from accord import errors as e
 from accord.api import errors as api_errors
 from accord.logistics.rules import LOGISTICS_SCOPE, WORKFLOW, OrderRefused, Problem
 from accord.store.engine import translate_errors
 from accord.taxii import errors as taxii_errors
-from accord.web import pages
+from accord.web import errorpages
 
 EXPECTED = {
     e.AccordError: (1, 500),
@@ -62,6 +66,12 @@ def test_each_class_carries_its_exit_code_and_status(cls: type[e.AccordError]) -
     assert exc.title
 
 
+def _run(coro: Coroutine[Any, Any, Response]) -> Response:
+    """Runs a renderer on a loop of its own thread (a browser suite may hold this thread's)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def _request() -> Request:
     app = Starlette()
     return Request({"type": "http", "method": "GET", "path": "/x", "headers": [], "app": app})
@@ -72,24 +82,28 @@ def test_every_surface_answers_with_the_classs_status(cls: type[e.AccordError]) 
     """The renderers only format: TAXII's error resource, the API's JSON, the web page."""
     exc = _instance(cls)
     statuses = [
-        asyncio.run(render(_request(), exc)).status_code
+        _run(render(_request(), exc)).status_code
         for render in (
             taxii_errors.on_accord_error,
             api_errors.on_accord_error,
-            pages.on_accord_error,
+            errorpages.on_accord_error,
         )
     ]
     assert statuses == [exc.http_status] * 3
     if isinstance(exc, e.TooManyRequests):
         for render in (taxii_errors.on_accord_error, api_errors.on_accord_error):
-            assert asyncio.run(render(_request(), exc)).headers["Retry-After"] == "7"
+            assert _run(render(_request(), exc)).headers["Retry-After"] == "7"
 
 
 def test_an_order_step_its_state_does_not_allow_is_a_conflict_everywhere() -> None:
     exc = OrderRefused([Problem(WORKFLOW, "the order is rejected: it cannot be delivered")])
     assert exc.http_status == 409
-    for render in (taxii_errors.on_accord_error, api_errors.on_accord_error, pages.on_accord_error):
-        assert asyncio.run(render(_request(), exc)).status_code == 409
+    for render in (
+        taxii_errors.on_accord_error,
+        api_errors.on_accord_error,
+        errorpages.on_accord_error,
+    ):
+        assert _run(render(_request(), exc)).status_code == 409
     ruled = OrderRefused([Problem(LOGISTICS_SCOPE, "ammunition is outside the agreement")])
     assert ruled.http_status == 422
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from accord.audit.redaction import HIDDEN, HIDDEN_MARKING, Sight, redact_record
 from accord.errors import InputError
+from accord.i18n import number_text as digits
 from accord.policy.world import World
 from accord.registry import files, service
 from accord.store import Store
@@ -20,7 +21,6 @@ from accord.web import layout
 from accord.web.auth import safe_next
 from accord.web.ledger import ageing_charts
 from accord.web.network import build
-from accord.web.pages import digits
 from accord.web.sessions import Session, Sessions, shared_key
 from accord.web.whatif import _BLANK, PRESETS, hypothesis, parse_rows
 

@@ -30,7 +30,9 @@ from starlette.staticfiles import StaticFiles
 from accord.errors import AccordError
 from accord.taxii.node import Node
 from accord.web import agreements, audit, auth, items, ledger, network, publish, whatif
-from accord.web.pages import SecurityHeaders, Web, on_accord_error, on_http_error
+from accord.web.errorpages import on_accord_error, on_http_error
+from accord.web.headers import SecurityHeaders
+from accord.web.pages import Web
 
 STATIC = Path(__file__).parent / "static"
 

@@ -21,17 +21,11 @@ from accord.i18n import N_, _
 from accord.principals import throttle
 from accord.principals.service import check_secret
 from accord.principals.throttle import client_address
-from accord.web.pages import (
-    Web,
-    base_path,
-    error_page,
-    lookup,
-    may_sign_in,
-    read_form,
-    request_language,
-    templates,
-)
+from accord.web.context import base_path, request_language
+from accord.web.errorpages import error_page
+from accord.web.pages import Web, lookup, may_sign_in, read_form
 from accord.web.sessions import Session
+from accord.web.templating import templates
 
 HOME = "/network"
 

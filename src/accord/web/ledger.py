@@ -14,10 +14,11 @@ from starlette.responses import Response
 
 from accord.errors import InputError
 from accord.i18n import N_, _
+from accord.i18n import number_text as digits
 from accord.logistics import money, reports, service
 from accord.logistics.model import STATUSES, OrderState
 from accord.registry.model import parse_duration
-from accord.web.pages import Ctx, digits, page
+from accord.web.pages import Ctx, page
 
 BUCKET_COLOURS = {
     "current": "#2e7d32",

@@ -1,4 +1,4 @@
-"""What every page shares: the templates, the signed-in user, CSRF checks, errors and headers.
+"""What every page handler shares: the signed-in user, CSRF checks, forms and rendering.
 
 A page handler is a plain function `handler(ctx) -> Response`, wrapped by `@page`. The wrapper
 reads the session; without a signed-in user of this node it redirects a GET to the sign-in page
@@ -11,75 +11,36 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-import orjson
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, MutableHeaders, UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord import i18n, labels
-from accord.errors import AccordError, ImportRejected, InputError, StoreError
-from accord.i18n import N_, _
-from accord.labels import NAME_LANGS
-from accord.ops.logging import log_store_error
+from accord import i18n
+from accord.errors import InputError
+from accord.i18n import _
 from accord.policy.access import User
 from accord.policy.world import World
 from accord.principals import Principal
 from accord.principals.service import PrincipalRecord, lookup_principal
 from accord.registry.model import Party
 from accord.taxii.node import Node
+from accord.web.context import base_path, request_language
+from accord.web.errorpages import error_page
 from accord.web.sessions import Session, Sessions
+from accord.web.templating import templates
 
 log = logging.getLogger("accord.web")
 
 #: Form bodies larger than this are refused before they are read (bytes).
 MAX_FORM = 2 * 1024 * 1024
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "object-src 'none'"
-)
-
-templates = Environment(
-    loader=PackageLoader("accord.web", "templates"),
-    autoescape=select_autoescape(["html"], default=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    extensions=["jinja2.ext.i18n"],
-)
-# The callables read the request's language (accord.i18n.using), so one compiled template serves
-# every language; newstyle gettext escapes the translation and fills `%(name)s` placeholders.
-templates.install_gettext_callables(  # type: ignore[attr-defined]
-    i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext
-)
-
-
-def _tojson(value: object) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
-
-
-templates.filters["pretty_json"] = _tojson
-templates.filters["urlquote"] = lambda s: quote(str(s), safe="")
-digits = i18n.number_text
-templates.filters["digits"] = i18n.number_text
-templates.filters["date"] = i18n.date_text
-templates.filters["longdate"] = lambda d: i18n.date_text(d, "long")
-templates.filters["datetime"] = i18n.datetime_text
-templates.globals.update(labels.TEMPLATE_GLOBALS)
-templates.globals["party_label"] = i18n.party_name
-templates.globals["name_lang"] = lambda code: NAME_LANGS.get(str(code).split(" ")[0], "")
 
 
 class Web:
@@ -201,21 +162,6 @@ class Ctx:
         return RedirectResponse(self.base + path, status_code=303)
 
 
-def base_path(request: Request) -> str:
-    return str(request.scope.get("root_path") or "")
-
-
-def request_language(request: Request, session: Session | None = None) -> str:
-    """Returns the language to answer in: the one the user chose (kept in the session), else
-    the one the browser's `Accept-Language` prefers among those served, else English."""
-    if session is None:
-        web: Web | None = getattr(request.app.state, "web", None)
-        session = web.sessions.read(request) if web is not None else None
-    if session is not None and session.lang:
-        return session.lang
-    return i18n.negotiate(request.headers.get("accept-language"))
-
-
 Handler = Callable[[Ctx], Response]
 
 
@@ -282,100 +228,6 @@ async def read_form(request: Request) -> FormData:
     except (UnicodeDecodeError, ValueError):
         raise HTTPException(400, "The form could not be read.") from None
     return FormData(pairs)
-
-
-def error_page(
-    request: Request, status: int, message: str, details: list[str] | None = None
-) -> Response:
-    """Returns a small HTML error page in the request's language. It names no user (it may be
-    shown before sign-in), but a signed-in user gets the navigation back and no "Sign in"."""
-    web: Web | None = getattr(request.app.state, "web", None)
-    session = web.sessions.read(request) if web is not None else None
-    lang = request_language(request, session)
-    with i18n.using(lang):
-        html = templates.get_template("error.html").render(
-            base=base_path(request),
-            status=status,
-            message=message,
-            details=details or [],
-            lang=lang,
-            signed_in=session is not None and session.user is not None,
-        )
-    return HTMLResponse(html, status_code=status)
-
-
-def _translated(request: Request, message: str) -> str:
-    with i18n.using(request_language(request)):
-        return _(message)
-
-
-#: Texts of the HTTP errors the web interface raises itself (translated when shown).
-HTTP_TEXTS = (
-    N_("The form is too large."),
-    N_("Forms are sent as application/x-www-form-urlencoded."),
-    N_("The form could not be read."),
-    N_("Not Found"),
-    N_("Method Not Allowed"),
-)
-
-
-async def on_http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    return error_page(request, exc.status_code, _translated(request, str(exc.detail)))
-
-
-async def on_accord_error(request: Request, exc: Exception) -> Response:
-    """Answers a domain error with the status its class carries (accord.errors), the same as
-    TAXII and the API: 404 for what does not exist or is not the user's to see, 403 Forbidden,
-    422 for a rejected registry file (every problem listed) or a refusal by a rule, 409 for a
-    conflict with stored data, 503 for an unavailable store (its detail logged, only its error
-    id shown). A message made inside a page handler is already in the user's language."""
-    assert isinstance(exc, AccordError)
-    if isinstance(exc, StoreError):
-        # The driver's text stays in the node's log; the page shows the error id only.
-        log_store_error(log, exc)
-        with i18n.using(request_language(request)):
-            text = _("The node could not complete this request: %(error)s.") % {"error": exc.public}
-        return error_page(request, exc.http_status, text)
-    if isinstance(exc, ImportRejected):
-        heading = _translated(request, N_("The input was rejected."))
-        return error_page(request, exc.http_status, heading, exc.problems)
-    if exc.http_status >= 500:
-        log.error("request failed: %s: %s", type(exc).__name__, exc)
-        text = _translated(request, N_("The node could not complete this request."))
-        return error_page(request, exc.http_status, text)
-    return error_page(request, exc.http_status, str(exc))
-
-
-class SecurityHeaders:
-    """ASGI middleware: a strict Content-Security-Policy and related headers on every response,
-    `Cache-Control: no-store` on pages (never on static files), and `Server-Timing: app;dur=MS`
-    giving the time the node took to produce the response head."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        static = str(scope.get("path", "")).startswith(str(scope.get("root_path", "")) + "/static/")
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["Content-Security-Policy"] = CSP
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Referrer-Policy"] = "same-origin"
-                if not static:
-                    headers["Cache-Control"] = "no-store"
-                ms = (time.perf_counter() - start) * 1000
-                headers["Server-Timing"] = f"app;dur={ms:.1f}"
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def query_string(values: Mapping[str, str | None]) -> str:
