@@ -88,15 +88,11 @@ async def login(request: Request) -> Response:
         return page
     form = await read_form(request)
     if session is None or not session.csrf_ok(form.get("csrf")):
-        return error_page(
+        return _refused(
             request,
-            403,
-            _in(
-                request,
-                N_(
-                    "The sign-in form was refused: its security token is missing or out of "
-                    "date. Reload the sign-in page and try again."
-                ),
+            N_(
+                "The sign-in form was refused: its security token is missing or out of date. "
+                "Reload the sign-in page and try again."
             ),
         )
     name = str(form.get("name") or "").strip()
@@ -165,9 +161,7 @@ async def logout(request: Request) -> Response:
     session = web.sessions.read(request)
     form = await read_form(request)
     if session is None or not session.csrf_ok(form.get("csrf")):
-        return error_page(
-            request, 403, _in(request, N_("The sign-out form was refused: reload and try again."))
-        )
+        return _refused(request, N_("The sign-out form was refused: reload and try again."))
     await run_in_threadpool(web.sessions.end, session)  # refused from now on, by every process
     response = RedirectResponse(f"{base_path(request)}/login?signed_out=1", status_code=303)
     if session.lang:
@@ -186,30 +180,27 @@ async def choose_language(request: Request) -> Response:
     session = web.sessions.read(request)
     form = await read_form(request)
     if session is None or not session.csrf_ok(form.get("csrf")):
-        return error_page(
+        return _refused(
             request,
-            403,
-            _in(
-                request,
-                N_(
-                    "The form was refused: its security token is missing or out of "
-                    "date. Reload the page and try again."
-                ),
+            N_(
+                "The form was refused: its security token is missing or out of date. Reload "
+                "the page and try again."
             ),
         )
     lang = str(form.get("lang") or "")
     if lang not in i18n.LANGUAGES:
-        return error_page(
-            request,
-            400,
-            _in(request, N_("Unknown language: choose one of en, ko, ja.")),
-        )
+        return _refused(request, N_("Unknown language: choose one of en, ko, ja."), 400)
     target = str(form.get("next") or "")
     login = base_path(request) + "/login"
     back = target if target.startswith(login) and "//" not in target else safe_next(request, target)
     response = RedirectResponse(back, status_code=303)
     web.sessions.write(request, response, session.with_language(lang))
     return response
+
+
+def _refused(request: Request, message: str, status: int = 403) -> Response:
+    """Returns the error page for a refused form, `message` in the request's language."""
+    return error_page(request, status, _in(request, message))
 
 
 def _in(request: Request, message: str) -> str:
