@@ -39,12 +39,12 @@ import uvicorn
 from accord.app import create_app
 from accord.audit import checkpoints
 from accord.audit import log as audit
+from accord.node import Node, NodeConfig
 from accord.principals import add_principal
 from accord.server import prepare
 from accord.settings import load_settings
 from accord.store import Store, open_store
 from accord.store.audit_schema import audit_head, audit_log
-from accord.taxii.node import Node, NodeConfig
 
 TAXII = "application/taxii+json;version=2.1"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -35,6 +35,7 @@ import sqlalchemy as sa
 import uvicorn
 
 from accord.app import create_app
+from accord.node import Node, NodeConfig
 from accord.principals import add_principal, revoke_principal
 from accord.principals.throttle import WATCH_KEY, ThrottlePolicy
 from accord.server import prepare
@@ -42,7 +43,6 @@ from accord.settings import load_settings
 from accord.store import open_store
 from accord.store.auth_schema import auth_failures
 from accord.store.schema import meta
-from accord.taxii.node import Node, NodeConfig
 
 TAXII = "application/taxii+json;version=2.1"
 PATH = "/kor/collections/"

@@ -36,12 +36,12 @@ import sqlalchemy as sa
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.node import Node, NodeConfig
 from accord.policy.marking import Marking
 from accord.principals import add_principal
 from accord.server import prepare
 from accord.settings import load_settings
 from accord.store import open_store
-from accord.taxii.node import Node, NodeConfig
 
 TAXII = "application/taxii+json;version=2.1"
 MARKING = Marking.of("KOR", "II", ["dprk-missile"], groups=["dprk"])

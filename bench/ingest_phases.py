@@ -35,14 +35,14 @@ from sqlalchemy import event  # noqa: E402
 
 from accord.exchange import repository as repo  # noqa: E402
 from accord.exchange.markings import marking_definition  # noqa: E402
+from accord.node import Node, node_config  # noqa: E402
 from accord.policy.marking import Marking  # noqa: E402
 from accord.principals import add_principal, authenticate  # noqa: E402
 from accord.registry import service  # noqa: E402
-from accord.server import node_config, settle_collector  # noqa: E402
+from accord.server import settle_collector  # noqa: E402
 from accord.settings import load_settings  # noqa: E402
 from accord.store import open_store  # noqa: E402
 from accord.taxii import views  # noqa: E402
-from accord.taxii.node import Node  # noqa: E402
 
 current: dict[str, float] = defaultdict(float)
 

@@ -66,3 +66,34 @@ def test_the_core_imports_no_surface() -> None:
     surfaces = {"taxii", "api", "web", "cli", "app", "server", "federation"}
     for core in ("registry", "policy", "store", "errors", "clock", "i18n", "labels"):
         assert not (code[core] & surfaces), (core, code[core] & surfaces)
+
+
+def test_no_two_parts_import_each_other() -> None:
+    """The parts form layers: no import cycle between packages, however long (a cycle is a knot
+    that makes one part impossible to change, test or read without the other)."""
+    graph = imports()
+
+    def reaches(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for nxt in graph.get(todo.pop(), set()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    knots = sorted((a, b) for a in graph for b in graph[a] if a in reaches(b))
+    assert not knots, knots
+
+
+def test_the_map_is_in_layer_order() -> None:
+    """Each row imports only rows above it, as the map's text says."""
+    order = [
+        ROW.match(line).group(1)  # type: ignore[union-attr]
+        for line in (ROOT / "docs" / "architecture.md").read_text("utf-8").splitlines()
+        if ROW.match(line)
+    ]
+    code = imports()
+    late = {p: sorted(d for d in code[p] if order.index(d) > order.index(p)) for p in order}
+    assert not any(late.values()), {p: d for p, d in late.items() if d}

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# In the full suite, not the fast loop (-m "not slow"): runs every benchmark.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = (ROOT / "BENCHMARKS.md").read_text("utf-8")
 

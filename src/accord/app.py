@@ -23,10 +23,10 @@ from starlette.routing import Mount, Route
 from accord.api import create_api
 from accord.errors import AccordError
 from accord.federation import scheduler
+from accord.node import Node
 from accord.ops import health, metrics
 from accord.ops.logging import RequestLogMiddleware
 from accord.taxii import errors, views
-from accord.taxii.node import Node
 from accord.web import create_web
 
 

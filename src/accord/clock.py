@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from accord.errors import InputError
+
 
 def utc_today() -> date:
     """Returns today's date in UTC (not the machine's local date)."""
@@ -16,8 +18,14 @@ def utc_today() -> date:
 
 
 def fixed(setting: object) -> date | None:
-    """Returns the day the `date` setting fixes (None when unset)."""
-    return date.fromisoformat(str(setting)) if setting else None
+    """Returns the day the `date` setting fixes (None when unset); InputError names a setting that
+    is not a date."""
+    if not setting:
+        return None
+    try:
+        return date.fromisoformat(str(setting))
+    except ValueError:
+        raise InputError(f"ACCORD_DATE: {str(setting)[:40]!r} is not a date (YYYY-MM-DD)") from None
 
 
 def today(setting: object = None) -> date:

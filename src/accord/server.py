@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
-from datetime import date
 from typing import TYPE_CHECKING
 
 from accord.errors import InputError
@@ -16,73 +15,15 @@ from accord.exchange import publishing
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
 from accord.exchange.samples import sample_objects
+from accord.node import Node, node_config
 from accord.principals import add_principal, list_principals
-from accord.principals.throttle import ThrottlePolicy
 from accord.registry import repository as registry_repo
 from accord.registry import service
 from accord.settings import Settings, load_settings
 from accord.store import Store, open_store
-from accord.taxii.limits import limits_from
-from accord.taxii.node import Node, NodeConfig
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
-
-
-def node_config(settings: Settings, party: str) -> NodeConfig:
-    """Returns the TAXII settings of the node."""
-    as_of = None
-    if settings.date:
-        try:
-            as_of = date.fromisoformat(str(settings.date))
-        except ValueError:
-            raise InputError(f"ACCORD_DATE: {settings.date!r} is not a date (YYYY-MM-DD)") from None
-    return NodeConfig(
-        api_root=str(settings.api_root or party.lower()),
-        title=f"accord node of {party}",
-        max_content_length=int(settings.max_content_length),
-        max_page_size=int(settings.max_page_size),
-        read_ahead=int(settings.read_ahead),
-        as_of=as_of,
-        throttle=throttle_policy(settings),
-        metrics=_choice(settings, "metrics", METRICS_MODES),
-        limits=limits_from(settings),
-    )
-
-
-#: Who may read GET /metrics (docs/deployment.md): nobody, operators and auditors, or anyone.
-METRICS_MODES = ("off", "credential", "public")
-
-
-def _choice(settings: Settings, name: str, allowed: tuple[str, ...]) -> str:
-    value = str(getattr(settings, name)).strip().lower()
-    if value not in allowed:
-        raise InputError(
-            f"ACCORD_{name.upper()}: {value[:40]!r} is not one of {', '.join(allowed)}"
-        )
-    return value
-
-
-def throttle_policy(settings: Settings) -> ThrottlePolicy:
-    """Returns the throttle of failed authentication from the `auth_*` settings; InputError names
-    a setting that is out of range."""
-    numbers = {
-        name: int(getattr(settings, "auth_" + name))
-        for name in (
-            "free_failures",
-            "address_failures",
-            "backoff_cap",
-            "window",
-            "lockout",
-            "lockout_seconds",
-        )
-    }
-    for name, value in numbers.items():
-        if value < 0:
-            raise InputError(f"ACCORD_AUTH_{name.upper()}: {value} must not be negative")
-    return ThrottlePolicy(
-        enabled=_choice(settings, "auth_throttle", ("on", "off")) == "on", **numbers
-    )
 
 
 @dataclass

@@ -20,6 +20,7 @@ from accord.audit import log as audit
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.stix import format_us
 from accord.federation.peers import get_cursor, syncing
 from accord.policy.marking import Marking
 from accord.principals import add_principal
@@ -27,8 +28,10 @@ from accord.principals.authority import host_actor
 from accord.server import prepare
 from accord.settings import load_settings
 from accord.store import open_store
-from accord.taxii.params import format_us
 from backends import sqlite_store
+
+# In the full suite, not the fast loop (-m "not slow"): live nodes syncing over HTTP.
+pytestmark = pytest.mark.slow
 
 AFTER = date(2017, 6, 1)  # the Korea–Japan GSOMIA in force
 OK = Marking.of("KOR", "II", ["general-military"], groups=["military"])  # releasable to JPN

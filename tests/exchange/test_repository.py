@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from accord.exchange import markings as mk
+from accord.exchange import notices
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
-from accord.federation import notices
 from accord.policy.marking import Marking
 from accord.store import Store, open_store
 

@@ -27,12 +27,12 @@ from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
 from accord.federation.peers import Peer, add_peer, get_peer
 from accord.federation.sync import SyncReport, sync_peer
+from accord.node import Node, node_config
 from accord.policy.marking import Marking
 from accord.principals import add_principal
-from accord.server import node_config, prepare
+from accord.server import prepare
 from accord.settings import load_settings
 from accord.store import open_store
-from accord.taxii.node import Node
 from backends import sqlite_store
 
 # live nodes with injected faults: the full suite runs it, the fast loop does not.
@@ -106,7 +106,7 @@ def prepare_jpn(url: str) -> None:
 
 
 def serve_in_thread(url: str, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    from accord.taxii.node import Node, NodeConfig
+    from accord.node import Node, NodeConfig
 
     node = Node(open_store(url), "JPN", NodeConfig(api_root="jpn", title="JPN", as_of=AFTER))
     server = uvicorn.Server(

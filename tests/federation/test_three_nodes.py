@@ -292,12 +292,13 @@ def test_the_receiver_refuses_what_the_sender_may_not_release(fed: Federation) -
 
 
 def test_reclassification_reaches_every_holder_and_is_honoured(fed: Federation) -> None:
-    from accord.federation import notices
+    from accord.exchange import notices
+    from accord.federation import notices as sending
 
     fed.at(AFTER)
     fed.sync("KOR")
     a = str(ITEMS["A"]["id"])
-    out = notices.send_originator_notice(
+    out = sending.send_originator_notice(
         fed.nodes["KOR"].node, "reclassification", a, new_level="III"
     )
     assert out["holders"] == {"JPN": "jpn: delivered", "USA": "usa: delivered"}
@@ -313,12 +314,13 @@ def test_reclassification_reaches_every_holder_and_is_honoured(fed: Federation) 
 
 def test_destruction_request_is_carried_out_by_holders(fed: Federation) -> None:
     from accord.errors import NotFound
-    from accord.federation import notices
+    from accord.exchange import notices
+    from accord.federation import notices as sending
 
     fed.at(AFTER)
     fed.sync("KOR")
     b = str(ITEMS["B"]["id"])
-    out = notices.send_originator_notice(fed.nodes["KOR"].node, "destruction", b)
+    out = sending.send_originator_notice(fed.nodes["KOR"].node, "destruction", b)
     assert set(out["holders"]) == {"JPN", "USA"}
     for party in ("JPN", "USA"):
         with pytest.raises(NotFound):
@@ -328,12 +330,13 @@ def test_destruction_request_is_carried_out_by_holders(fed: Federation) -> None:
 
 
 def test_a_compromise_report_reaches_the_originator_at_once(fed: Federation) -> None:
-    from accord.federation import notices
+    from accord.exchange import notices
+    from accord.federation import notices as sending
 
     fed.at(AFTER)
     fed.sync("KOR")
     a = str(ITEMS["A"]["id"])
-    out = notices.report_compromise(fed.nodes["JPN"].node, a, "laptop lost in transit")
+    out = sending.report_compromise(fed.nodes["JPN"].node, a, "laptop lost in transit")
     assert out["originator"] == "KOR" and out["delivery"] == "kor: delivered"
     (seen,) = [r for r in notices.notices(fed.nodes["KOR"].store) if r["kind"] == "compromise"]
     assert seen["reporter"] == "JPN" and seen["description"] == "laptop lost in transit"
@@ -345,7 +348,7 @@ def test_only_the_originator_may_reclassify(fed: Federation, escaped: bool) -> N
 
     import httpx
 
-    from accord.federation import notices
+    from accord.exchange import notices
 
     fed.at(AFTER)
     fed.sync("KOR")

@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 from taxii_live import add_test_principals, free_port
 
+from accord.node import Node, NodeConfig
 from accord.principals import revoke_principal
 from accord.server import prepare
 from accord.settings import load_settings
 from accord.store import Store, open_store
-from accord.taxii.node import Node, NodeConfig
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
 

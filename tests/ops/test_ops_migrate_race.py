@@ -15,6 +15,9 @@ from accord.ops.health import head_revision, readiness
 from accord.store import Store
 from backends import BACKENDS, drop_pg_database, make_pg_database
 
+# In the full suite, not the fast loop (-m "not slow"): several processes migrating at once.
+pytestmark = pytest.mark.slow
+
 
 def _migrate(url: str, barrier: Any, results: Any) -> None:
     from accord.store import open_store

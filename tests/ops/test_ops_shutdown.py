@@ -9,12 +9,16 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from serve_proc import prepare_store, serve
 from taxii_live import ANALYST_MARKING, SECRETS, TAXII, basic, indicator
 
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+
+# In the full suite, not the fast loop (-m "not slow"): server processes and signals.
+pytestmark = pytest.mark.slow
 
 
 def _load_big_page(url: str, n: int = 1000, size: int = 12_000) -> None:

@@ -22,10 +22,13 @@ from taxii_live import ANALYST_MARKING, SECRETS, TAXII, basic, indicator
 from accord.exchange import markings as mk
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.node import Node, NodeConfig
 from accord.principals import authenticate
 from accord.store.exchange_schema import objects
-from accord.taxii.node import Node, NodeConfig
 from backends import drop_pg_database, make_pg_database
+
+# In the full suite, not the fast loop (-m "not slow"): two server processes.
+pytestmark = pytest.mark.slow
 
 N, LIMIT = 5000, 100
 

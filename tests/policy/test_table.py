@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from policy_world import registry
@@ -17,6 +18,7 @@ from accord.registry.model import Consent, Event, EventKind, Registry
 D = date.fromisoformat
 
 
+@pytest.mark.slow
 @given(cases(n_markings=10, n_dates=2))
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_table_agrees_with_decide_on_random_worlds(case: Case) -> None:
@@ -53,6 +55,7 @@ def _change(draw: st.DrawFn, reg: Registry) -> Registry:
     return Registry(consents=(c,))
 
 
+@pytest.mark.slow
 @given(cases(n_markings=10, n_dates=1), st.data())
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_refresh_after_a_change_equals_a_fresh_table(case: Case, data: st.DataObject) -> None:

@@ -28,6 +28,9 @@ from taxii_live import TAXII, assert_taxii_error, start_node
 
 from accord.principals.throttle import ThrottlePolicy
 
+# In the full suite, not the fast loop (-m "not slow"): waits out real back-off windows.
+pytestmark = pytest.mark.slow
+
 FREE = 3
 
 

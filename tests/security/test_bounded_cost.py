@@ -44,7 +44,7 @@ from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 pytestmark = pytest.mark.slow
 
 try:
-    from accord.taxii.limits import Limits
+    from accord.limits import Limits
 except ImportError:  # before the bounds existed (eff1280): the node runs unbounded
     Limits = None  # type: ignore[assignment,misc]
 

@@ -19,8 +19,9 @@ from role_users import ROLE_USERS
 from taxii_live import LiveNode, indicator, new_id
 
 from accord.exchange import markings as mk
+from accord.exchange import notices
 from accord.exchange.samples import sample_objects
-from accord.federation import notices
+from accord.federation import notices as sending
 from accord.policy.marking import Marking
 from accord.registry import repository as registry_repo
 
@@ -178,7 +179,7 @@ def test_no_partner_can_occupy_a_marking_id_the_node_would_mint(
     other = indicator(marking=mk.marking_id(cyber))
     ok = post(live, "chief", [md, item, mk.marking_definition(cyber), other], "items")
     assert ok["success_count"] == 4, ok
-    notices.send_originator_notice(live.node, "reclassification", item["id"], "I")
+    sending.send_originator_notice(live.node, "reclassification", item["id"], "I")
     assert read(live, "chief", item["id"])
     assert read(live, "clerk", item["id"]) == [] and read(live, "analyst", item["id"]) == []
 

@@ -32,8 +32,8 @@ from hypothesis.stateful import (
 from taxii_live import LiveNode, indicator
 
 from accord.exchange import markings as mk
+from accord.exchange import notices
 from accord.exchange import repository as repo
-from accord.federation import notices
 from accord.policy.marking import Marking
 from accord.principals import Principal, list_principals
 

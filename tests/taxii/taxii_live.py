@@ -19,13 +19,13 @@ import uvicorn
 
 from accord.app import create_app
 from accord.exchange.markings import marking_definition
+from accord.node import Node, NodeConfig
 from accord.policy.marking import Marking
 from accord.principals import add_principal
 from accord.principals.throttle import ThrottlePolicy
 from accord.server import prepare
 from accord.settings import load_settings
 from accord.store import Store, open_store
-from accord.taxii.node import Node, NodeConfig
 
 TAXII = "application/taxii+json;version=2.1"
 SECRETS = {

@@ -1,11 +1,11 @@
-"""The read-ahead store of pages (`accord.taxii.readahead.ReadAhead`), without a server."""
+"""The read-ahead store of pages (`accord.exchange.readahead.ReadAhead`), without a server."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from accord.taxii.readahead import Page, ReadAhead
+from accord.exchange.readahead import Page, ReadAhead
 
 
 def page(tag: bytes) -> Page:

@@ -172,7 +172,7 @@ def test_revoked_partner_gets_no_further_page(live: LiveNode) -> None:
 def test_credentials_changed_by_another_process_take_effect_at_the_next_request(
     live: LiveNode,
 ) -> None:
-    """The node caches credentials per process (accord.taxii.node); a revocation or a new secret
+    """The node caches credentials per process (accord.node); a revocation or a new secret
     written through another connection pool (as `accord credential` in another process does) is
     seen by the very next request."""
     other = open_store(live.store.url)

@@ -47,6 +47,7 @@ from accord.exchange import markings as mk
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
 from accord.exchange.markings import ACCORD_EXTENSION, marking_definition
+from accord.node import Node, NodeConfig
 from accord.policy.access import User, may_access
 from accord.policy.decide import decide
 from accord.policy.marking import Marking
@@ -57,7 +58,6 @@ from accord.registry import service
 from accord.registry.model import TOPICS
 from accord.store import Store, open_store
 from accord.store.exchange_schema import objects as objects_table
-from accord.taxii.node import Node, NodeConfig
 
 AS_OF = date(2017, 6, 1)
 MISSING = "indicator--00000000-0000-4000-8000-000000000000"
@@ -642,6 +642,7 @@ def envelopes(draw: st.DrawFn) -> list[dict[str, Any]]:
     return draw(st.permutations([*defs.values(), *out]))
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(envelope=envelopes())
 def test_random_items_leak_nothing_to_anyone(

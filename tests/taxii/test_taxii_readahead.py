@@ -1,4 +1,4 @@
-"""Pages computed ahead (`accord.taxii.readahead`) against a live node: served only while nothing
+"""Pages computed ahead (`accord.exchange.readahead`) against a live node: served only while nothing
 they depend on changed, and released only when served.
 
 Each test posts its own indicators and pages over exactly those (`match[id]`, limit 2) as the JPN
@@ -16,8 +16,8 @@ import pytest
 from taxii_live import ANALYST_MD, SECRETS, LiveNode, indicator, new_id, walk
 
 from accord.audit import log as audit
+from accord.exchange import notices
 from accord.exchange.markings import marking_definition
-from accord.federation import notices
 from accord.policy.marking import Marking
 from accord.principals import Principal, add_principal, revoke_principal
 

@@ -21,6 +21,9 @@ from ui_support import SCREENSHOTS
 from accord.policy.decide import decide
 from accord.policy.marking import Marking
 
+# In the full suite, not the fast loop (-m "not slow"): a real browser.
+pytestmark = pytest.mark.slow
+
 VIEWPORT = {"width": 1366, "height": 768}  # a laptop screen
 GSOMIA = 'a.edge[data-agreement="kor-jpn-gsomia-2016"]'
 state: dict[str, Any] = {}

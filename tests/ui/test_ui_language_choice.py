@@ -15,6 +15,9 @@ from ui_client import client, csrf_of, sign_in, signed_in
 
 from accord.web.sessions import COOKIE
 
+# In the full suite, not the fast loop (-m "not slow"): a real browser.
+pytestmark = pytest.mark.slow
+
 LANG = re.compile(r'<html lang="([a-z]+)">')
 
 

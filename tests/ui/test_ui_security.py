@@ -20,11 +20,14 @@ from ui_client import client, csrf_of, item_ids, sign_in, signed_in
 
 from accord.app import create_app
 from accord.exchange import repository as repo
+from accord.node import Node, NodeConfig
 from accord.policy.access import User, may_access
 from accord.principals import add_principal, revoke_principal
 from accord.store.exchange_schema import objects
-from accord.taxii.node import Node, NodeConfig
 from accord.web.sessions import COOKIE
+
+# In the full suite, not the fast loop (-m "not slow"): a real browser.
+pytestmark = pytest.mark.slow
 
 PAGES = [
     "/ui/network",

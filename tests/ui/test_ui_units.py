@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from starlette.requests import Request
 
-from accord.audit.redaction import HIDDEN, HIDDEN_MARKING, Sight, redact_record
 from accord.errors import InputError
+from accord.exchange.redaction import HIDDEN, HIDDEN_MARKING, Sight, redact_record
 from accord.i18n import number_text as digits
 from accord.policy.world import World
 from accord.registry import files, service

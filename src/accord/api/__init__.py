@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from accord.api import audit, credentials, decisions, docs, orders, registry
 from accord.api.errors import EXCEPTION_HANDLERS, error_response
 from accord.api.roles import ACCESS, PUBLIC
-from accord.taxii.node import Node
+from accord.node import Node
 
 TITLE = "accord management API"
 VERSION = "1"

@@ -2,7 +2,7 @@
 themselves page by page (`accord audit verify|disclosures|export`).
 
 Disclosures and records are shown to the caller through the audit trail's one redaction rule
-(`accord.audit.redaction`), exactly as on the web pages: an item the caller may not see is a 404
+(`accord.exchange.redaction`), exactly as on the web pages: an item the caller may not see is a 404
 like an absent one, and ids outside its view are withheld alike whether or not they exist. The
 node's host keeps the unredacted export (`accord audit export`)."""
 
@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 
 from accord.api.deps import NodeDep, Who
 from accord.api.errors import error_responses
-from accord.audit import checkpoints, log, redaction
+from accord.audit import checkpoints, log
+from accord.exchange import redaction
 from accord.store.audit_schema import audit_log
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))

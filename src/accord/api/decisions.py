@@ -25,11 +25,11 @@ from accord.exchange import reading
 from accord.exchange import repository as repo
 from accord.exchange.preview import preview as release_preview
 from accord.exchange.reading import Reader
+from accord.node import Node
 from accord.ops.metrics import count_decisions
 from accord.policy import DEFAULT_PURPOSE, Marking, World, decide, diff, marking_universe
 from accord.principals import Principal
 from accord.registry.model import INFO_PURPOSES, TOPICS, Registry
-from accord.taxii.node import Node
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 413, 422, 503))
 

@@ -9,8 +9,8 @@ from fastapi import Depends
 from starlette.requests import Request
 
 from accord.api.roles import caller
+from accord.node import Node
 from accord.principals import Principal
-from accord.taxii.node import Node
 
 
 async def node_of(request: Request) -> Node:

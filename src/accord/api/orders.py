@@ -22,8 +22,8 @@ from accord.api.errors import Invalid, error_responses
 from accord.errors import InputError
 from accord.logistics import machine, money, reports, service
 from accord.logistics.model import Line, OrderState
+from accord.node import Node
 from accord.registry.model import Registry
-from accord.taxii.node import Node
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))
 _STEP = error_responses(409)

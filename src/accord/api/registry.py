@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from accord.api.deps import NodeDep, Who, day
 from accord.api.errors import Conflict, Invalid, error_responses, problem_field
 from accord.errors import ImportRejected, NotFound
+from accord.node import Node
 from accord.registry import lifecycle, precision, service
 from accord.registry.model import (
     Agreement,
@@ -31,7 +32,6 @@ from accord.registry.model import (
     Source,
 )
 from accord.store import Store
-from accord.taxii.node import Node
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))
 

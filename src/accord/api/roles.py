@@ -15,10 +15,10 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from accord.errors import Forbidden
+from accord.node import Node
 from accord.principals import Principal
 from accord.principals.service import ROLES
 from accord.principals.throttle import client_address
-from accord.taxii.node import Node
 
 OPERATOR, LEGAL, ANALYST, LOGISTICS, AUDITOR = (
     "operator",

@@ -18,6 +18,7 @@ from rich.console import Console
 from accord import clock
 from accord.cli.help_forms import AccordGroup
 from accord.errors import InputError
+from accord.node import Node, node_config
 from accord.registry import repository
 from accord.registry.model import Registry
 from accord.settings import Settings, load_settings
@@ -64,12 +65,14 @@ app.add_typer(consents_app, name="consents")
 console = Console(highlight=False, soft_wrap=True)
 
 
-class Node:
-    """What a command needs: settings, and the store opened (and migrated) on first use."""
+class Invocation:
+    """What one command works with: the settings, the store (opened and migrated on first use)
+    and, for commands that act as the node, the one `accord.node.Node` every surface receives."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._store: Store | None = None
+        self._node: Node | None = None
 
     @property
     def store(self) -> Store:
@@ -77,32 +80,47 @@ class Node:
             self._store = open_store(str(self.settings.database_url))
         return self._store
 
+    def node(self) -> Node:
+        """Returns the node these settings describe, set up first on an empty store (the
+        demonstration scenario, as `accord serve` does, without sample items or credentials)."""
+        if self._node is None:
+            from accord.server import prepare  # the first-run setup, without the web stack
+
+            party, _ = prepare(self.store, self.settings, extras=False)
+            self._node = Node(self.store, party, node_config(self.settings, party))
+        return self._node
+
     def registry(self) -> Registry:
         return repository.load(self.store)
 
     def party(self) -> str | None:
+        """Returns this node's party: the `party` setting, else the one `accord init` recorded."""
         override = self.settings.party
         return str(override) if override else repository.get_meta(self.store, "party")
+
+    def today(self) -> date:
+        """Returns the day commands decide on: the node's one calendar (`accord.clock`)."""
+        return clock.today(self.settings.date)
 
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
 
 
-_node: list[Node] = []
+_invocation: list[Invocation] = []
 
 
-def node() -> Node:
-    """Returns the node for this invocation (settings from env, file, default)."""
-    if not _node:
-        _node.append(Node(load_settings()))
-    return _node[0]
+def invocation() -> Invocation:
+    """Returns this command's invocation (settings from env, file, default)."""
+    if not _invocation:
+        _invocation.append(Invocation(load_settings()))
+    return _invocation[0]
 
 
-def reset_node() -> None:
-    """Forgets the node; the entry point calls this so each invocation reads settings afresh."""
-    while _node:
-        _node.pop().close()
+def reset_invocation() -> None:
+    """Forgets the invocation; the entry point calls this so each command reads settings afresh."""
+    while _invocation:
+        _invocation.pop().close()
 
 
 def print_json(data: Any) -> None:
@@ -114,7 +132,7 @@ def parse_date(text: str | None, option: str = "--at") -> date:
     """Returns the date given as YYYY-MM-DD; when None, the node's today (`ACCORD_DATE` when set,
     else the UTC date: `accord.clock`). InputError names the option."""
     if text is None:
-        return clock.today(node().settings.date)
+        return invocation().today()
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from accord.audit import checkpoints, log
-from accord.cli.app import app, console, node, print_json
+from accord.cli.app import app, console, invocation, print_json
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -27,7 +27,7 @@ def _when(us: int) -> str:
 def verify_cmd(json: JsonOpt = False) -> None:
     """Prove the chain unbroken, or name the first altered, missing or reordered record.
     Exit 0 when intact, 1 when broken."""
-    store = node().store
+    store = invocation().store
     verdict = log.verify(store)
     problems = checkpoints.verify_checkpoints(store) if verdict.ok else []
     ok = verdict.ok and not problems
@@ -47,7 +47,7 @@ def verify_cmd(json: JsonOpt = False) -> None:
 @audit_app.command("disclosures")
 def disclosures_cmd(item_id: str, json: JsonOpt = False) -> None:
     """Every party that received any version of an item: when, on which basis, at which level."""
-    rows = log.disclosures(node().store, item_id)
+    rows = log.disclosures(invocation().store, item_id)
     if json:
         print_json([{**r, "at": _when(int(r["at"]))} for r in rows])
         return
@@ -68,7 +68,7 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Write the whole log as JSON lines, oldest first."""
-    lines = (orjson.dumps(r).decode() + "\n" for r in log.export(node().store))
+    lines = (orjson.dumps(r).decode() + "\n" for r in log.export(invocation().store))
     if output is None:
         for line in lines:
             typer.echo(line, nl=False)
@@ -80,7 +80,7 @@ def export_cmd(
 @audit_app.command("checkpoint")
 def checkpoint_cmd(json: JsonOpt = False) -> None:
     """Sign the current head of the chain with the node's Ed25519 key."""
-    cp = checkpoints.checkpoint(node().store)
+    cp = checkpoints.checkpoint(invocation().store)
     if json:
         print_json(cp.to_json() if cp else None)
     elif cp is None:
@@ -92,4 +92,4 @@ def checkpoint_cmd(json: JsonOpt = False) -> None:
 @audit_app.command("key")
 def key_cmd() -> None:
     """Print the node's audit public key (hex), for partners that keep its checkpoints."""
-    typer.echo(checkpoints.public_key_hex(node().store))
+    typer.echo(checkpoints.public_key_hex(invocation().store))

@@ -11,14 +11,14 @@ import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from accord.cli.app import app, console, node, print_json
+from accord.cli.app import app, console, invocation, print_json
 from accord.errors import InputError
-from accord.federation import notices
+from accord.exchange import notices
+from accord.exchange.stix import format_us, parse_timestamp_us
+from accord.federation import notices as sending
 from accord.federation.peers import add_peer, cursors, get_peer, holder, list_peers, remove_peer
 from accord.federation.sync import sync_peer
-from accord.server import node_config, prepare, settle_collector
-from accord.taxii.node import Node
-from accord.taxii.params import format_us, parse_timestamp_us
+from accord.server import settle_collector
 
 peer_app = typer.Typer(
     help="Partner nodes this node pushes to and pulls from.", no_args_is_help=True
@@ -51,7 +51,7 @@ def peer_add(
     json: JsonOpt = False,
 ) -> None:
     """Add a peer. Its secret is read from standard input, or from ACCORD_PEER_PASSWORD."""
-    n = node()
+    n = invocation()
     code = party.strip().upper()
     if code not in {p.code for p in n.registry().parties}:
         raise InputError(f"--party: {code!r} is not a known party")
@@ -70,7 +70,7 @@ def peer_add(
 @peer_app.command("list")
 def peer_list(json: JsonOpt = False) -> None:
     """List peers (never their secrets)."""
-    peers = list_peers(node().store)
+    peers = list_peers(invocation().store)
     if json:
         print_json([p.to_json() for p in peers])
         return
@@ -85,7 +85,7 @@ def peer_list(json: JsonOpt = False) -> None:
 @peer_app.command("show")
 def peer_show(name: str, json: JsonOpt = False) -> None:
     """Show a peer, where sync stands with it (its cursors) and whether a sync holds it now."""
-    store = node().store
+    store = invocation().store
     peer = get_peer(store, name)
     held = holder(store, name)
     shown = [
@@ -118,7 +118,7 @@ def peer_show(name: str, json: JsonOpt = False) -> None:
 @peer_app.command("remove")
 def peer_remove(name: str, json: JsonOpt = False) -> None:
     """Remove a peer and its sync cursors."""
-    remove_peer(node().store, name)
+    remove_peer(invocation().store, name)
     if json:
         print_json({"name": name, "removed": True})
     else:
@@ -169,9 +169,8 @@ def sync_cmd(
     if since is not None and not again:
         raise InputError("--since goes with --again")
     position = _since(since) if since is not None else 0
-    n = node()
-    party, _ = prepare(n.store, n.settings, extras=False)
-    live = Node(n.store, party, node_config(n.settings, party))
+    n = invocation()
+    live = n.node()
     # A sync stores pages while it fetches the next: checkpoints go to a thread of their own.
     n.store.checkpoint_in_background()
     settle_collector()  # pages of 1,000 objects parsed one after another (accord.server)
@@ -215,12 +214,6 @@ notice_app = typer.Typer(
 app.add_typer(notice_app, name="notice")
 
 
-def _live() -> Node:
-    n = node()
-    party, _ = prepare(n.store, n.settings, extras=False)
-    return Node(n.store, party, node_config(n.settings, party))
-
-
 def _show(data: dict[str, object], json: bool) -> None:
     if json:
         print_json(data)
@@ -236,13 +229,18 @@ def notice_reclassify(
     json: JsonOpt = False,
 ) -> None:
     """Re-mark one of this node's items and notify every party it was released to."""
-    _show(notices.send_originator_notice(_live(), "reclassification", item, new_level=level), json)
+    _show(
+        sending.send_originator_notice(
+            invocation().node(), "reclassification", item, new_level=level
+        ),
+        json,
+    )
 
 
 @notice_app.command("destroy")
 def notice_destroy(item: str, json: JsonOpt = False) -> None:
     """Ask every party one of this node's items was released to, to destroy it."""
-    _show(notices.send_originator_notice(_live(), "destruction", item), json)
+    _show(sending.send_originator_notice(invocation().node(), "destruction", item), json)
 
 
 @notice_app.command("compromise")
@@ -254,13 +252,13 @@ def notice_compromise(
     json: JsonOpt = False,
 ) -> None:
     """Report the loss or compromise of a held item to its originator's node, at once."""
-    _show(notices.report_compromise(_live(), item, description), json)
+    _show(sending.report_compromise(invocation().node(), item, description), json)
 
 
 @notice_app.command("list")
 def notice_list(json: JsonOpt = False) -> None:
     """Every reclassification, destruction and compromise recorded at this node."""
-    rows = notices.notices(node().store)
+    rows = notices.notices(invocation().store)
     if json:
         print_json(rows)
         return

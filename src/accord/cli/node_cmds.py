@@ -11,17 +11,18 @@ import orjson
 import typer
 from rich.table import Table
 
-from accord.cli.app import app, console, node, parse_date, print_json
+from accord.cli.app import app, console, invocation, parse_date, print_json
 from accord.errors import AccordError, InputError
 from accord.exchange import publishing
 from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
 from accord.exchange.preview import preview
+from accord.node import node_config
 from accord.policy.marking import DEFAULT_PURPOSE, Marking, parse_groups
 from accord.policy.world import World
 from accord.principals import authority, list_principals
 from accord.principals.authority import grant
-from accord.server import node_config, prepare
+from accord.server import prepare
 from accord.settings import SETTINGS
 
 credential_app = typer.Typer(help="Credentials of partner nodes and users.", no_args_is_help=True)
@@ -62,7 +63,7 @@ def serve_cmd(
     items and two demonstration credentials, printed once."""
     import uvicorn
 
-    n = node()
+    n = invocation()
     s = n.settings
     _port_free(host or str(s.host), port if port is not None else int(s.port))
     party, first = prepare(n.store, s)
@@ -154,7 +155,7 @@ def credential_add(
     secret is read from standard input; with none, one is generated and printed once. Only its
     salted slow hash is stored. Run on the node's host, the root of trust: the only place partner
     credentials are created; the audit record names the host account."""
-    n = node()
+    n = invocation()
     code = party.strip().upper()
     registry = n.registry()
     known = {p.code: p for p in registry.parties}
@@ -206,7 +207,7 @@ def credential_add(
 @credential_app.command("list")
 def credential_list(json: JsonOpt = False) -> None:
     """List credentials (never their secrets)."""
-    rows = [p.to_json() for p in list_principals(node().store)]
+    rows = [p.to_json() for p in list_principals(invocation().store)]
     if json:
         print_json(rows)
         return
@@ -229,7 +230,7 @@ def credential_list(json: JsonOpt = False) -> None:
 @credential_app.command("revoke")
 def credential_revoke(name: str, json: JsonOpt = False) -> None:
     """Revoke a credential at once, in every serving process."""
-    authority.revoke(node().store, name)
+    authority.revoke(invocation().store, name)
     if json:
         print_json({"name": name, "revoked": True})
     else:
@@ -240,7 +241,7 @@ def credential_revoke(name: str, json: JsonOpt = False) -> None:
 def credential_unlock(name: str, json: JsonOpt = False) -> None:
     """Unlock a credential locked after failed sign-ins and forget its failures, at once in every
     serving process; an audit record names the credential. Exit 2 when no credential has NAME."""
-    was_locked = authority.unlock(node().store, name, address="cli")
+    was_locked = authority.unlock(invocation().store, name, address="cli")
     if json:
         print_json({"name": name, "unlocked": True, "was_locked": was_locked})
     else:
@@ -299,9 +300,8 @@ def publish_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Publish STIX objects as this node's items, after showing who could receive each today."""
-    n = node()
-    s = n.settings
-    party, _ = prepare(n.store, s, extras=False)
+    n = invocation()
+    party = n.node().party
     world = World(n.registry())
     day = parse_date(at)
     posted = _read_objects(file)
@@ -339,11 +339,7 @@ def publish_cmd(
     result: dict[str, Any] = {"at": day.isoformat(), "preview": previews, "published": None}
     if not dry_run:
         target = next(
-            (
-                c
-                for c in repo.list_collections(n.store, node_config(s, party).api_root)
-                if collection in (c.id, c.alias)
-            ),
+            (c for c in n.node().collections() if collection in (c.id, c.alias)),
             None,
         )
         if target is None or target.kind != "items":

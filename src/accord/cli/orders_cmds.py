@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from accord import clock
-from accord.cli.app import app, console, node, parse_date, print_json
+from accord.cli.app import app, console, invocation, parse_date, print_json
 from accord.errors import InputError, Refused
 from accord.logistics import exchange, money, reports, service
 from accord.logistics.model import DOCUMENT_KINDS, METHODS, STATUSES, OrderState
@@ -154,7 +154,7 @@ def create_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Raise an order; refused (exit 1) naming R10/R11 when no agreement covers it."""
-    n = node()
+    n = invocation()
     lines = service.parse_lines(line)
     day = parse_date(on, "--date")
     _run(
@@ -191,7 +191,7 @@ def accept_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Accept an order: fixes its settlement method and deadline rule (R12)."""
-    n = node()
+    n = invocation()
     method = _method(settlement, "--settlement") if settlement else None
     day = parse_date(on, "--date")
     _run(
@@ -208,7 +208,7 @@ def reject_cmd(
     order_id: IdArg, reason: ReasonOpt, on: DateOpt = None, by: ByOpt = None, json: JsonOpt = False
 ) -> None:
     """Reject a requested order."""
-    n = node()
+    n = invocation()
     day = parse_date(on, "--date")
     _run(
         json,
@@ -221,7 +221,7 @@ def cancel_cmd(
     order_id: IdArg, reason: ReasonOpt, on: DateOpt = None, by: ByOpt = None, json: JsonOpt = False
 ) -> None:
     """Cancel an order that has not been delivered."""
-    n = node()
+    n = invocation()
     day = parse_date(on, "--date")
     _run(
         json,
@@ -239,7 +239,7 @@ def amend_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Replace an undelivered order's lines (all of them); an accepted order needs accepting again."""
-    n = node()
+    n = invocation()
     lines = service.parse_lines(line)
     day = parse_date(on, "--date")
     _run(
@@ -266,7 +266,7 @@ def deliver_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Record the signed receipt (never signed by the person who ordered)."""
-    n = node()
+    n = invocation()
     got: dict[str, str] = {}
     for spec in received or []:
         key, sep, qty = spec.rpartition(":")
@@ -295,7 +295,7 @@ def invoice_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Record the supplier's invoice (cash deadlines run from its date)."""
-    n = node()
+    n = invocation()
     amounts: dict[str, int] = {}
     for spec in amount or []:
         minor, cur = money.parse_money(spec)
@@ -326,7 +326,7 @@ def settle_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Record one settlement step: a payment, a replacement in kind or an equal-value exchange."""
-    n = node()
+    n = invocation()
     minor, cur = money.parse_money(amount)
     m = _method(method, "--method")
     day = parse_date(on, "--date")
@@ -362,7 +362,7 @@ def attach_cmd(
         content = file.read_bytes()
     except OSError as exc:
         raise InputError(f"{file}: {exc.strerror}") from None
-    n = node()
+    n = invocation()
     day = parse_date(on, "--date")
     _run(
         json,
@@ -382,7 +382,7 @@ def attach_cmd(
 @orders_app.command("close")
 def close_cmd(order_id: IdArg, on: DateOpt = None, by: ByOpt = None, json: JsonOpt = False) -> None:
     """Close an order: only with its receipt, its documents and full settlement (R12)."""
-    n = node()
+    n = invocation()
     day = parse_date(on, "--date")
     _run(json, lambda: service.close(n.store, n.registry(), order_id, by=_by(by), on=day))
 
@@ -390,7 +390,7 @@ def close_cmd(order_id: IdArg, on: DateOpt = None, by: ByOpt = None, json: JsonO
 @orders_app.command("show")
 def show_cmd(order_id: IdArg, json: JsonOpt = False) -> None:
     """Show an order with its lines, amounts, documents and every transition."""
-    state, transitions = service.get(node().store, order_id)
+    state, transitions = service.get(invocation().store, order_id)
     if json:
         print_json(service.order_json(state, transitions))
         return
@@ -418,7 +418,7 @@ def list_cmd(
     for s in status or []:
         if s not in STATUSES:
             raise InputError(f"--status: {s!r} is not one of {', '.join(STATUSES)}")
-    rows = service.list_orders(node().store, status or [], party.upper() if party else None)
+    rows = service.list_orders(invocation().store, status or [], party.upper() if party else None)
     for r in rows:
         r["order_date"] = r["order_date"].isoformat()
         r["deadline"] = r["deadline"].isoformat() if r["deadline"] else None
@@ -450,7 +450,7 @@ def export_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
 ) -> None:
     """Write orders with their transitions and documents as JSON for the other node."""
-    n = node()
+    n = invocation()
     data = exchange.export(n.store, n.party(), peer.upper() if peer else None)
     text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
     if output is None:
@@ -474,7 +474,7 @@ def import_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Ingest a peer's export (idempotent); exit 1 when an order conflicts or is refused."""
-    n = node()
+    n = invocation()
     result = exchange.import_data(n.store, n.registry(), _read_export(file))
     if json:
         print_json(result.to_json())
@@ -496,7 +496,7 @@ def reconcile_cmd(
     json: JsonOpt = False,
 ) -> None:
     """List every difference between our orders with PEER and its export; exit 1 if any."""
-    n = node()
+    n = invocation()
     diffs = exchange.reconcile(n.store, peer.upper(), _read_export(file), n.party())
     if json:
         print_json({"peer": peer.upper(), "identical": not diffs, "differences": diffs})
@@ -519,7 +519,7 @@ def _cell(value: Any) -> str:
 
 
 def _pov_party() -> str:
-    party = node().party()
+    party = invocation().party()
     if not party:
         raise InputError("this node has no party: run `accord init --party CODE` first")
     return party
@@ -555,9 +555,9 @@ def balances_cmd(
 ) -> None:
     """Receivables and payables per partner and currency, from this node's point of view."""
     me = _pov_party()
-    day = parse_date(at) if at else clock.fixed(node().settings.date)
+    day = parse_date(at) if at else clock.fixed(invocation().settings.date)
     rows = reports.present(
-        reports.balances(node().store, me, party.upper() if party else None, day),
+        reports.balances(invocation().store, me, party.upper() if party else None, day),
         reports.BALANCE_AMOUNTS,
     )
     cols = ["partner", "currency", "receivable", "payable", "net"]
@@ -576,7 +576,7 @@ def ageing_cmd(
     """Open amounts by days overdue (current, 1-29, 30-89, 90-179, 180-364, 365+)."""
     me = _pov_party()
     day = parse_date(at)
-    rows = reports.present(reports.ageing(node().store, me, day), reports.AGEING_AMOUNTS)
+    rows = reports.present(reports.ageing(invocation().store, me, day), reports.AGEING_AMOUNTS)
     cols = ["direction", "partner", "currency", *reports.BUCKET_NAMES, "total", "orders"]
     _emit(rows, cols, json, csv, f"Ageing of {me} on {day.isoformat()}")
 
@@ -589,7 +589,7 @@ def report_cmd(
 ) -> None:
     """Annual report by partner, agreement and fund: acquisitions and transfers (domain.md §3.6)."""
     me = _pov_party()
-    rows = reports.present(reports.annual(node().store, me, year), reports.ANNUAL_AMOUNTS)
+    rows = reports.present(reports.annual(invocation().store, me, year), reports.ANNUAL_AMOUNTS)
     cols = [
         "year",
         "partner",
@@ -611,7 +611,7 @@ def report_cmd(
 @ledger_app.command("verify")
 def verify_cmd(json: JsonOpt = False) -> None:
     """Replay every order's transitions and check the derived balances against them."""
-    problems = reports.verify(node().store)
+    problems = reports.verify(invocation().store)
     if json:
         print_json({"ok": not problems, "problems": problems})
     elif problems:

@@ -10,7 +10,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from accord.cli.app import app, console, node, parse_date, print_json
+from accord.cli.app import app, console, invocation, parse_date, print_json
 from accord.policy import DEFAULT_PURPOSE, Marking, World, decide, diff, marking_universe
 from accord.policy.whatif import summarise
 from accord.registry import files
@@ -66,7 +66,7 @@ def check_cmd(
         orcon=orcon,
         id=item,
     )
-    world = World(node().registry())
+    world = World(invocation().registry())
     d = decide(marking, _party(to), day, None if holder is None else _party(holder), world=world)
     if json:
         print_json(d.to_json())
@@ -106,7 +106,7 @@ def whatif_cmd(
     the hub, if the file's records were real. Nothing is stored."""
     day = parse_date(at)
     part, lines = files.read_file(scenario)
-    real = World(node().registry())
+    real = World(invocation().registry())
     hypo = real.with_additions(part, lines)
     markings = marking_universe(hypo, purpose.strip().lower())
     result = diff(real, hypo, markings, day)

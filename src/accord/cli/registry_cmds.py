@@ -14,7 +14,7 @@ from accord.cli.app import (
     app,
     consents_app,
     console,
-    node,
+    invocation,
     notes_app,
     parse_date,
     parties_app,
@@ -51,7 +51,7 @@ def init_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Create or migrate the store and record this node's party."""
-    n = node()
+    n = invocation()
     code = party.strip().upper()
     service.init_node(n.store, code)
     empty = not n.registry().parties
@@ -72,7 +72,7 @@ def init_cmd(
 @app.command("demo")
 def demo_cmd(at: AtOpt = None, json: JsonOpt = False) -> None:
     """Load the demonstration scenario (idempotent) and print the agreement network on a date."""
-    n = node()
+    n = invocation()
     day = parse_date(at)
     changes = service.load_demo(n.store)
     registry = n.registry()
@@ -125,7 +125,7 @@ def import_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Import a registry file, all or nothing; re-importing the same file changes nothing."""
-    changes = service.import_file(node().store, file)
+    changes = service.import_file(invocation().store, file)
     if json:
         print_json(_changes_json(changes))
     else:
@@ -141,7 +141,7 @@ def export_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
 ) -> None:
     """Write the registry (or parts of it) as YAML or JSON that `accord import` reads back."""
-    registry = node().registry()
+    registry = invocation().registry()
     if only:
         registry = files.select(registry, only)
     text = files.dump(registry, fmt)
@@ -154,7 +154,7 @@ def export_cmd(
 @parties_app.command("list")
 def parties_list(json: JsonOpt = False) -> None:
     """List the parties and their classification levels."""
-    registry = node().registry()
+    registry = invocation().registry()
     rows = [
         {
             "code": p.code,
@@ -180,7 +180,7 @@ def parties_list(json: JsonOpt = False) -> None:
 @parties_app.command("show")
 def parties_show(code: str, json: JsonOpt = False) -> None:
     """Show one party and its national classification scheme."""
-    registry = node().registry()
+    registry = invocation().registry()
     party = next((p for p in registry.parties if p.code == code.upper()), None)
     if party is None:
         raise NotFound(f"{code!r} is not a known party")
@@ -246,7 +246,7 @@ def agreements_list(
 ) -> None:
     """List agreements with their status on a date; two --party options mean binding both."""
     day = parse_date(at)
-    registry = node().registry()
+    registry = invocation().registry()
     rows = _agreement_rows(registry, party or [], kind, day, in_force)
     if json:
         print_json(rows)
@@ -318,7 +318,7 @@ def _since(ag: Agreement, day: date) -> str:
 def agreements_show(agreement_id: str, at: AtOpt = None, json: JsonOpt = False) -> None:
     """Show an agreement: parties, scope, equivalence table, timeline, next renewal deadline."""
     day = parse_date(at)
-    registry = node().registry()
+    registry = invocation().registry()
     ag = next((a for a in registry.agreements if a.id == agreement_id), None)
     if ag is None:
         raise NotFound(f"{agreement_id!r} is not a known agreement")
@@ -368,7 +368,7 @@ def agreements_show(agreement_id: str, at: AtOpt = None, json: JsonOpt = False) 
 @notes_app.command("list")
 def notes_list(json: JsonOpt = False) -> None:
     """List diplomatic notes."""
-    registry = node().registry()
+    registry = invocation().registry()
     rows = [n.model_dump(mode="json", exclude_defaults=True) for n in registry.notes]
     if json:
         print_json(rows)
@@ -384,7 +384,7 @@ def notes_list(json: JsonOpt = False) -> None:
 @consents_app.command("list")
 def consents_list(json: JsonOpt = False) -> None:
     """List originators' consents."""
-    registry = node().registry()
+    registry = invocation().registry()
     rows = [c.model_dump(mode="json", exclude_defaults=True) for c in registry.consents]
     if json:
         print_json(rows)

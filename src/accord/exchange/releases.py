@@ -91,7 +91,7 @@ def record_release(
 
 def record_prepared(store: Store, who: Principal, body: dict[str, Any] | audit.Body) -> None:
     """Appends a release to `who` whose body `release_body` built (perhaps ahead of time, by
-    `accord.taxii.readahead`: the release itself is recorded only now, as the page leaves)."""
+    `accord.exchange.readahead`: the release itself is recorded only now, as the page leaves)."""
     audit.record(store, "release", who.name, who.party, body)
 
 

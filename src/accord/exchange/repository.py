@@ -33,14 +33,14 @@ from accord.store.meta import bump
 MEDIA_STIX = "application/stix+json;version=2.1"
 
 #: The counter every change to stored object versions other than an insert bumps (a deletion, a
-#: reclassification): readers that keep pages (`accord.taxii.readahead`) compare it.
+#: reclassification): readers that keep pages (`accord.exchange.readahead`) compare it.
 OBJECTS_VERSION = "objects_version"
 
 
 def change_versions(conn: sa.Connection, seqs: Sequence[int], **values: Any) -> None:
     """Sets `values` (deleted, marking) on the stored versions `seqs`, inside the caller's
     transaction, and bumps the counter that tells readers keeping pages (`Node.snapshot`,
-    `accord.taxii.readahead`) that stored versions changed. Every change to a stored version
+    `accord.exchange.readahead`) that stored versions changed. Every change to a stored version
     other than ingest's own (which raises its collection's `last_added`) goes through here."""
     conn.execute(sa.update(objects).where(objects.c.seq.in_(seqs)).values(**values))
     bump(conn, OBJECTS_VERSION)

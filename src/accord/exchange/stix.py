@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+from accord.errors import InputError
 
 _TYPE = re.compile(r"[a-z][a-z0-9-]{1,248}[a-z0-9]")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -20,6 +22,9 @@ SCO_TYPES = frozenset(
     }
 )  # fmt: skip
 UNVERSIONED = "1970-01-01T00:00:00.000Z"
+#: The media type of TAXII 2.1 resources (TAXII 2.1 §1.6.8): what a server answers and what a
+#: client sends and accepts.
+MEDIA_TAXII = "application/taxii+json;version=2.1"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -38,6 +43,21 @@ def timestamp_key(value: str) -> str | None:
         return f"{head}.{value[20:23]}000Z"
     frac = value[20:-1] if n > 20 else ""
     return f"{head}.{(frac + '000000')[:6]}Z"
+
+
+def parse_timestamp_us(value: str, name: str) -> int:
+    """Returns a TAXII timestamp as microseconds since the epoch; InputError names the parameter."""
+    key = timestamp_key(value)
+    if key is None:
+        raise InputError(f"{name}: {value[:60]!r} is not a timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ)")
+    dt = datetime.strptime(key, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
+
+
+def format_us(us: int) -> str:
+    """Returns microseconds since the epoch as a TAXII timestamp (`…T…​.ffffffZ`)."""
+    dt = datetime.fromtimestamp(us // 1_000_000, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{us % 1_000_000:06d}Z"
 
 
 _UNVERSIONED_KEY = timestamp_key(UNVERSIONED) or UNVERSIONED

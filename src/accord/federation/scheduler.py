@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from accord.federation.peers import list_peers
 from accord.federation.sync import sync_peer
+from accord.node import Node
 from accord.store.schema import meta
-from accord.taxii.node import Node
 
 log = logging.getLogger("accord.sync")
 LEASE = "sync_lease"

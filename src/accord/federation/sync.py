@@ -36,11 +36,10 @@ from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
 from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import refusal_body, release_body
+from accord.exchange.stix import MEDIA_TAXII, format_us, parse_timestamp_us
 from accord.federation.peers import Peer, Rewound, get_cursor, put_cursor, rewind, syncing
+from accord.node import Node
 from accord.principals import Principal
-from accord.taxii.media import TAXII
-from accord.taxii.node import Node
-from accord.taxii.params import format_us, parse_timestamp_us
 
 PAGE = 1000  # objects per page read or envelope sent (the TAXII server's largest page)
 #: Pages pulled into one transaction (the cursor moves per transaction): SQLite writes the
@@ -109,7 +108,7 @@ class PeerClient:
         self.http = httpx.Client(
             base_url=peer.url,
             auth=(peer.user, peer.secret.reveal()),
-            headers={"Accept": TAXII},
+            headers={"Accept": MEDIA_TAXII},
             timeout=timeout,
         )
 
@@ -175,7 +174,10 @@ def push(
         )
         served = abroad.partner_rows(rows, abroad.forms(node.store.url, now), peer.party)
         return client.request(
-            "POST", path, content=_envelope(definitions, served), headers={"Content-Type": TAXII}
+            "POST",
+            path,
+            content=_envelope(definitions, served),
+            headers={"Content-Type": MEDIA_TAXII},
         )
 
     def settle(

@@ -120,7 +120,7 @@ def add_principal(
         if found is not None:
             conn.execute(sa.delete(principals).where(principals.c.name == name))
         conn.execute(sa.insert(principals).values(row))
-        # Serving processes cache credentials until this counter moves (accord.taxii.node).
+        # Serving processes cache credentials until this counter moves (accord.node).
         bump(conn, "principals_version")
         audit.append(
             conn,

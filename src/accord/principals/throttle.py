@@ -16,7 +16,7 @@ client address.
 The counters are rows of `auth_failures`, shared by every process serving the store. So that a
 valid request pays nothing for this, the store is consulted only while `accord_meta`'s
 `auth_watch_until` (read in the same round trip as the request's other counters,
-`accord.taxii.node.Snapshot.auth_watch`) says some failure anywhere may still matter: each failure
+`accord.node.Snapshot.auth_watch`) says some failure anywhere may still matter: each failure
 moves it to the end of its window (or of its lockout).
 """
 

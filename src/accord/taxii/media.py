@@ -10,8 +10,9 @@ tolerated (medallion refuses them: taxii-stix.md §2.2).
 from __future__ import annotations
 
 from accord.errors import NotAcceptable, UnsupportedMedia
+from accord.exchange.stix import MEDIA_TAXII
 
-TAXII = "application/taxii+json;version=2.1"
+TAXII = MEDIA_TAXII
 _TAXII_TYPES = ("application/taxii+json", "application/vnd.oasis.taxii+json")
 
 

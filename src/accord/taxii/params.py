@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from accord.errors import InputError
 from accord.exchange.repository import Query
-from accord.exchange.stix import timestamp_key
+from accord.exchange.stix import parse_timestamp_us, timestamp_key
 
 _ALLOWED = {
     "objects": {
@@ -23,21 +22,6 @@ _ALLOWED = {
     "delete": {"match[version]", "match[spec_version]"},
     "versions": {"added_after", "limit", "next", "match[spec_version]"},
 }
-
-
-def parse_timestamp_us(value: str, name: str) -> int:
-    """Returns a TAXII timestamp as microseconds since the epoch; InputError names the parameter."""
-    key = timestamp_key(value)
-    if key is None:
-        raise InputError(f"{name}: {value[:60]!r} is not a timestamp (YYYY-MM-DDTHH:MM:SS.ffffffZ)")
-    dt = datetime.strptime(key, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    return int(dt.timestamp()) * 1_000_000 + dt.microsecond
-
-
-def format_us(us: int) -> str:
-    """Returns microseconds since the epoch as a TAXII timestamp (`…T…​.ffffffZ`)."""
-    dt = datetime.fromtimestamp(us // 1_000_000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{us % 1_000_000:06d}Z"
 
 
 def _one(params: Sequence[tuple[str, str]], name: str) -> str | None:

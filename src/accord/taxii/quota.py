@@ -27,9 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from accord.errors import TooManyRequests
+from accord.limits import Limits
 from accord.store import Store
 from accord.store.exchange_schema import write_quotas
-from accord.taxii.limits import Limits
 
 # The principal's window, read before the body (values bound per call).
 _WINDOW = sa.select(write_quotas.c.started, write_quotas.c.objects, write_quotas.c.bytes).where(

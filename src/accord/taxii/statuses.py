@@ -25,10 +25,10 @@ import sqlalchemy as sa
 
 from accord.errors import NotFound
 from accord.exchange.repository import Outcome, now_us
+from accord.exchange.stix import format_us
+from accord.limits import Limits
 from accord.store import Store
 from accord.store.exchange_schema import statuses
-from accord.taxii.limits import Limits
-from accord.taxii.params import format_us
 
 #: Most statuses one write purges of each kind (expired; over the writer's count).
 PURGE_BATCH = 100

@@ -28,7 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from accord.errors import AccordError
-from accord.taxii.node import Node
+from accord.node import Node
 from accord.web import agreements, audit, auth, items, ledger, network, publish, whatif
 from accord.web.errorpages import on_accord_error, on_http_error
 from accord.web.headers import SecurityHeaders

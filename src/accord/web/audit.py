@@ -3,7 +3,7 @@
 `/audit` verifies the hash chain from the last signed checkpoint
 (`accord.audit.checkpoints.verify_recent`) and lists the records a page at a time, newest first
 (`?kind=` keeps one kind, `?before=SEQ` pages back). What the signed-in user sees of each record
-is decided by the audit trail's one redaction rule (`accord.audit.redaction`), the same as on the
+is decided by the audit trail's one redaction rule (`accord.exchange.redaction`), the same as on the
 management API: ids of items and markings outside the user's view are withheld alike whether or
 not anything has that id. `/audit/disclosures?item=ID` lists the releases of an item the user may
 see, under markings in its view (404 for any other id, as if it did not exist).
@@ -18,9 +18,10 @@ import orjson
 import sqlalchemy as sa
 from starlette.responses import Response
 
-from accord.audit import checkpoints, redaction
+from accord.audit import checkpoints
 from accord.audit import log as audit
 from accord.errors import InputError
+from accord.exchange import redaction
 from accord.i18n import N_, _
 from accord.store.audit_schema import audit_log
 from accord.web.items import find_item
@@ -77,7 +78,7 @@ def _before(ctx: Ctx) -> int | None:
 def audit_page(ctx: Ctx) -> Response:
     """The chain's verdict since the last signed checkpoint (`checkpoints.verify_recent`) and one
     page of records, newest first (optionally of one `kind`; `?before=SEQ` pages back by record
-    number), as the user may see them (`accord.audit.redaction`). A visit costs the records
+    number), as the user may see them (`accord.exchange.redaction`). A visit costs the records
     appended since the last checkpoint and one page, never the whole log (docs/security.md,
     "Bounded cost of hostile input")."""
     kind = ctx.param("kind")

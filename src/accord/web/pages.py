@@ -26,12 +26,12 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from accord import i18n
 from accord.errors import InputError
 from accord.i18n import _
+from accord.node import Node
 from accord.policy.access import User
 from accord.policy.world import World
 from accord.principals import Principal
 from accord.principals.service import PrincipalRecord, lookup_principal
 from accord.registry.model import Party
-from accord.taxii.node import Node
 from accord.web.context import base_path, request_language
 from accord.web.errorpages import error_page
 from accord.web.sessions import Session, Sessions

@@ -32,18 +32,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from accord.audit import log
 from accord.errors import NotFound
 from accord.exchange.repository import id_hash
+from accord.exchange.visibility import View
 from accord.store import Store
 from accord.store.exchange_schema import collections, objects
-
-if TYPE_CHECKING:
-    from accord.exchange.visibility import View
 
 HIDDEN = "(withheld: an item you may not see)"
 HIDDEN_MARKING = "(withheld: a marking you may not see)"

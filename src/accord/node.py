@@ -3,7 +3,7 @@
 
 A request starts with one small store read, the `Snapshot` of the store's counters (registry,
 credentials, markings, collections, object inserts and changes); the world, the credential, the
-marking index, the collections, the view and any page computed ahead (`accord.taxii.readahead`)
+marking index, the collections, the view and any page computed ahead (`accord.exchange.readahead`)
 are then taken from per-process caches keyed by those counters, so a change made by any process
 (a revocation, a registry event, a new marking, a deletion) is seen by the very next request, and
 an unchanged store costs one round trip instead of five."""
@@ -20,20 +20,21 @@ from datetime import date
 import sqlalchemy as sa
 
 from accord import clock
-from accord.errors import StoreError, Unauthenticated
+from accord.errors import InputError, StoreError, Unauthenticated
 from accord.exchange import repository as repo
+from accord.exchange.readahead import ReadAhead
 from accord.exchange.repository import OBJECTS_VERSION
 from accord.exchange.visibility import View, view_for
+from accord.limits import Limits, limits_from
 from accord.policy.world import World
 from accord.principals import Principal, throttle
 from accord.principals.service import PrincipalRecord, check_secret, lookup_principal
 from accord.principals.throttle import ThrottlePolicy
 from accord.registry import repository as registry_repo
+from accord.settings import Settings
 from accord.store import Store
 from accord.store.exchange_schema import collections, markings
 from accord.store.schema import meta
-from accord.taxii.limits import Limits
-from accord.taxii.readahead import ReadAhead
 
 _SNAPSHOT = sa.select(
     sa.select(meta.c.value).where(meta.c.key == "registry_version").scalar_subquery(),
@@ -41,7 +42,7 @@ _SNAPSHOT = sa.select(
     sa.select(sa.func.max(markings.c.id)).scalar_subquery(),
     sa.select(sa.func.count()).select_from(collections).scalar_subquery(),
     # Every insert raises its collection's last_added; deletions and reclassifications bump
-    # objects_version: a page computed ahead is served only while both stand (taxii.readahead).
+    # objects_version: a page computed ahead is served only while both stand (accord.exchange.readahead).
     sa.select(sa.func.sum(collections.c.last_added)).scalar_subquery(),
     sa.select(meta.c.value).where(meta.c.key == OBJECTS_VERSION).scalar_subquery(),
     # Until when recorded authentication failures may matter (accord.principals.throttle).
@@ -75,7 +76,7 @@ class Snapshot:
     collections: int
     added: int = 0
     changed: int = 0
-    # Not part of a page's identity (taxii.readahead keys on the snapshot): a failed sign-in
+    # Not part of a page's identity (accord.exchange.readahead keys on the snapshot): a failed sign-in
     # elsewhere must not discard pages computed ahead.
     auth_watch: int = field(default=0, compare=False)
 
@@ -171,6 +172,57 @@ class Node:
         if len(known) < 10_000:
             known[name] = record
         return record
+
+
+def node_config(settings: Settings, party: str) -> NodeConfig:
+    """Returns what the node reads from the settings: its API root, limits, fixed date, throttle
+    and metrics access. InputError names a setting that is out of range."""
+    return NodeConfig(
+        api_root=str(settings.api_root or party.lower()),
+        title=f"accord node of {party}",
+        max_content_length=int(settings.max_content_length),
+        max_page_size=int(settings.max_page_size),
+        read_ahead=int(settings.read_ahead),
+        as_of=clock.fixed(settings.date),
+        throttle=throttle_policy(settings),
+        metrics=_choice(settings, "metrics", METRICS_MODES),
+        limits=limits_from(settings),
+    )
+
+
+#: Who may read GET /metrics (docs/deployment.md): nobody, operators and auditors, or anyone.
+METRICS_MODES = ("off", "credential", "public")
+
+
+def _choice(settings: Settings, name: str, allowed: tuple[str, ...]) -> str:
+    value = str(getattr(settings, name)).strip().lower()
+    if value not in allowed:
+        raise InputError(
+            f"ACCORD_{name.upper()}: {value[:40]!r} is not one of {', '.join(allowed)}"
+        )
+    return value
+
+
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    """Returns the throttle of failed authentication from the `auth_*` settings; InputError names
+    a setting that is out of range."""
+    numbers = {
+        name: int(getattr(settings, "auth_" + name))
+        for name in (
+            "free_failures",
+            "address_failures",
+            "backoff_cap",
+            "window",
+            "lockout",
+            "lockout_seconds",
+        )
+    }
+    for name, value in numbers.items():
+        if value < 0:
+            raise InputError(f"ACCORD_AUTH_{name.upper()}: {value} must not be negative")
+    return ThrottlePolicy(
+        enabled=_choice(settings, "auth_throttle", ("on", "off")) == "on", **numbers
+    )
 
 
 def parse_authorization(header: str | None) -> tuple[str, str]:
