@@ -11,8 +11,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import orjson
-import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
@@ -20,7 +18,6 @@ from accord.api.deps import NodeDep, Who
 from accord.api.errors import error_responses
 from accord.audit import checkpoints, log
 from accord.exchange import redaction
-from accord.store.audit_schema import audit_log
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))
 
@@ -99,32 +96,20 @@ def records(
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> RecordsPage:
-    with node.store.read() as conn:
-        rows = conn.execute(
-            sa.select(audit_log)
-            .where(audit_log.c.seq > after)
-            .order_by(audit_log.c.seq)
-            .limit(limit + 1)
-        ).all()
-    page = [r._mapping for r in rows[:limit]]
-    bodies = [orjson.loads(m["body"]) for m in page]
-    ids = redaction.ids_in([*bodies, *(str(m["subject"]) for m in page)])
-    sight = redaction.sight(node.store, node.view(who), ids)
-    out = []
-    for m, body in zip(page, bodies, strict=True):
-        subject, shown = redaction.redact_record(str(m["kind"]), str(m["subject"]), body, sight)
-        out.append(
-            AuditRecord(
-                seq=int(m["seq"]),
-                at=_when(int(m["at"])),
-                kind=str(m["kind"]),
-                actor=str(m["actor"]),
-                subject=subject,
-                body=shown,
-                prev=str(m["prev"]),
-                hash=str(m["hash"]),
-                redacted=not sight.everything,
-            )
+    view = node.view(who)
+    shown, more = redaction.records(node.store, view, limit, after=after)
+    out = [
+        AuditRecord(
+            seq=r.seq,
+            at=_when(r.at),
+            kind=r.kind,
+            actor=r.actor,
+            subject=r.subject,
+            body=r.body,
+            prev=r.prev,
+            hash=r.hash,
+            redacted=not view.everything,
         )
-    more = len(rows) > limit
+        for r in shown
+    ]
     return RecordsPage(records=out, next_after=out[-1].seq if more and out else None)

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from accord.audit import log
@@ -41,6 +42,7 @@ from accord.errors import NotFound
 from accord.exchange.repository import id_hash
 from accord.exchange.visibility import View
 from accord.store import Store
+from accord.store.audit_schema import audit_log
 from accord.store.exchange_schema import collections, objects
 
 HIDDEN = "(withheld: an item you may not see)"
@@ -230,6 +232,66 @@ def redact_record(
         notices = {k: b.pop(k) for k in _NOTICE_FIELDS if k in b}
         return _scrub(subject, s), {**_scrub(b, s), **notices}
     return _scrub(subject, s), _scrub(b, s)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One audit record as a reader may see it: the chain's fields, the subject and the body
+    redacted by the rule, `at` in microseconds since the epoch."""
+
+    seq: int
+    at: int
+    kind: str
+    actor: str
+    subject: str
+    body: dict[str, Any]
+    prev: str
+    hash: str
+
+
+def records(
+    store: Store,
+    view: View,
+    limit: int,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    kind: str | None = None,
+    newest_first: bool = False,
+) -> tuple[list[Shown], bool]:
+    """Returns one page of the audit trail as the reader with `view` may see it, and whether more
+    records follow: at most `limit` records after `after` or before `before` (sequence numbers),
+    of one `kind` when given, oldest or newest first. The web pages and the management API page
+    the trail through here, so a reader gets the same records on either."""
+    q = sa.select(audit_log).limit(limit + 1)
+    q = q.order_by(audit_log.c.seq.desc() if newest_first else audit_log.c.seq)
+    if after is not None:
+        q = q.where(audit_log.c.seq > after)
+    if before is not None:
+        q = q.where(audit_log.c.seq < before)
+    if kind:
+        q = q.where(audit_log.c.kind == kind)
+    with store.read() as conn:
+        rows = [r._mapping for r in conn.execute(q)]
+    page = rows[:limit]
+    bodies = [orjson.loads(m["body"]) for m in page]
+    s = sight(store, view, ids_in([*bodies, *(str(m["subject"]) for m in page)]))
+    out = []
+    for m, body in zip(page, bodies, strict=True):
+        subject, shown = redact_record(str(m["kind"]), str(m["subject"]), body, s)
+        out.append(
+            Shown(
+                int(m["seq"]),
+                int(m["at"]),
+                str(m["kind"]),
+                str(m["actor"]),
+                subject,
+                shown,
+                str(m["prev"]),
+                str(m["hash"]),
+            )
+        )
+    return out, len(rows) > limit
 
 
 def disclosures(store: Store, view: View, item_id: str) -> list[dict[str, Any]]:

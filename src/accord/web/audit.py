@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
-import sqlalchemy as sa
 from starlette.responses import Response
 
 from accord.audit import checkpoints
@@ -23,7 +22,6 @@ from accord.audit import log as audit
 from accord.errors import InputError
 from accord.exchange import redaction
 from accord.i18n import N_, _
-from accord.store.audit_schema import audit_log
 from accord.web.items import find_item
 from accord.web.pages import Ctx, page
 
@@ -86,32 +84,22 @@ def audit_page(ctx: Ctx) -> Response:
     limits = ctx.node.config.limits
     recent = checkpoints.verify_recent(ctx.node.store, limits.audit_checkpoint_every)
     size = limits.audit_page_size
-    q = sa.select(audit_log).order_by(audit_log.c.seq.desc()).limit(size + 1)
-    if kind:
-        q = q.where(audit_log.c.kind == kind)
-    if before is not None:
-        q = q.where(audit_log.c.seq < before)
-    with ctx.node.store.read() as conn:
-        rows = [r._mapping for r in conn.execute(q)]
-    older = int(rows[size - 1]["seq"]) if len(rows) > size else None
-    rows = rows[:size]
-    bodies = [orjson.loads(r["body"]) for r in rows]
-    ids = redaction.ids_in([*bodies, *(str(r["subject"]) for r in rows)])
-    sight = redaction.sight(ctx.node.store, ctx.node.view(ctx.user), ids)
-    records = []
-    for r, body in zip(rows, bodies, strict=True):
-        subject, shown = redaction.redact_record(str(r["kind"]), str(r["subject"]), body, sight)
-        records.append(
-            Record(
-                int(r["seq"]),
-                datetime.fromtimestamp(int(r["at"]) / 1_000_000, UTC),
-                str(r["kind"]),
-                str(r["actor"]),
-                subject,
-                orjson.dumps(shown, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode(),
-                str(r["hash"]),
-            )
+    shown, more = redaction.records(
+        ctx.node.store, ctx.node.view(ctx.user), size, before=before, kind=kind, newest_first=True
+    )
+    older = shown[-1].seq if more and shown else None
+    records = [
+        Record(
+            r.seq,
+            datetime.fromtimestamp(r.at / 1_000_000, UTC),
+            r.kind,
+            r.actor,
+            r.subject,
+            orjson.dumps(r.body, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode(),
+            r.hash,
         )
+        for r in shown
+    ]
     return ctx.render(
         "audit.html",
         section="audit",
