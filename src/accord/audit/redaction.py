@@ -38,7 +38,7 @@ import sqlalchemy as sa
 
 from accord.audit import log
 from accord.errors import NotFound
-from accord.exchange.repository import id_hash
+from accord.exchange.ingest import id_hash
 from accord.store import Store
 from accord.store.exchange_schema import collections, objects
 

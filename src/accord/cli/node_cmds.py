@@ -14,8 +14,9 @@ from rich.table import Table
 from accord.cli.app import app, console, node, parse_date, print_json
 from accord.errors import AccordError, InputError
 from accord.exchange import publishing
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import list_collections
+from accord.exchange.marking_rows import marking_index
 from accord.exchange.preview import preview
 from accord.policy.marking import DEFAULT_PURPOSE, Marking, parse_groups
 from accord.policy.world import World
@@ -305,7 +306,7 @@ def publish_cmd(
     world = World(n.registry())
     day = parse_date(at)
     posted = _read_objects(file)
-    index = repo.marking_index(n.store)
+    index = marking_index(n.store)
     default: Marking | None = None
     if level is None and group:
         raise InputError("--group: name the marking too (--level, --topic) for unmarked objects")
@@ -341,7 +342,7 @@ def publish_cmd(
         target = next(
             (
                 c
-                for c in repo.list_collections(n.store, node_config(s, party).api_root)
+                for c in list_collections(n.store, node_config(s, party).api_root)
                 if collection in (c.id, c.alias)
             ),
             None,

@@ -24,7 +24,9 @@ import sqlalchemy as sa
 from accord.audit import log as audit
 from accord.errors import InputError, NotFound
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
+from accord.exchange.collections import change_versions
+from accord.exchange.ingest import id_hash
+from accord.exchange.marking_rows import ensure_marking, marking_index
 from accord.federation.peers import Peer, list_peers
 from accord.federation.sync import PeerClient
 from accord.policy.marking import Marking
@@ -76,14 +78,14 @@ class Held:
 def held(store: Store, item: str, instance: str = "") -> Held:
     """Returns the live versions of `item`'s instance held here (the owner's by default, or the
     named principal's own: accord.exchange.authority); NotFound when none."""
-    index = repo.marking_index(store)
+    index = marking_index(store)
     with store.read() as conn:
         rows = conn.execute(
             sa.select(objects.c.seq, objects.c.marking, objects.c.owner)
             .where(
                 # Every collection, each through its (coll, idh) index.
                 objects.c.coll.in_(sa.select(collections.c.key)),
-                objects.c.idh == repo.id_hash(item),
+                objects.c.idh == id_hash(item),
                 objects.c.stix_id == item,
                 objects.c.instance == instance,
                 objects.c.deleted.is_(False),
@@ -114,10 +116,10 @@ def _remark(
     )
     _, world = node.world()
     world.check_marking(new)
-    ref = repo.ensure_marking(node.store, new)
-    row = repo.marking_index(node.store).rows[ref]
+    ref = ensure_marking(node.store, new)
+    row = marking_index(node.store).rows[ref]
     with node.store.begin() as conn:
-        repo.change_versions(conn, h.seqs, marking=row)
+        change_versions(conn, h.seqs, marking=row)
         body = {"item": item, "from": old.level, "to": level, "marking": ref, "notice": notice_id}
         audit.append(conn, "reclassification", actor, item, body)
     return body
@@ -128,7 +130,7 @@ def _destroy(
 ) -> dict[str, Any]:
     h = held(node.store, item, instance)
     with node.store.begin() as conn:
-        repo.change_versions(conn, h.seqs, deleted=True)
+        change_versions(conn, h.seqs, deleted=True)
         body = {
             "item": item,
             "versions": len(h.seqs),

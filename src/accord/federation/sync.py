@@ -31,9 +31,11 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import AccordError
-from accord.exchange import abroad, publishing
-from accord.exchange import repository as repo
+from accord.exchange import abroad, publishing, queries
 from accord.exchange.authority import Writer
+from accord.exchange.collections import Collection, list_collections
+from accord.exchange.ingest import Outcome, Prepared, prepare
+from accord.exchange.marking_rows import marking_definitions, marking_index
 from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import refusal_body, release_body
 from accord.federation.peers import Peer, Rewound, get_cursor, put_cursor, rewind, syncing
@@ -140,7 +142,7 @@ class PeerClient:
         return f"/{self.peer.api_root}/collections/{alias}/"
 
 
-def _envelope(definitions: list[str], rows: list[repo.Row]) -> bytes:
+def _envelope(definitions: list[str], rows: list[queries.Row]) -> bytes:
     parts = [d.encode() for d in definitions] + [r.body for r in rows]
     return b'{"objects":[' + b",".join(parts) + b"]}"
 
@@ -157,7 +159,7 @@ def push(
     who = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
     view = node.view(who)
     # The peer's own information is never pushed back to it: it holds the original.
-    index = repo.marking_index(node.store)
+    index = marking_index(node.store)
     visible = frozenset(r for r in view.rows if index.by_row[r].originator != peer.party)
     path = client.collection_path("inbox") + "objects/"
 
@@ -167,11 +169,11 @@ def push(
     # stored in either order, and an object must never arrive before its marking.)
     acked: set[int] = set()
 
-    def post(rows: list[repo.Row], markings: set[int]) -> httpx.Response:
+    def post(rows: list[queries.Row], markings: set[int]) -> httpx.Response:
         # What leaves the node carries no national need-to-know groups (accord.exchange.abroad).
-        now = repo.marking_index(node.store)
+        now = marking_index(node.store)
         definitions = abroad.partner_definitions(
-            markings, now, repo.marking_definitions(node.store, markings)
+            markings, now, marking_definitions(node.store, markings)
         )
         served = abroad.partner_rows(rows, abroad.forms(node.store.url, now), peer.party)
         return client.request(
@@ -179,7 +181,7 @@ def push(
         )
 
     def settle(
-        c: repo.Collection, rows: list[repo.Row], carried: set[int], r: httpx.Response
+        c: Collection, rows: list[queries.Row], carried: set[int], r: httpx.Response
     ) -> None:
         """Records what the peer accepted of one envelope and moves the cursor past it."""
         if r.status_code != 202:
@@ -204,7 +206,7 @@ def push(
             if failures:
                 # One bounded record, whatever the peer's status held (refusal_body).
                 outcomes = [
-                    repo.Outcome(
+                    Outcome(
                         False,
                         str(f.get("id"))[:160],
                         str(f.get("version", ""))[:40],
@@ -226,16 +228,16 @@ def push(
     # order, so the cursor only ever moves past envelopes the peer acknowledged; a failure
     # leaves later ones to be sent again, which the peer answers "already stored".
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for c in repo.list_collections(node.store, node.config.api_root):
+        for c in list_collections(node.store, node.config.api_root):
             position = get_cursor(node.store, peer.name, "push", c.id)
-            query = repo.Query(versions=("all",))
-            rows, _ = repo.page(node.store, c.key, visible, query, position, page)
-            flight: deque[tuple[list[repo.Row], set[int], Future[httpx.Response]]] = deque()
+            query = queries.Query(versions=("all",))
+            rows, _ = queries.page(node.store, c.key, visible, query, position, page)
+            flight: deque[tuple[list[queries.Row], set[int], Future[httpx.Response]]] = deque()
             while rows or flight:
                 if rows and len(flight) < 2:
                     needed = {x.marking for x in rows} - acked
                     flight.append((rows, needed, pool.submit(post, rows, needed)))
-                    rows, _ = repo.page(
+                    rows, _ = queries.page(
                         node.store, c.key, visible, query, rows[-1].date_added, page
                     )
                     continue
@@ -259,9 +261,7 @@ def pull(
     """Pulls the peer's view of this node's party into this node's inbox, re-checking each object."""
     _, world = node.world()
     check = partner_may_deliver(world, node.party, peer.party, node.today())
-    inbox = next(
-        c for c in repo.list_collections(node.store, node.config.api_root) if c.kind == "inbox"
-    )
+    inbox = next(c for c in list_collections(node.store, node.config.api_root) if c.kind == "inbox")
     sender = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
     # What the peer may read here decides where its writes go (accord.exchange.authority).
     writer = Writer.of(sender, node.view(sender).rows, node.party)
@@ -271,22 +271,22 @@ def pull(
         thread: the caller's is meanwhile storing the previous pages)."""
         r = client.request("GET", path, params=params)
         if r.status_code != 200:
-            return r, None, repo.prepare([])
+            return r, None, prepare([])
         try:
             env = orjson.loads(r.content)
         except orjson.JSONDecodeError:
             raise PeerUnavailable(f"peer {peer.name} sent a page that is not JSON") from None
         if not isinstance(env, dict) or not isinstance(env.get("objects", []), list):
             raise PeerUnavailable(f"peer {peer.name} sent a page that is not an envelope")
-        return r, env, repo.prepare(env.get("objects", []))
+        return r, env, prepare(env.get("objects", []))
 
-    def store(alias: str, pages: list[tuple[httpx.Response, repo.Prepared, int]]) -> None:
+    def store(alias: str, pages: list[tuple[httpx.Response, Prepared, int]]) -> None:
         """Stores fetched pages in one transaction with their receipt, refusals and the cursor
         (past the last page's X-TAXII-Date-Added-Last): together, or not at all."""
         last = pages[-1][0].headers.get("X-TAXII-Date-Added-Last")
         counts: list[int] = []
 
-        def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
+        def record(conn: sa.Connection, outcomes: list[Outcome]) -> None:
             if last:
                 put_cursor(
                     conn,
@@ -298,7 +298,7 @@ def pull(
             stored = sum(1 for o in outcomes if o.ok)
             counts[:] = [stored, len(outcomes) - stored]
 
-        ready = repo.Prepared.join([p for _, p, _ in pages])
+        ready = Prepared.join([p for _, p, _ in pages])
         publishing.store_objects(node.store, inbox, ready, writer, check, then=record)
         report.pulled += counts[0]
         report.pull_refused += counts[1]
@@ -311,7 +311,7 @@ def pull(
         if position:
             params["added_after"] = format_us(position)
         path = client.collection_path(alias) + "objects/"
-        batch: list[tuple[httpx.Response, repo.Prepared, int]] = []
+        batch: list[tuple[httpx.Response, Prepared, int]] = []
         with _Reader(fetch, path, params) as pages:
             for r, env, ready in pages:
                 if r.status_code in (403, 404):
@@ -328,7 +328,7 @@ def pull(
             store(alias, batch)
 
 
-_Page = tuple[httpx.Response, Any, repo.Prepared]
+_Page = tuple[httpx.Response, Any, Prepared]
 
 
 class _Reader:

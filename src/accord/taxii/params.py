@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from accord.errors import InputError
-from accord.exchange.repository import Query
+from accord.exchange.queries import Query
 from accord.exchange.stix import timestamp_key
 
 _ALLOWED = {
