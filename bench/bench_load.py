@@ -34,8 +34,9 @@ import httpx
 import sqlalchemy as sa
 
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import list_collections
+from accord.exchange.ingest import add_objects
 from accord.node import Node, NodeConfig
 from accord.policy.marking import Marking
 from accord.principals import add_principal
@@ -110,14 +111,14 @@ def make_store(
         groups=("dprk", "military"),
         roles=("analyst",),
     )
-    items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+    items = next(c for c in list_collections(store, "kor") if c.kind == "items")
     ids: list[str] = []
     for start in range(0, preload, 500):
         batch = [indicator() for _ in range(min(500, preload - start))]
         ids += [str(o["id"]) for o in batch]
         assert all(
             o.ok
-            for o in repo.add_objects(
+            for o in add_objects(
                 store, items, [MD, *batch], Writer.host("bench", "KOR"), lambda m: None
             )
         )

@@ -44,7 +44,7 @@ import bench_taxii as bt  # noqa: E402
 ACCORD = bt.ACCORD
 TAXII = bt.TAXII
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-from accord.exchange.repository import _INSERT_COLUMNS, id_hash  # noqa: E402
+from accord.exchange.ingest import INSERT_COLUMNS, id_hash  # noqa: E402
 from accord.federation.sync import PAGE, PULL_BATCH  # noqa: E402 — pages of sync's size
 from accord.store import open_store  # noqa: E402
 
@@ -93,8 +93,8 @@ def bare_receiver(base: str, work: Path, reps: int) -> float:
     with the driver's executemany into the objects table of a fresh store (the node's pragmas:
     WAL, synchronous=NORMAL, 64 MiB cache)."""
     sql = (
-        f"INSERT INTO objects ({', '.join(_INSERT_COLUMNS)}) "
-        f"VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})"
+        f"INSERT INTO objects ({', '.join(INSERT_COLUMNS)}) "
+        f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})"
     )
     rates = []
     for rep in range(reps):

@@ -301,7 +301,8 @@ def bulk_load(url: str, n: int, n_markings: int = 2000, hide_half: bool = True) 
     import sqlalchemy as sa
 
     from accord.exchange import markings as mk
-    from accord.exchange.repository import ensure_collections, id_hash
+    from accord.exchange.collections import ensure_collections
+    from accord.exchange.ingest import id_hash
     from accord.policy.marking import Marking
     from accord.registry import service
     from accord.store import open_store

@@ -33,7 +33,8 @@ import sqlalchemy.engine.default as sa_default  # noqa: E402
 import taxii_bench  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
-from accord.exchange import repository as repo  # noqa: E402
+from accord.exchange import ingest, publishing  # noqa: E402
+from accord.exchange.collections import list_collections  # noqa: E402
 from accord.exchange.markings import marking_definition  # noqa: E402
 from accord.node import Node, node_config  # noqa: E402
 from accord.policy.marking import Marking  # noqa: E402
@@ -74,7 +75,7 @@ def main() -> int:
     node = Node(store, "KOR", node_config(load_settings(), "KOR"))
     store.checkpoint_in_background()
     who = authenticate(store, "bench-analyst", "bench-analyst-pass")
-    items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+    items = next(c for c in list_collections(store, "kor") if c.kind == "items")
     marking = marking_definition(Marking.of("KOR", "III", ["general-military"], groups=["bench"]))
     taxii_bench.RELEASE_MARKING = marking  # the objects carry it, as in bench_taxii.py
     objs = taxii_bench.make_indicators(a.objects)
@@ -82,8 +83,8 @@ def main() -> int:
         orjson.dumps({"objects": [marking, *objs[i : i + 1000]]}) for i in range(0, len(objs), 1000)
     ]
 
-    timed(repo, "prepare", "checks (prepare)")
-    timed(views, "record_ingest", "receipt")
+    timed(ingest, "prepare", "checks (prepare)")
+    timed(publishing, "record_ingest", "receipt")
     timed(views, "save_status", "status")
     timed(orjson, "loads", "parse")
     timed(sa_default.DefaultDialect, "do_commit", "commit")

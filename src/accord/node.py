@@ -21,9 +21,14 @@ import sqlalchemy as sa
 
 from accord import clock
 from accord.errors import InputError, StoreError, Unauthenticated
-from accord.exchange import repository as repo
+from accord.exchange.collections import (
+    OBJECTS_VERSION,
+    Collection,
+    ensure_collections,
+    list_collections,
+)
+from accord.exchange.marking_rows import marking_index
 from accord.exchange.readahead import ReadAhead
-from accord.exchange.repository import OBJECTS_VERSION
 from accord.exchange.visibility import View, view_for
 from accord.limits import Limits, limits_from
 from accord.policy.world import World
@@ -90,11 +95,11 @@ class Node:
         self.party = party
         self.config = config
         self._world: tuple[int, World] | None = None
-        self._collections: tuple[int, list[repo.Collection]] | None = None
+        self._collections: tuple[int, list[Collection]] | None = None
         self._credentials: tuple[int, dict[str, PrincipalRecord | None]] = (-1, {})
         self.cursor_key = self._key("cursor_key")
         self.read_ahead = ReadAhead(config.read_ahead)
-        repo.ensure_collections(store, config.api_root, party)
+        ensure_collections(store, config.api_root, party)
 
     def snapshot(self) -> Snapshot:
         """Returns the store's change counters, in one store read."""
@@ -102,12 +107,12 @@ class Node:
             row = conn.execute(_SNAPSHOT).one()
         return Snapshot(*(int(v or 0) for v in row))
 
-    def collections(self, snap: Snapshot | None = None) -> list[repo.Collection]:
+    def collections(self, snap: Snapshot | None = None) -> list[Collection]:
         """Returns the collections of this node's API root (cached until one is added)."""
         snap = snap or self.snapshot()
         cached = self._collections
         if cached is None or cached[0] != snap.collections:
-            cached = (snap.collections, repo.list_collections(self.store, self.config.api_root))
+            cached = (snap.collections, list_collections(self.store, self.config.api_root))
             self._collections = cached
         return cached[1]
 
@@ -137,7 +142,7 @@ class Node:
         """Returns the markings `who` may receive today."""
         snap = snap or self.snapshot()
         version, world = self.world(snap)
-        index = repo.marking_index(self.store, snap.markings)
+        index = marking_index(self.store, snap.markings)
         return view_for(self.store.url, world, version, self.party, who, index, self.today())
 
     def authenticate(

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from accord.errors import InputError
 from accord.exchange import publishing
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import count_objects, ensure_collections
 from accord.exchange.samples import sample_objects
 from accord.node import Node, node_config
 from accord.principals import add_principal, list_principals
@@ -51,10 +51,10 @@ def prepare(store: Store, settings: Settings, extras: bool = True) -> tuple[str,
     if me is None:
         raise InputError(f"this node's party {party!r} is not in the registry")
     config = node_config(settings, party)
-    collections = repo.ensure_collections(store, config.api_root, party)
+    collections = ensure_collections(store, config.api_root, party)
     items = next(c for c in collections if c.kind == "items")
     demo = extras and registry_repo.get_meta(store, "demo") == "1"
-    if demo and repo.count_objects(store) == 0:
+    if demo and count_objects(store) == 0:
         outcomes = publishing.store_objects(
             store, items, sample_objects(me), Writer.host("accord-demo", party), lambda m: None
         )

@@ -12,7 +12,9 @@ from typing import Any
 
 from api_live import ApiNode
 
-from accord.exchange import repository as repo
+from accord.exchange.collections import list_collections
+from accord.exchange.marking_rows import marking_index
+from accord.exchange.queries import Query, page
 from accord.logistics import service as orders
 from accord.principals import add_principal
 from accord.registry import repository as registry_repo
@@ -109,9 +111,9 @@ def new_order(store: Store, upto: str = "requested") -> str:
 
 def visible_item(api: ApiNode) -> str:
     """Returns the id of a KOR sample item every role user (cleared I, all groups) may see."""
-    items = next(c for c in repo.list_collections(api.store, "kor") if c.kind == "items")
-    rows, _ = repo.page(api.store, items.key, None, repo.Query(), None, 1000)
-    index = repo.marking_index(api.store)
+    items = next(c for c in list_collections(api.store, "kor") if c.kind == "items")
+    rows, _ = page(api.store, items.key, None, Query(), None, 1000)
+    index = marking_index(api.store)
     for r in rows:
         m = index.by_row[r.marking]
         if m.originator == "KOR" and m.level in ("II", "III"):

@@ -18,8 +18,10 @@ from taxii_live import LiveNode, free_port, start_node
 
 from accord.audit import log as audit
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import list_collections
+from accord.exchange.ingest import add_objects
+from accord.exchange.queries import Query, page
 from accord.exchange.stix import format_us
 from accord.federation.peers import get_cursor, syncing
 from accord.policy.marking import Marking
@@ -58,7 +60,7 @@ def cli(
     store = open_store(store_url)
     try:
         prepare(store, load_settings(environ={"ACCORD_PARTY": "KOR"}), extras=False)
-        items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+        items = next(c for c in list_collections(store, "kor") if c.kind == "items")
         objs: list[dict[str, object]] = [mk.marking_definition(OK)]
         objs += [
             {
@@ -76,9 +78,7 @@ def cli(
         ]
         assert all(
             o.ok
-            for o in repo.add_objects(
-                store, items, objs, Writer.host("analyst", "KOR"), lambda m: None
-            )
+            for o in add_objects(store, items, objs, Writer.host("analyst", "KOR"), lambda m: None)
         )
     finally:
         store.close()
@@ -92,8 +92,8 @@ def cli(
 
 def held_by(node: LiveNode) -> dict[str, int]:
     """stix_id → stored versions in the node's inbox (this suite's indicators only)."""
-    inbox = next(c for c in repo.list_collections(node.store, "jpn") if c.kind == "inbox")
-    rows, _ = repo.page(node.store, inbox.key, None, repo.Query(versions=("all",)), None, 10_000)
+    inbox = next(c for c in list_collections(node.store, "jpn") if c.kind == "inbox")
+    rows, _ = page(node.store, inbox.key, None, Query(versions=("all",)), None, 10_000)
     counts: dict[str, int] = {}
     for r in rows:
         if r.stix_id in IDS:
@@ -227,7 +227,7 @@ def test_sync_again_is_kept_when_the_peer_is_down(cli: Cli, jpn: LiveNode) -> No
     assert len(report["again"]["cursors"]) == 1
     store = open_store(cli.url)
     try:
-        items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+        items = next(c for c in list_collections(store, "kor") if c.kind == "items")
         assert get_cursor(store, "jpn", "push", items.id) == 0
     finally:
         store.close()
@@ -274,7 +274,7 @@ def test_sync_again_while_another_sync_holds_the_peer_changes_nothing(
     assert cli("sync", "jpn", "--json")[0] == 0
     store = open_store(cli.url)
     try:
-        items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+        items = next(c for c in list_collections(store, "kor") if c.kind == "items")
         before = get_cursor(store, "jpn", "push", items.id)
         with syncing(store, "jpn"):
             code, out, _ = cli("sync", "jpn", "--again", "--json")
@@ -301,8 +301,8 @@ def test_peer_show_says_where_sync_stands_and_who_holds_it(cli: Cli, jpn: LiveNo
     assert cli("sync", "jpn", "--json")[0] == 0
     store = open_store(cli.url)
     try:
-        items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
-        rows, _ = repo.page(store, items.key, None, repo.Query(versions=("all",)), None, 10_000)
+        items = next(c for c in list_collections(store, "kor") if c.kind == "items")
+        rows, _ = page(store, items.key, None, Query(versions=("all",)), None, 10_000)
         [cursor] = json.loads(cli("peer", "show", "jpn", "--json")[1])["cursors"]
         # Up to the newest version sent: every object of the collection was releasable to JPN.
         assert cursor["direction"] == "push" and cursor["collection"] == items.id

@@ -9,7 +9,8 @@ import orjson
 import pytest
 from cli_runner import Cli
 
-from accord.exchange import repository as repo
+from accord.exchange.collections import count_objects
+from accord.exchange.marking_rows import marking_index
 from accord.principals import authenticate
 from accord.store import open_store
 
@@ -161,7 +162,7 @@ def test_publish_dry_run_previews_who_can_receive(
     assert jpn_rules <= set(by_party["JPN"]["rules"])
     assert by_party["USA"]["allowed"] is True and by_party["USA"]["recipient_level"] == "S"
     assert by_party["CHN"]["allowed"] is False
-    assert repo.count_objects(open_store(cli.url)) == 0  # nothing published
+    assert count_objects(open_store(cli.url)) == 0  # nothing published
 
 
 @pytest.mark.parametrize("shape", ["bundle", "envelope", "list"])
@@ -186,8 +187,8 @@ def test_publish_stores_objects_with_the_described_marking(
     recipients = {r["party"]: r["allowed"] for r in data["preview"][0]["recipients"]}
     assert recipients["USA"] is True and recipients["JPN"] is False  # REL TO USA only (R5)
     store = open_store(cli.url)
-    assert repo.count_objects(store) == 2
-    index = repo.marking_index(store)
+    assert count_objects(store) == 2
+    index = marking_index(store)
     assert any(m.rel_to == frozenset({"USA"}) and m.level == "III" for m in index.by_row.values())
 
 
@@ -273,7 +274,7 @@ def test_publish_names_need_to_know_groups_so_national_users_can_read_it(
     assert json.loads(out)["preview"][0]["marking"]["groups"] == ["dprk", "military"]
     store = open_store(cli.url)
     world = World(registry_repo.load(store))
-    (marking,) = [m for m in repo.marking_index(store).by_row.values() if m.level == "II"]
+    (marking,) = [m for m in marking_index(store).by_row.values() if m.level == "II"]
     today = date(2024, 6, 3)
     member = User("kim", "KOR", "II", frozenset({"military"}), "KOR")
     outsider = User("lee", "KOR", "I", frozenset({"cyber"}), "KOR")

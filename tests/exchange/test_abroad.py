@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from accord.exchange import abroad
 from accord.exchange.abroad import Form
-from accord.exchange.repository import Row
+from accord.exchange.queries import Row
 
 NATIONAL = [f"marking-definition--0000000{i}-0000-5000-8000-000000000000" for i in range(3)]
 PARTNER = [f"marking-definition--1111111{i}-0000-5000-8000-000000000000" for i in (0, 0, 1)]

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from accord.exchange import visibility
-from accord.exchange.repository import MarkingIndex
+from accord.exchange.marking_rows import MarkingIndex
 from accord.policy.marking import Marking
 from accord.policy.world import World
 from accord.principals import Principal

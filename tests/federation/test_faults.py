@@ -23,8 +23,10 @@ from taxii_live import LiveNode, free_port, start_node
 from accord.app import create_app
 from accord.audit import log as audit
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import list_collections
+from accord.exchange.ingest import add_objects
+from accord.exchange.queries import Query, page
 from accord.federation.peers import Peer, add_peer, get_peer
 from accord.federation.sync import SyncReport, sync_peer
 from accord.node import Node, node_config
@@ -47,7 +49,7 @@ PREFIX = "indicator--00000000-0000-4000-9000-"  # this suite's items (the nodes'
 def publish(node: LiveNode, n: int, start: int = 0) -> list[str]:
     """Publishes n indicators on KOR's node, alternating releasable and not; returns the ids of
     the releasable ones."""
-    items = next(c for c in repo.list_collections(node.store, "kor") if c.kind == "items")
+    items = next(c for c in list_collections(node.store, "kor") if c.kind == "items")
     objs: list[dict[str, object]] = [mk.marking_definition(OK), mk.marking_definition(NO)]
     ok_ids = []
     for i in range(start, start + n):
@@ -70,9 +72,7 @@ def publish(node: LiveNode, n: int, start: int = 0) -> list[str]:
             ok_ids.append(oid)
     assert all(
         o.ok
-        for o in repo.add_objects(
-            node.store, items, objs, Writer.host("analyst", "KOR"), lambda m: None
-        )
+        for o in add_objects(node.store, items, objs, Writer.host("analyst", "KOR"), lambda m: None)
     )
     return ok_ids
 
@@ -81,8 +81,8 @@ def inbox_counts(url: str, party: str = "jpn") -> dict[str, int]:
     """stix_id → number of stored versions in the node's inbox."""
     store = open_store(url)
     try:
-        inbox = next(c for c in repo.list_collections(store, party) if c.kind == "inbox")
-        rows, _ = repo.page(store, inbox.key, None, repo.Query(versions=("all",)), None, 100_000)
+        inbox = next(c for c in list_collections(store, party) if c.kind == "inbox")
+        rows, _ = page(store, inbox.key, None, Query(versions=("all",)), None, 100_000)
     finally:
         store.close()
     counts: dict[str, int] = {}

@@ -12,8 +12,10 @@ from taxii_live import LiveNode, start_node
 
 from accord.audit import log as audit
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import list_collections
+from accord.exchange.ingest import add_objects
+from accord.exchange.queries import Query, page
 from accord.federation.peers import add_peer
 from accord.federation.sync import sync_peer
 from accord.policy.marking import Marking
@@ -75,17 +77,17 @@ class Federation:
         """How many stored versions of item `key` the node holds, all collections together."""
         store = self.nodes[party].store
         n = 0
-        for c in repo.list_collections(store, party.lower()):
-            q = repo.Query(ids=(str(ITEMS[key]["id"]),), versions=("all",))
-            n += len(repo.page(store, c.key, None, q, None, 100)[0])
+        for c in list_collections(store, party.lower()):
+            q = Query(ids=(str(ITEMS[key]["id"]),), versions=("all",))
+            n += len(page(store, c.key, None, q, None, 100)[0])
         return n
 
     def held(self, party: str) -> set[str]:
         """Which of A, B, C the node holds (in any collection)."""
         store = self.nodes[party].store
         ids = set()
-        for c in repo.list_collections(store, party.lower()):
-            rows, _ = repo.page(store, c.key, None, repo.Query(versions=("all",)), None, 10_000)
+        for c in list_collections(store, party.lower()):
+            rows, _ = page(store, c.key, None, Query(versions=("all",)), None, 10_000)
             ids |= {r.stix_id for r in rows}
         return {k for k, v in ITEMS.items() if v["id"] in ids}
 
@@ -127,11 +129,9 @@ def fed(
                 )
     # KOR's analyst publishes three items on its own node.
     kor = nodes["KOR"]
-    items = next(c for c in repo.list_collections(kor.store, "kor") if c.kind == "items")
+    items = next(c for c in list_collections(kor.store, "kor") if c.kind == "items")
     objs = [mk.marking_definition(m) for m in (A, B, C)] + list(ITEMS.values())
-    outcomes = repo.add_objects(
-        kor.store, items, objs, Writer.host("analyst", "KOR"), lambda m: None
-    )
+    outcomes = add_objects(kor.store, items, objs, Writer.host("analyst", "KOR"), lambda m: None)
     assert all(o.ok for o in outcomes)
     try:
         yield Federation(nodes)
@@ -229,7 +229,7 @@ def test_a_peer_is_sent_again_only_when_asked(fed: Federation) -> None:
     kor = fed.nodes["KOR"].store
     first = fed.sync("KOR", "jpn")[0]
     assert first["pushed"] >= 4
-    items = next(c for c in repo.list_collections(kor, "kor") if c.kind == "items")
+    items = next(c for c in list_collections(kor, "kor") if c.kind == "items")
     sent_to = get_cursor(kor, "jpn", "push", items.id)
     assert sent_to > 0
     # A position after the cursor moves nothing: a rewind never skips what was not sent.

@@ -14,8 +14,9 @@ from serve_proc import prepare_store, serve
 from taxii_live import ANALYST_MARKING, SECRETS, TAXII, basic, indicator
 
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import list_collections
+from accord.exchange.ingest import add_objects
 
 # In the full suite, not the fast loop (-m "not slow"): server processes and signals.
 pytestmark = pytest.mark.slow
@@ -23,10 +24,10 @@ pytestmark = pytest.mark.slow
 
 def _load_big_page(url: str, n: int = 1000, size: int = 12_000) -> None:
     store = prepare_store(url)
-    items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+    items = next(c for c in list_collections(store, "kor") if c.kind == "items")
     objects: list[object] = [mk.marking_definition(ANALYST_MARKING)]
     objects += [indicator(description="x" * size) for _ in range(n)]
-    outcomes = repo.add_objects(store, items, objects, Writer.host("loader", "KOR"), lambda m: None)
+    outcomes = add_objects(store, items, objects, Writer.host("loader", "KOR"), lambda m: None)
     assert sum(o.ok for o in outcomes) == n + 1  # and the marking-definition
     store.close()
 

@@ -20,8 +20,9 @@ from serve_proc import prepare_store, serve
 from taxii_live import ANALYST_MARKING, SECRETS, TAXII, basic, indicator
 
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import list_collections
+from accord.exchange.ingest import add_objects
 from accord.node import Node, NodeConfig
 from accord.principals import authenticate
 from accord.store.exchange_schema import objects
@@ -42,13 +43,13 @@ def test_two_processes_page_one_collection_consistently(tmp_path: Path) -> None:
     a = b = store = None
     try:
         store = prepare_store(url)
-        items = next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+        items = next(c for c in list_collections(store, "kor") if c.kind == "items")
         md = mk.marking_definition(ANALYST_MARKING)
         for _ in range(0, N, 500):
             batch = [md, *(indicator() for _ in range(500))]
             assert all(
                 o.ok
-                for o in repo.add_objects(
+                for o in add_objects(
                     store, items, batch, Writer.host("loader", "KOR"), lambda m: None
                 )
             )

@@ -15,8 +15,11 @@ import pytest
 from taxii_live import LiveNode, start_node, walk
 
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import list_collections
+from accord.exchange.ingest import add_objects
+from accord.exchange.marking_rows import marking_index
+from accord.exchange.queries import Query, page
 from accord.federation.peers import add_peer, list_peers
 from accord.federation.sync import sync_peer
 from accord.policy import User, World, may_access
@@ -32,7 +35,7 @@ NATIONAL_GROUPS = ("dprk", "military", "cyber")
 
 def grouped_ids(store: Any) -> set[str]:
     """The stored release markings that name groups: their national ids."""
-    index = repo.marking_index(store)
+    index = marking_index(store)
     return {index.stix_ids[r] for r, m in index.by_row.items() if m.groups}
 
 
@@ -45,8 +48,8 @@ def served(live: LiveNode, who: str) -> list[bytes]:
     ]
     bodies += [r.content for r in walk(live, live.coll() + "manifest/", who, 50)]
     ids = {o["id"] for b in bodies[:1] for o in orjson.loads(b).get("objects", [])}
-    for page in bodies:
-        ids |= {o["id"] for o in orjson.loads(page).get("objects", [])}
+    for body in bodies:
+        ids |= {o["id"] for o in orjson.loads(body).get("objects", [])}
     for oid in sorted(ids):
         r = live.get(live.coll() + f"objects/{oid}/", who)
         if r.status_code == 200:
@@ -139,22 +142,22 @@ def test_a_push_carries_no_national_group_names_and_the_receiver_decides_need_to
         "name": "launch site", "pattern": "[ipv4-addr:value = '203.0.113.9']", "pattern_type": "stix",
         "valid_from": "2017-01-01T00:00:00Z", "object_marking_refs": [mk.marking_id(m)],
     }  # fmt: skip
-    items = next(c for c in repo.list_collections(kor.store, "kor") if c.kind == "items")
-    done = repo.add_objects(
+    items = next(c for c in list_collections(kor.store, "kor") if c.kind == "items")
+    done = add_objects(
         kor.store, items, [mk.marking_definition(m), item], Writer.host("t", "KOR"), lambda _: None
     )
     assert all(o.ok for o in done)
     (peer,) = list_peers(kor.store)
     report = sync_peer(kor.node, peer, retries=2)
     assert report.pushed >= 2, report.to_json()
-    index = repo.marking_index(jpn.store)
+    index = marking_index(jpn.store)
     received = {
         index.stix_ids[r]: mk_ for r, mk_ in index.by_row.items() if mk_.originator == "KOR"
     }
     assert received and not any(x.groups for x in received.values())
     assert mk.marking_id(m) not in received and mk.marking_id(m.without_groups()) in received
-    inbox = next(c for c in repo.list_collections(jpn.store, "jpn") if c.kind == "inbox")
-    rows, _ = repo.page(jpn.store, inbox.key, None, repo.Query(versions=("all",)), None, 1000)
+    inbox = next(c for c in list_collections(jpn.store, "jpn") if c.kind == "inbox")
+    rows, _ = page(jpn.store, inbox.key, None, Query(versions=("all",)), None, 1000)
     assert {r.stix_id for r in rows} >= {item["id"], mk.marking_id(m.without_groups())}
     for r in rows:
         assert b'"groups"' not in r.body, r.body

@@ -26,7 +26,7 @@ from principals_live import ALL_SECRETS, EVERYONE, api, principal
 from ui_client import client, sign_in
 
 from accord.audit import log as audit
-from accord.exchange import repository as repo
+from accord.exchange.marking_rows import marking_index
 from accord.store.exchange_schema import objects
 from accord.web.audit import HIDDEN, HIDDEN_MARKING
 
@@ -66,7 +66,7 @@ def ids(node: ApiNode) -> dict[str, str]:
     hidden = sorted((sid, m) for sid, m in items if m not in clerk.rows)
     seen = sorted(sid for sid, m in items if m in clerk.rows)
     assert hidden and seen
-    index = repo.marking_index(node.store)
+    index = marking_index(node.store)
     h, mrow = hidden[0]
     return {
         "H": h,

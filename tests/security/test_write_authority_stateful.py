@@ -33,7 +33,7 @@ from taxii_live import LiveNode, indicator
 
 from accord.exchange import markings as mk
 from accord.exchange import notices
-from accord.exchange import repository as repo
+from accord.exchange.marking_rows import marking_index
 from accord.policy.marking import Marking
 from accord.principals import Principal, list_principals
 
@@ -93,7 +93,7 @@ class Authority(RuleBasedStateMachine):
         return next(p for p in list_principals(self.live.store) if p.name == who and not p.revoked)
 
     def reads(self, who: str, m: Marking) -> bool:
-        index = repo.marking_index(self.live.store)
+        index = marking_index(self.live.store)
         row = index.rows.get(mk.marking_id(m))
         return row is not None and row in self.live.node.view(self.principal(who)).rows
 

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from accord.exchange import repository as repo
+from accord.exchange.ingest import id_hash
+from accord.exchange.queries import Query, page, version_page
 from accord.store import open_store
 from accord.store.engine import HEAD_REVISION, Store, alembic_config
 
@@ -117,7 +118,7 @@ def _rows_at_0008(store: Store) -> None:
 
 
 def test_0009_finds_objects_by_a_hash_of_their_id(empty_store_url: str) -> None:
-    assert {repo.id_hash(i) < 0 for i in HASHED_IDS} == {True, False}
+    assert {id_hash(i) < 0 for i in HASHED_IDS} == {True, False}
     store = open_store(empty_store_url, migrate=False)
     try:
         _rows_at_0008(store)
@@ -132,13 +133,13 @@ def test_0009_finds_objects_by_a_hash_of_their_id(empty_store_url: str) -> None:
         # Every row kept its seq and content, and carries the hash the code computes (the
         # migration computes it in SQL on PostgreSQL, in Python on SQLite).
         assert [tuple(r) for r in got] == [
-            (200 + n, sid, repo.id_hash(sid), f"k{n}", f'{{"n": {n}}}')
+            (200 + n, sid, id_hash(sid), f"k{n}", f'{{"n": {n}}}')
             for n, sid in enumerate(HASHED_IDS + HASHED_IDS[:1])
         ]
         # The node finds an object's versions by id through the hash.
-        rows, more = repo.version_page(store, 1, None, HASHED_IDS[0], repo.Query(), None, 10)
+        rows, more = version_page(store, 1, None, HASHED_IDS[0], Query(), None, 10)
         assert [r.seq for r in rows] == [200, 204] and not more
-        rows, _ = repo.page(store, 1, None, repo.Query(ids=(HASHED_IDS[2],)), None, 10)
+        rows, _ = page(store, 1, None, Query(ids=(HASHED_IDS[2],)), None, 10)
         assert [r.seq for r in rows] == [202]
         # And back: 0008's unique constraint returns (the rows satisfy it).
         _alembic(store, "downgrade", "0008")

@@ -1,5 +1,5 @@
 """A set of values (visible markings, requested ids, types, versions) travels as ONE parameter:
-a PostgreSQL array literal or a JSON array for SQLite (`accord.exchange.repository`). Whatever a
+a PostgreSQL array literal or a JSON array for SQLite (`accord.exchange.set_params`). Whatever a
 client puts in `match[id]` must arrive as exactly that set: no element split, merged or altered."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.exchange import repository as repo
+from accord.exchange import set_params
 from accord.store import Store
 
 # What a query string can carry: UTF-8 text; PostgreSQL text has no NUL.
@@ -21,8 +21,8 @@ FIXTURE = [HealthCheck.function_scoped_fixture]
 def member(store: Store, value: Any, values: set[Any]) -> bool:
     """True when the store finds `value` in `values` sent as one parameter."""
     kind = sa.Integer if isinstance(value, int) else sa.String
-    test = repo._member(sa.literal(value, kind), "p", store.dialect)  # noqa: SLF001 — unit under test
-    param = repo._set_param(values, store.dialect)  # noqa: SLF001
+    test = set_params.member(sa.literal(value, kind), "p", store.dialect)
+    param = set_params.set_param(values, store.dialect)
     with store.read() as conn:
         return conn.execute(sa.select(sa.literal(1)).where(test), {"p": param}).first() is not None
 

@@ -44,8 +44,10 @@ from taxii_live import (
 )
 
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
+from accord.exchange import queries
 from accord.exchange.authority import Writer
+from accord.exchange.collections import Collection, list_collections
+from accord.exchange.ingest import add_objects
 from accord.exchange.markings import ACCORD_EXTENSION, marking_definition
 from accord.node import Node, NodeConfig
 from accord.policy.access import User, may_access
@@ -353,13 +355,13 @@ def stix_indicator(oid: str, second: int, marking_id: str) -> dict[str, Any]:
     }
 
 
-def items_collection(store: Store) -> repo.Collection:
-    return next(c for c in repo.list_collections(store, "kor") if c.kind == "items")
+def items_collection(store: Store) -> Collection:
+    return next(c for c in list_collections(store, "kor") if c.kind == "items")
 
 
 def publish(store: Store, envelope: list[dict[str, Any]]) -> None:
     """Stores an envelope as the node's own items, bypassing the publisher's R9 check."""
-    outcomes = repo.add_objects(
+    outcomes = add_objects(
         store, items_collection(store), envelope, Writer.host("leak-test", "KOR"), lambda m: None
     )
     assert all(o.ok for o in outcomes), [o for o in outcomes if not o.ok]
@@ -678,15 +680,15 @@ def test_a_publish_landing_between_authorisation_and_query_does_not_leak(
         secret = marking_definition(Marking.of("KOR", "II", ["wmd"], groups=["navy"]))
         late = stix_indicator(nth_id(2), 2, secret["id"])
         racing = [secret, late]
-        page = repo.page
+        page = queries.page
 
-        def page_after_a_publish(*args: Any, **kwargs: Any) -> tuple[list[repo.Row], bool]:
+        def page_after_a_publish(*args: Any, **kwargs: Any) -> tuple[list[queries.Row], bool]:
             if racing:
                 publish(store, list(racing))
                 racing.clear()
             return page(*args, **kwargs)
 
-        monkeypatch.setattr(repo, "page", page_after_a_publish)
+        monkeypatch.setattr(queries, "page", page_after_a_publish)
         r = sandbox.live.get(sandbox.live.coll() + "objects/", "chief")
         assert r.status_code == 200 and not racing
         assert late["id"] not in r.text and secret["id"] not in r.text

@@ -19,7 +19,8 @@ from taxii_live import SECRETS, LiveNode
 from ui_client import client, csrf_of, item_ids, sign_in, signed_in
 
 from accord.app import create_app
-from accord.exchange import repository as repo
+from accord.exchange.collections import count_objects
+from accord.exchange.marking_rows import marking_index
 from accord.node import Node, NodeConfig
 from accord.policy.access import User, may_access
 from accord.principals import add_principal, revoke_principal
@@ -69,7 +70,7 @@ def visible_to(live: LiveNode, who: str) -> tuple[set[str], set[str]]:
          "chief": ("I", {"dprk", "military", "cyber"})}[who]  # fmt: skip
     user = User(who, "KOR", p[0], frozenset(p[1]), "KOR")
     world = live.node.world()[1]
-    index = repo.marking_index(live.store)
+    index = marking_index(live.store)
     today = live.node.today()
     seen, hidden = set(), set()
     for sid, rows in stored_items(live).items():
@@ -114,10 +115,10 @@ def _csrf_checks(live: LiveNode, c: httpx.Client, token: str, other_token: str) 
         r = c.post(path, data={**data, "csrf": token})
         assert r.status_code == 200, (path, r.status_code, r.text[:500])
     # Nothing was published by the refused posts (a publish with a bad token stores nothing).
-    before = repo.count_objects(live.store)
+    before = count_objects(live.store)
     publish = {**valid["/ui/publish"], "action": "publish"}
     assert c.post("/ui/publish", data=publish).status_code == 403
-    assert repo.count_objects(live.store) == before
+    assert count_objects(live.store) == before
     # Sign-out needs the token too; the session survives a forged sign-out.
     assert c.post("/ui/logout", data={"csrf": other_token}).status_code == 403
     assert c.get("/ui/items").status_code == 200

@@ -22,7 +22,7 @@ from accord.api.models import DecisionOut, MarkingOut, ReleaseRow
 from accord.errors import ImportRejected, InputError, NotFound
 from accord.exchange import markings as mk
 from accord.exchange import reading
-from accord.exchange import repository as repo
+from accord.exchange.marking_rows import marking_index
 from accord.exchange.preview import preview as release_preview
 from accord.exchange.reading import Reader
 from accord.node import Node
@@ -218,7 +218,7 @@ def find_item(node: Node, who: Principal, item_id: str) -> Marking:
     read as the web pages read it (`accord.exchange.reading`); NotFound, exactly as for an item
     that does not exist, otherwise."""
     reader = Reader(
-        node.store, node.config.api_root, who.name, node.view(who), repo.marking_index(node.store)
+        node.store, node.config.api_root, who.name, node.view(who), marking_index(node.store)
     )
     found = reading.find_item(reader, item_id, markings=True)
     if found is None:
@@ -391,7 +391,7 @@ def preview(body: PreviewRequest, request: Request, node: NodeDep, who: Who) -> 
             )
     # Only the stored markings in the caller's view count as stored (R9): a registered marking
     # the caller may not see is answered exactly as an unregistered id (docs/security.md).
-    index = repo.marking_index(node.store)
+    index = marking_index(node.store)
     view = node.view(who)
     stored = {
         sid: index.by_row[row]

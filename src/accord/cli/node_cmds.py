@@ -14,8 +14,8 @@ from rich.table import Table
 from accord.cli.app import app, console, invocation, parse_date, print_json
 from accord.errors import AccordError, InputError
 from accord.exchange import publishing
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.marking_rows import marking_index
 from accord.exchange.preview import preview
 from accord.node import node_config
 from accord.policy.marking import DEFAULT_PURPOSE, Marking, parse_groups
@@ -305,7 +305,7 @@ def publish_cmd(
     world = World(n.registry())
     day = parse_date(at)
     posted = _read_objects(file)
-    index = repo.marking_index(n.store)
+    index = marking_index(n.store)
     default: Marking | None = None
     if level is None and group:
         raise InputError("--group: name the marking too (--level, --topic) for unmarked objects")

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import orjson
 
 from accord.exchange import markings as mk
-from accord.exchange.repository import MarkingIndex, Row
+from accord.exchange.marking_rows import MarkingIndex
+from accord.exchange.queries import Row
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ import sqlalchemy as sa
 from accord.audit import log as audit
 from accord.errors import InputError, NotFound
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
+from accord.exchange.collections import change_versions
+from accord.exchange.ingest import Outcome, id_hash
+from accord.exchange.marking_rows import ensure_marking, marking_index
 from accord.exchange.visibility import View
 from accord.policy.marking import Marking
 from accord.policy.world import World
@@ -88,14 +90,14 @@ class Held:
 def held(store: Store, item: str, instance: str = "") -> Held:
     """Returns the live versions of `item`'s instance held here (the owner's by default, or the
     named principal's own: accord.exchange.authority); NotFound when none."""
-    index = repo.marking_index(store)
+    index = marking_index(store)
     with store.read() as conn:
         rows = conn.execute(
             sa.select(objects.c.seq, objects.c.marking, objects.c.owner)
             .where(
                 # Every collection, each through its (coll, idh) index.
                 objects.c.coll.in_(sa.select(collections.c.key)),
-                objects.c.idh == repo.id_hash(item),
+                objects.c.idh == id_hash(item),
                 objects.c.stix_id == item,
                 objects.c.instance == instance,
                 objects.c.deleted.is_(False),
@@ -126,10 +128,10 @@ def remark(
     )
     _, world = node.world()
     world.check_marking(new)
-    ref = repo.ensure_marking(node.store, new)
-    row = repo.marking_index(node.store).rows[ref]
+    ref = ensure_marking(node.store, new)
+    row = marking_index(node.store).rows[ref]
     with node.store.begin() as conn:
-        repo.change_versions(conn, h.seqs, marking=row)
+        change_versions(conn, h.seqs, marking=row)
         body = {"item": item, "from": old.level, "to": level, "marking": ref, "notice": notice_id}
         audit.append(conn, "reclassification", actor, item, body)
     return body
@@ -140,7 +142,7 @@ def destroy(
 ) -> dict[str, Any]:
     h = held(node.store, item, instance)
     with node.store.begin() as conn:
-        repo.change_versions(conn, h.seqs, deleted=True)
+        change_versions(conn, h.seqs, deleted=True)
         body = {
             "item": item,
             "versions": len(h.seqs),
@@ -257,17 +259,17 @@ def split(raw: bytes, posted: list[Any]) -> tuple[list[Any], list[dict[str, Any]
     )
 
 
-def receive_all(node: Holding, who: Principal, sent: list[dict[str, Any]]) -> list[repo.Outcome]:
+def receive_all(node: Holding, who: Principal, sent: list[dict[str, Any]]) -> list[Outcome]:
     """Acts on each notice `who` sent; returns one outcome per notice, a refusal naming why (only
     partner nodes send notices; `receive` says the rest)."""
-    handled: list[repo.Outcome] = []
+    handled: list[Outcome] = []
     for obj in sent:
         oid, ver = str(obj.get("id", "(no id)"))[:160], str(obj.get("modified", ""))[:40]
         if not who.is_partner:
-            handled.append(repo.Outcome(False, oid, ver, "notices come from partner nodes"))
+            handled.append(Outcome(False, oid, ver, "notices come from partner nodes"))
             continue
         try:
-            handled.append(repo.Outcome(True, oid, ver, receive(node, who, obj)))
+            handled.append(Outcome(True, oid, ver, receive(node, who, obj)))
         except (InputError, NotFound) as exc:
-            handled.append(repo.Outcome(False, oid, ver, str(exc)))
+            handled.append(Outcome(False, oid, ver, str(exc)))
     return handled

@@ -2,7 +2,7 @@
 
 TAXII Add Objects, `accord publish`, the web publish page, federation pull and a new node's sample
 items all call `store_objects`: the writer's authority decides where each object goes
-(`accord.exchange.authority`, inside `repository.add_objects`), and the receipt and refusals are
+(`accord.exchange.authority`, inside `ingest.add_objects`), and the receipt and refusals are
 recorded in the audit trail with the writer as actor, in the same transaction as the objects.
 `draft` is the step before it that the CLI, the web page and the API preview share: which release
 marking each object will carry, grouped by marking, ready for a release preview.
@@ -17,8 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from accord.exchange import markings as mk
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import Collection
+from accord.exchange.ingest import Outcome, Prepared, PublishCheck, add_objects
+from accord.exchange.marking_rows import MarkingIndex
 from accord.exchange.releases import record_ingest
 from accord.exchange.stix import check_object
 from accord.policy.marking import Marking
@@ -38,7 +40,7 @@ class Draft:
 
 
 def draft(
-    index: repo.MarkingIndex,
+    index: MarkingIndex,
     posted: Sequence[Any],
     default: Marking | None,
     visible: frozenset[int] | None = None,
@@ -94,25 +96,25 @@ def draft(
 
 def store_objects(
     store: Store,
-    collection: repo.Collection,
-    posted: Sequence[Any] | repo.Prepared,
+    collection: Collection,
+    posted: Sequence[Any] | Prepared,
     writer: Writer,
-    may_publish: repo.PublishCheck,
-    then: Callable[[sa.Connection, list[repo.Outcome]], None] | None = None,
+    may_publish: PublishCheck,
+    then: Callable[[sa.Connection, list[Outcome]], None] | None = None,
     markings_top: int | None = None,
     raw: bytes | None = None,
-) -> list[repo.Outcome]:
-    """Stores an envelope as `writer` (`repository.add_objects`) and records its receipt and
+) -> list[Outcome]:
+    """Stores an envelope as `writer` (`ingest.add_objects`) and records its receipt and
     refusals in the audit trail, with the writer as actor, in the same transaction; `then` runs
     there too (a TAXII status resource, a federation cursor). `raw`, the envelope's body when
     there is one, names it in the refusal record (its size and SHA-256). Returns one outcome per
     object."""
 
-    def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
+    def record(conn: sa.Connection, outcomes: list[Outcome]) -> None:
         record_ingest(conn, writer, collection.id, outcomes, raw)
         if then is not None:
             then(conn, outcomes)
 
-    return repo.add_objects(
+    return add_objects(
         store, collection, posted, writer, may_publish, then=record, markings_top=markings_top
     )

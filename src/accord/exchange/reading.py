@@ -2,7 +2,7 @@
 first, with filters — the one read that the web pages and the management API share.
 
 A principal's view (`accord.exchange.visibility`) is the set of marking rows it may receive;
-every read here is restricted to those rows in the store's own query (`repository.page`), so an
+every read here is restricted to those rows in the store's own query (`queries.page`), so an
 item outside the view is answered exactly like an item that does not exist (TAXII 2.1
 Appendix B; docs/security.md).
 """
@@ -15,7 +15,9 @@ from typing import Any
 
 import orjson
 
-from accord.exchange import repository as repo
+from accord.exchange.collections import list_collections
+from accord.exchange.marking_rows import MarkingIndex
+from accord.exchange.queries import Query, page
 from accord.exchange.visibility import View
 from accord.policy.marking import Marking
 from accord.store import Store
@@ -52,7 +54,7 @@ class Reader:
     api_root: str
     name: str
     view: View
-    index: repo.MarkingIndex
+    index: MarkingIndex
 
 
 def display_name(body: dict[str, Any]) -> str:
@@ -101,11 +103,11 @@ def visible_items(
     needle = text.lower()
     found: list[Item] = []
     scanned = 0
-    for coll in repo.list_collections(reader.store, reader.api_root):
+    for coll in list_collections(reader.store, reader.api_root):
         after: int | None = None
-        q = repo.Query(ids=ids, types=(type_,) if type_ else ())
+        q = Query(ids=ids, types=(type_,) if type_ else ())
         while scanned < _SCAN_MAX:
-            batch, more = repo.page(reader.store, coll.key, rows, q, after, _SCAN_PAGE, reader.name)
+            batch, more = page(reader.store, coll.key, rows, q, after, _SCAN_PAGE, reader.name)
             scanned += len(batch)
             for r in batch:
                 body = orjson.loads(r.body)

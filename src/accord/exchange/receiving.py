@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from accord.errors import InputError
-from accord.exchange.repository import PublishCheck
+from accord.exchange.ingest import PublishCheck
 from accord.policy.access import User, may_access
 from accord.policy.decide import decide
 from accord.policy.marking import Marking

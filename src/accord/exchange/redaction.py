@@ -39,7 +39,7 @@ import sqlalchemy as sa
 
 from accord.audit import log
 from accord.errors import NotFound
-from accord.exchange.repository import id_hash
+from accord.exchange.ingest import id_hash
 from accord.exchange.visibility import View
 from accord.store import Store
 from accord.store.audit_schema import audit_log

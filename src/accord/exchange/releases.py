@@ -18,7 +18,8 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from accord.audit import log as audit
-from accord.exchange.repository import Outcome, Row
+from accord.exchange.ingest import Outcome
+from accord.exchange.queries import Row
 from accord.exchange.visibility import Grant, View
 from accord.principals import Principal
 from accord.store import Store

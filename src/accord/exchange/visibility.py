@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from accord.errors import InputError
-from accord.exchange.repository import MarkingIndex
+from accord.exchange.marking_rows import MarkingIndex
 from accord.policy.access import User, may_access
 from accord.policy.decide import decide
 from accord.policy.world import World

@@ -1,4 +1,4 @@
-"""Push and pull between nodes over TAXII 2.1, with durable cursors (issue #5).
+"""Push and pull between nodes over TAXII 2.1, with durable cursors.
 
 Push: everything newly releasable to the peer's party — every object version, decided with this
 node as holder (so a third party's item goes on only with its originator's consent, R6/R7) — is
@@ -16,6 +16,7 @@ the sync with its cursors where they were.
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 import time
@@ -31,9 +32,11 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import AccordError
-from accord.exchange import abroad, publishing
-from accord.exchange import repository as repo
+from accord.exchange import abroad, publishing, queries
 from accord.exchange.authority import Writer
+from accord.exchange.collections import Collection, list_collections
+from accord.exchange.ingest import Outcome, Prepared, prepare
+from accord.exchange.marking_rows import marking_definitions, marking_index
 from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import refusal_body, release_body
 from accord.exchange.stix import MEDIA_TAXII, format_us, parse_timestamp_us
@@ -45,7 +48,7 @@ PAGE = 1000  # objects per page read or envelope sent (the TAXII server's larges
 #: Pages pulled into one transaction (the cursor moves per transaction): SQLite writes the
 #: unique index's leaves a transaction touched once per commit, and ids are random, so a bare
 #: insert of 50,000 rows ran ~1.6x faster in transactions of 5,000 than of 1,000; the whole pull
-#: gains less, being bound by its Python work (BENCHMARKS.md, issue 5).
+#: gains less, being bound by its Python work (BENCHMARKS.md, "Federation").
 PULL_BATCH = 5
 
 
@@ -139,7 +142,7 @@ class PeerClient:
         return f"/{self.peer.api_root}/collections/{alias}/"
 
 
-def _envelope(definitions: list[str], rows: list[repo.Row]) -> bytes:
+def _envelope(definitions: list[str], rows: list[queries.Row]) -> bytes:
     parts = [d.encode() for d in definitions] + [r.body for r in rows]
     return b'{"objects":[' + b",".join(parts) + b"]}"
 
@@ -153,37 +156,87 @@ def push(
     page: int = PAGE,
 ) -> None:
     """Pushes to the peer's inbox everything newly releasable to its party."""
-    who = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
-    view = node.view(who)
-    # The peer's own information is never pushed back to it: it holds the original.
-    index = repo.marking_index(node.store)
-    visible = frozenset(r for r in view.rows if index.by_row[r].originator != peer.party)
-    path = client.collection_path("inbox") + "objects/"
+    _Push(node, peer, client, report, progress).run(page)
 
-    # A marking-definition goes with every envelope that needs it until the peer has
-    # acknowledged one that carried it, not with every page: a page of 500 objects may carry
-    # hundreds of markings. (Until then it is sent again: envelopes in flight together may be
-    # stored in either order, and an object must never arrive before its marking.)
-    acked: set[int] = set()
 
-    def post(rows: list[repo.Row], markings: set[int]) -> httpx.Response:
-        # What leaves the node carries no national need-to-know groups (accord.exchange.abroad).
-        now = repo.marking_index(node.store)
-        definitions = abroad.partner_definitions(
-            markings, now, repo.marking_definitions(node.store, markings)
+class _Push:
+    """One push to one peer: what its party may receive here, sent page by page, each envelope
+    settled (release recorded, cursor moved, `report` counted) once the peer acknowledged it."""
+
+    def __init__(
+        self,
+        node: Node,
+        peer: Peer,
+        client: PeerClient,
+        report: SyncReport,
+        progress: Progress | None,
+    ) -> None:
+        self.node, self.peer, self.client = node, peer, client
+        self.report, self.progress = report, progress
+        self.who = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
+        self.view = node.view(self.who)
+        # The peer's own information is never pushed back to it: it holds the original.
+        self.index = marking_index(node.store)
+        self.visible = frozenset(
+            r for r in self.view.rows if self.index.by_row[r].originator != peer.party
         )
-        served = abroad.partner_rows(rows, abroad.forms(node.store.url, now), peer.party)
-        return client.request(
+        self.path = client.collection_path("inbox") + "objects/"
+        # A marking-definition goes with every envelope that needs it until the peer has
+        # acknowledged one that carried it, not with every page: a page of 500 objects may carry
+        # hundreds of markings. (Until then it is sent again: envelopes in flight together may
+        # be stored in either order, and an object must never arrive before its marking.)
+        self.acked: set[int] = set()
+
+    def run(self, page: int) -> None:
+        """Sends every collection's pages after the push cursor, two envelopes in flight: the
+        peer parses and checks one while it stores the other, and this node reads the next page
+        and records releases meanwhile. Envelopes are settled in order, so the cursor only ever
+        moves past envelopes the peer acknowledged; a failure leaves later ones to be sent again,
+        which the peer answers "already stored"."""
+        store = self.node.store
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for c in list_collections(store, self.node.config.api_root):
+                position = get_cursor(store, self.peer.name, "push", c.id)
+                query = queries.Query(versions=("all",))
+                rows, _ = queries.page(store, c.key, self.visible, query, position, page)
+                flight: deque[tuple[list[queries.Row], set[int], Future[httpx.Response]]] = deque()
+                while rows or flight:
+                    if rows and len(flight) < 2:
+                        needed = {x.marking for x in rows} - self.acked
+                        flight.append((rows, needed, pool.submit(self.post, rows, needed)))
+                        rows, _ = queries.page(
+                            store, c.key, self.visible, query, rows[-1].date_added, page
+                        )
+                        continue
+                    done, carried, sending = flight.popleft()
+                    try:
+                        self.settle(c, done, carried, sending.result())
+                    except BaseException:
+                        for _, _, f in flight:
+                            f.cancel()
+                        raise
+
+    def post(self, rows: list[queries.Row], markings: set[int]) -> httpx.Response:
+        """Sends one envelope: the rows and the marking-definitions `markings` names."""
+        # What leaves the node carries no national need-to-know groups (accord.exchange.abroad).
+        store = self.node.store
+        now = marking_index(store)
+        definitions = abroad.partner_definitions(
+            markings, now, marking_definitions(store, markings)
+        )
+        served = abroad.partner_rows(rows, abroad.forms(store.url, now), self.peer.party)
+        return self.client.request(
             "POST",
-            path,
+            self.path,
             content=_envelope(definitions, served),
             headers={"Content-Type": MEDIA_TAXII},
         )
 
     def settle(
-        c: repo.Collection, rows: list[repo.Row], carried: set[int], r: httpx.Response
+        self, c: Collection, rows: list[queries.Row], carried: set[int], r: httpx.Response
     ) -> None:
         """Records what the peer accepted of one envelope and moves the cursor past it."""
+        peer = self.peer
         if r.status_code != 202:
             raise PeerUnavailable(
                 f"peer {peer.name} refused the envelope: HTTP {r.status_code} {r.text[:200]}"
@@ -197,16 +250,16 @@ def push(
             if isinstance(f, dict)
         ]
         refused = {f.get("id") for f in failures}
-        acked.update(m for m in carried if index.stix_ids.get(m) not in refused)
+        self.acked.update(m for m in carried if self.index.stix_ids.get(m) not in refused)
         accepted = [x for x in rows if x.stix_id not in refused]
-        body = release_body(peer.party, c.id, accepted, view, "push")
-        with node.store.begin() as conn:
+        body = release_body(peer.party, c.id, accepted, self.view, "push")
+        with self.node.store.begin() as conn:
             if accepted:
-                audit.append(conn, "release", who.name, peer.party, body)
+                audit.append(conn, "release", self.who.name, peer.party, body)
             if failures:
                 # One bounded record, whatever the peer's status held (refusal_body).
                 outcomes = [
-                    repo.Outcome(
+                    Outcome(
                         False,
                         str(f.get("id"))[:160],
                         str(f.get("version", ""))[:40],
@@ -218,36 +271,10 @@ def push(
                 body["count"] = max(len(outcomes), int(status.get("failure_count") or 0))
                 audit.append(conn, "refusal", peer.name, peer.party, body)
             put_cursor(conn, peer.name, "push", c.id, rows[-1].date_added)
-        report.pushed += len(accepted)
-        report.push_refused += len(rows) - len(accepted)
-        if progress:
-            progress("push", len(rows))
-
-    # Two envelopes in flight: the peer parses and checks one while it stores the other, and
-    # this node reads the next page and records releases meanwhile. Envelopes are settled in
-    # order, so the cursor only ever moves past envelopes the peer acknowledged; a failure
-    # leaves later ones to be sent again, which the peer answers "already stored".
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for c in repo.list_collections(node.store, node.config.api_root):
-            position = get_cursor(node.store, peer.name, "push", c.id)
-            query = repo.Query(versions=("all",))
-            rows, _ = repo.page(node.store, c.key, visible, query, position, page)
-            flight: deque[tuple[list[repo.Row], set[int], Future[httpx.Response]]] = deque()
-            while rows or flight:
-                if rows and len(flight) < 2:
-                    needed = {x.marking for x in rows} - acked
-                    flight.append((rows, needed, pool.submit(post, rows, needed)))
-                    rows, _ = repo.page(
-                        node.store, c.key, visible, query, rows[-1].date_added, page
-                    )
-                    continue
-                done, carried, sending = flight.popleft()
-                try:
-                    settle(c, done, carried, sending.result())
-                except BaseException:
-                    for _, _, f in flight:
-                        f.cancel()
-                    raise
+        self.report.pushed += len(accepted)
+        self.report.push_refused += len(rows) - len(accepted)
+        if self.progress:
+            self.progress("push", len(rows))
 
 
 def pull(
@@ -259,78 +286,110 @@ def pull(
     page: int = PAGE,
 ) -> None:
     """Pulls the peer's view of this node's party into this node's inbox, re-checking each object."""
-    _, world = node.world()
-    check = partner_may_deliver(world, node.party, peer.party, node.today())
-    inbox = next(
-        c for c in repo.list_collections(node.store, node.config.api_root) if c.kind == "inbox"
-    )
-    sender = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
-    # What the peer may read here decides where its writes go (accord.exchange.authority).
-    writer = Writer.of(sender, node.view(sender).rows, node.party)
+    _Pull(node, peer, client, report, progress).run(page)
 
-    def fetch(path: str, params: dict[str, str]) -> _Page:
+
+class _Pull:
+    """One pull from one peer: its view of this node's party read page by page from the pull
+    cursors, every object re-checked here and stored in the inbox, PULL_BATCH pages a
+    transaction; `report` counts what was stored and refused."""
+
+    def __init__(
+        self,
+        node: Node,
+        peer: Peer,
+        client: PeerClient,
+        report: SyncReport,
+        progress: Progress | None,
+    ) -> None:
+        self.node, self.peer, self.client = node, peer, client
+        self.report, self.progress = report, progress
+        _, world = node.world()
+        self.check = partner_may_deliver(world, node.party, peer.party, node.today())
+        self.inbox = next(
+            c for c in list_collections(node.store, node.config.api_root) if c.kind == "inbox"
+        )
+        sender = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
+        # What the peer may read here decides where its writes go (accord.exchange.authority).
+        self.writer = Writer.of(sender, node.view(sender).rows, node.party)
+        # The outcomes of the batch being stored, counted inside its transaction (`record`).
+        self.stored = 0
+        self.refused = 0
+
+    def run(self, page: int) -> None:
+        """Reads the peer's items and inbox after their cursors, `page` objects a page."""
+        peer = self.peer
+        for alias in ("items", "inbox"):
+            position = get_cursor(self.node.store, peer.name, "pull", alias)
+            params: dict[str, str] = {"limit": str(page), "match[version]": "all"}
+            if position:
+                params["added_after"] = format_us(position)
+            path = self.client.collection_path(alias) + "objects/"
+            batch: list[tuple[httpx.Response, Prepared, int]] = []
+            with _Reader(self.fetch, path, params) as pages:
+                for r, env, ready in pages:
+                    if r.status_code in (403, 404):
+                        break  # the peer does not let us read that collection
+                    if r.status_code != 200:
+                        raise PeerUnavailable(
+                            f"peer {peer.name}: HTTP {r.status_code} reading {alias}"
+                        )
+                    objects = env.get("objects", [])
+                    if objects:
+                        batch.append((r, ready, len(objects)))
+                    if len(batch) >= PULL_BATCH:
+                        self.store(alias, batch)
+                        batch = []
+            if batch:  # the last pages, or those before a 403/404 (the peer's rights changed)
+                self.store(alias, batch)
+
+    def fetch(self, path: str, params: dict[str, str]) -> _Page:
         """Returns a page, its envelope and its objects checked structurally (on the reading
         thread: the caller's is meanwhile storing the previous pages)."""
-        r = client.request("GET", path, params=params)
+        r = self.client.request("GET", path, params=params)
         if r.status_code != 200:
-            return r, None, repo.prepare([])
+            return r, None, prepare([])
         try:
             env = orjson.loads(r.content)
         except orjson.JSONDecodeError:
-            raise PeerUnavailable(f"peer {peer.name} sent a page that is not JSON") from None
+            raise PeerUnavailable(f"peer {self.peer.name} sent a page that is not JSON") from None
         if not isinstance(env, dict) or not isinstance(env.get("objects", []), list):
-            raise PeerUnavailable(f"peer {peer.name} sent a page that is not an envelope")
-        return r, env, repo.prepare(env.get("objects", []))
+            raise PeerUnavailable(f"peer {self.peer.name} sent a page that is not an envelope")
+        return r, env, prepare(env.get("objects", []))
 
-    def store(alias: str, pages: list[tuple[httpx.Response, repo.Prepared, int]]) -> None:
+    def store(self, alias: str, pages: list[tuple[httpx.Response, Prepared, int]]) -> None:
         """Stores fetched pages in one transaction with their receipt, refusals and the cursor
         (past the last page's X-TAXII-Date-Added-Last): together, or not at all."""
         last = pages[-1][0].headers.get("X-TAXII-Date-Added-Last")
-        counts: list[int] = []
+        ready = Prepared.join([p for _, p, _ in pages])
+        record = functools.partial(self.record, alias, last)
+        self.stored = self.refused = 0
+        publishing.store_objects(
+            self.node.store, self.inbox, ready, self.writer, self.check, then=record
+        )
+        self.report.pulled += self.stored
+        self.report.pull_refused += self.refused
+        if self.progress:
+            self.progress("pull", sum(n for _, _, n in pages))
 
-        def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
-            if last:
-                put_cursor(
-                    conn,
-                    peer.name,
-                    "pull",
-                    alias,
-                    parse_timestamp_us(last, "X-TAXII-Date-Added-Last"),
-                )
-            stored = sum(1 for o in outcomes if o.ok)
-            counts[:] = [stored, len(outcomes) - stored]
-
-        ready = repo.Prepared.join([p for _, p, _ in pages])
-        publishing.store_objects(node.store, inbox, ready, writer, check, then=record)
-        report.pulled += counts[0]
-        report.pull_refused += counts[1]
-        if progress:
-            progress("pull", sum(n for _, _, n in pages))
-
-    for alias in ("items", "inbox"):
-        position = get_cursor(node.store, peer.name, "pull", alias)
-        params: dict[str, str] = {"limit": str(page), "match[version]": "all"}
-        if position:
-            params["added_after"] = format_us(position)
-        path = client.collection_path(alias) + "objects/"
-        batch: list[tuple[httpx.Response, repo.Prepared, int]] = []
-        with _Reader(fetch, path, params) as pages:
-            for r, env, ready in pages:
-                if r.status_code in (403, 404):
-                    break  # the peer does not let us read that collection
-                if r.status_code != 200:
-                    raise PeerUnavailable(f"peer {peer.name}: HTTP {r.status_code} reading {alias}")
-                objects = env.get("objects", [])
-                if objects:
-                    batch.append((r, ready, len(objects)))
-                if len(batch) >= PULL_BATCH:
-                    store(alias, batch)
-                    batch = []
-        if batch:  # the last pages, or those before a 403/404 (the peer's rights changed)
-            store(alias, batch)
+    def record(
+        self, alias: str, last: str | None, conn: sa.Connection, outcomes: list[Outcome]
+    ) -> None:
+        """Moves the cursor past the stored pages and counts their outcomes, inside the
+        transaction that stores them."""
+        if last:
+            put_cursor(
+                conn,
+                self.peer.name,
+                "pull",
+                alias,
+                parse_timestamp_us(last, "X-TAXII-Date-Added-Last"),
+            )
+        self.stored = sum(1 for o in outcomes if o.ok)
+        self.refused = len(outcomes) - self.stored
 
 
-_Page = tuple[httpx.Response, Any, repo.Prepared]
+_Page = tuple[httpx.Response, Any, Prepared]
 
 
 class _Reader:

@@ -233,7 +233,7 @@ class Store:
 
     def fetch_rows(self, sql: str, args: Any) -> list[tuple[Any, ...]]:
         """Runs one compiled read statement and returns the driver's own row tuples (no
-        per-row result objects: the partner's page read, `exchange.repository.page`). On
+        per-row result objects: the partner's page read, `exchange.queries.page`). On
         PostgreSQL the results are binary (a body arrives as the bytes `convert_to` makes, not
         as hex). A driver error invalidates the connection before it is translated, so the pool
         discards a dead connection instead of trying to reset it (which would log a traceback

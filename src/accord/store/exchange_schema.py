@@ -53,7 +53,7 @@ objects = Table(
     Column("seq", BigId, primary_key=True, autoincrement=True),
     Column("coll", Integer, nullable=False),  # collections.key
     Column("stix_id", String(160), nullable=False),
-    # A 64-bit hash of stix_id (`accord.exchange.repository.id_hash`): every lookup by id goes
+    # A 64-bit hash of stix_id (`accord.exchange.ingest.id_hash`): every lookup by id goes
     # through (coll, idh), an index entry of ~20 bytes where (coll, stix_id, version_key) took
     # ~90. Ids are random, so each envelope's entries land all over that index and every page
     # they touch is written again at commit (migration 0009; docs/deployment.md has the

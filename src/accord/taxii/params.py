@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from accord.errors import InputError
-from accord.exchange.repository import Query
+from accord.exchange.queries import Query
 from accord.exchange.stix import parse_timestamp_us, timestamp_key
 
 _ALLOWED = {

@@ -24,7 +24,8 @@ import orjson
 import sqlalchemy as sa
 
 from accord.errors import NotFound
-from accord.exchange.repository import Outcome, now_us
+from accord.exchange.collections import now_us
+from accord.exchange.ingest import Outcome
 from accord.exchange.stix import format_us
 from accord.limits import Limits
 from accord.store import Store

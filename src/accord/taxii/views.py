@@ -20,9 +20,11 @@ from starlette.responses import Response
 
 from accord.audit import log as audit
 from accord.errors import Forbidden, InputError, NotFound, TooLarge, Unprocessable
-from accord.exchange import abroad, notices, publishing
-from accord.exchange import repository as repo
+from accord.exchange import abroad, notices, publishing, queries
 from accord.exchange.authority import Writer, require_publisher
+from accord.exchange.collections import MEDIA_STIX, Collection, now_us
+from accord.exchange.ingest import Outcome, PublishCheck
+from accord.exchange.marking_rows import marking_index
 from accord.exchange.readahead import Page
 from accord.exchange.receiving import partner_may_deliver, user_may_publish
 from accord.exchange.releases import record_prepared, record_release, release_body
@@ -103,19 +105,19 @@ def _root(request: Request, node: Node) -> str:
 # ---- access to collections ---------------------------------------------------------------------
 
 
-def can_read(who: Principal, node: Node, c: repo.Collection) -> bool:
+def can_read(who: Principal, node: Node, c: Collection) -> bool:
     if who.is_partner:
         return who.party != node.party
     return who.party == node.party
 
 
-def can_write(who: Principal, node: Node, c: repo.Collection) -> bool:
+def can_write(who: Principal, node: Node, c: Collection) -> bool:
     if who.is_partner:
         return c.kind == "inbox" and who.party != node.party
     return c.kind == "items" and who.party == node.party
 
 
-def _collection(request: Request, node: Node, who: Principal) -> repo.Collection:
+def _collection(request: Request, node: Node, who: Principal) -> Collection:
     """Returns the collection named in the path (id or alias) that the caller may see; a
     collection it may neither read nor write is absent (404)."""
     _root(request, node)
@@ -126,14 +128,14 @@ def _collection(request: Request, node: Node, who: Principal) -> repo.Collection
     raise NotFound(f"no collection {wanted!r} in this API root")
 
 
-def _collection_json(who: Principal, node: Node, c: repo.Collection) -> dict[str, Any]:
+def _collection_json(who: Principal, node: Node, c: Collection) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": c.id,
         "title": c.title,
         "description": c.description,
         "can_read": can_read(who, node, c),
         "can_write": can_write(who, node, c),
-        "media_types": [repo.MEDIA_STIX],
+        "media_types": [MEDIA_STIX],
     }
     if c.alias:
         data["alias"] = c.alias
@@ -201,14 +203,14 @@ def collection(request: Request, node: Node, who: Principal) -> Response:
 # ---- reading objects -------------------------------------------------------------------------
 
 
-def _readable(request: Request, node: Node, who: Principal) -> tuple[repo.Collection, View]:
+def _readable(request: Request, node: Node, who: Principal) -> tuple[Collection, View]:
     c = _collection(request, node, who)
     if not can_read(who, node, c):
         raise Forbidden("this collection is not readable with these credentials")
     return c, node.view(who, _snap(request))
 
 
-def _visible(view: View) -> repo.Visible:
+def _visible(view: View) -> queries.Visible:
     # Always the explicit set, even when it is every marking the view knew of: a marking stored
     # after the view was computed (a publish landing while this request runs) is not in it, and
     # an unfiltered query would serve its objects (tests/taxii/test_taxii_leaks.py).
@@ -216,8 +218,8 @@ def _visible(view: View) -> repo.Visible:
 
 
 def _paged(
-    request: Request, node: Node, who: Principal, c: repo.Collection, endpoint_name: str, scope: str
-) -> tuple[repo.Query, int, int | None, str]:
+    request: Request, node: Node, who: Principal, c: Collection, endpoint_name: str, scope: str
+) -> tuple[queries.Query, int, int | None, str]:
     items = list(request.query_params.multi_items())
     q, limit, token = params.parse(items, endpoint_name, node.config.max_page_size)
     digest = cursor.query_digest(items)
@@ -232,10 +234,10 @@ def _grouped(node: Node, who: Principal, top: int) -> dict[int, abroad.Form]:
     `top` is the newest marking of the request's snapshot (the index its view was computed from)."""
     if not who.is_partner:
         return {}
-    return abroad.forms(node.store.url, repo.marking_index(node.store, top))
+    return abroad.forms(node.store.url, marking_index(node.store, top))
 
 
-def _abroad(node: Node, who: Principal, rows: list[repo.Row], top: int) -> list[repo.Row]:
+def _abroad(node: Node, who: Principal, rows: list[queries.Row], top: int) -> list[queries.Row]:
     """Returns `rows` as `who` receives them: a partner gets the partner forms of grouped markings
     (national need-to-know groups never leave the node: `accord.exchange.abroad`)."""
     if not who.is_partner or not rows:
@@ -252,7 +254,7 @@ def _ids_read(node: Node, who: Principal, object_id: str, top: int) -> tuple[str
     return (object_id,) if found is None else found
 
 
-def _headers(rows: list[repo.Row]) -> dict[str, str]:
+def _headers(rows: list[queries.Row]) -> dict[str, str]:
     if not rows:
         return {}
     return {
@@ -269,7 +271,7 @@ def _envelope(bodies: list[bytes], more: bool, token: str | None) -> bytes:
     return head + b',"objects":[' + b",".join(bodies) + b"]}"
 
 
-def _bodies(node: Node, who: Principal, rows: list[repo.Row], top: int) -> list[bytes]:
+def _bodies(node: Node, who: Principal, rows: list[queries.Row], top: int) -> list[bytes]:
     """The JSON of `rows` as `who` receives them (`_abroad`, the bodies alone)."""
     if not who.is_partner or not rows:
         return [r.body for r in rows]
@@ -281,7 +283,7 @@ def _next(
     who: Principal,
     scope: str,
     digest: str,
-    rows: list[repo.Row],
+    rows: list[queries.Row],
     more: bool,
     after: int | None,
 ) -> str | None:
@@ -294,9 +296,9 @@ def _next(
 def _objects_page(
     node: Node,
     who: Principal,
-    c: repo.Collection,
+    c: Collection,
     view: View,
-    q: repo.Query,
+    q: queries.Query,
     after: int | None,
     limit: int,
     scope: str,
@@ -305,7 +307,7 @@ def _objects_page(
 ) -> Page:
     """Computes a page of Get Objects ready to serve: envelope, headers, next position and (for a
     partner) the body of its release record."""
-    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit, who.name)
+    rows, more = queries.page(node.store, c.key, _visible(view), q, after, limit, who.name)
     token = _next(node, who, scope, digest, rows, more, after)
     # The release record's body is serialised here too, so that serving the page only appends it.
     release = (
@@ -349,7 +351,7 @@ def get_object(request: Request, node: Node, who: Principal) -> Response:
     scope = f"object:{c.id}:{object_id}"
     q, limit, after, digest = _paged(request, node, who, c, "object", scope)
     top = _snap(request).markings
-    q = repo.Query(
+    q = queries.Query(
         ids=_ids_read(node, who, object_id, top),
         versions=q.versions,
         spec_versions=q.spec_versions,
@@ -358,7 +360,7 @@ def get_object(request: Request, node: Node, who: Principal) -> Response:
     rows, more = (
         ([], False)
         if not q.ids
-        else repo.page(node.store, c.key, _visible(view), q, after, limit, who.name)
+        else queries.page(node.store, c.key, _visible(view), q, after, limit, who.name)
     )
     if not rows and after is None and q.added_after is None:
         raise NotFound(f"no object {object_id[:160]!r} in this collection")
@@ -375,7 +377,7 @@ def get_manifest(request: Request, node: Node, who: Principal) -> Response:
     c, view = _readable(request, node, who)
     scope = f"manifest:{c.id}"
     q, limit, after, digest = _paged(request, node, who, c, "objects", scope)
-    rows, more = repo.page(node.store, c.key, _visible(view), q, after, limit, who.name)
+    rows, more = queries.page(node.store, c.key, _visible(view), q, after, limit, who.name)
     token = _next(node, who, scope, digest, rows, more, after)
     headers = _headers(rows)
     rows = _abroad(node, who, rows, _snap(request).markings)
@@ -388,7 +390,7 @@ def get_manifest(request: Request, node: Node, who: Principal) -> Response:
                 "id": r.stix_id,
                 "date_added": format_us(r.date_added),
                 "version": r.version,
-                "media_type": repo.MEDIA_STIX,
+                "media_type": MEDIA_STIX,
             }
             for r in rows
         ]
@@ -403,11 +405,11 @@ def get_versions(request: Request, node: Node, who: Principal) -> Response:
     scope = f"versions:{c.id}:{object_id}"
     q, limit, after, digest = _paged(request, node, who, c, "versions", scope)
     read = _ids_read(node, who, object_id, _snap(request).markings)
-    rows: list[repo.Row] = []
+    rows: list[queries.Row] = []
     more = False
     if read:
-        query = repo.Query(ids=read, spec_versions=q.spec_versions, added_after=q.added_after)
-        rows, more = repo.version_page(
+        query = queries.Query(ids=read, spec_versions=q.spec_versions, added_after=q.added_after)
+        rows, more = queries.version_page(
             node.store, c.key, _visible(view), object_id, query, after, limit, who.name, ids=read
         )
     if not rows and after is None and q.added_after is None:
@@ -434,9 +436,9 @@ def delete_object(request: Request, node: Node, who: Principal) -> Response:
     if not any(k == "match[version]" for k, _ in items):
         # §5.7 deletes the object, every version of it; match[version] narrows that down. (The
         # `last` default of §3.4.1 would leave the earlier versions served after a 200.)
-        q = repo.Query(ids=q.ids, versions=("all",), spec_versions=q.spec_versions)
+        q = queries.Query(ids=q.ids, versions=("all",), spec_versions=q.spec_versions)
     # Only under the owner's authority, or the caller's own instance (accord.exchange.authority).
-    n = repo.delete_versions(
+    n = queries.delete_versions(
         node.store,
         c.key,
         str(request.path_params["object_id"]),
@@ -469,8 +471,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def publish_check(
-    node: Node, who: Principal, c: repo.Collection, snap: Snapshot | None = None
-) -> repo.PublishCheck:
+    node: Node, who: Principal, c: Collection, snap: Snapshot | None = None
+) -> PublishCheck:
     """Returns the rule deciding which markings `who` may store in `c` (`accord.exchange.receiving`)."""
     _, world = node.world(snap)
     if who.is_partner:
@@ -489,7 +491,7 @@ async def add_objects(request: Request, node: Node, who: Principal) -> Response:
     return await run_in_threadpool(_store_envelope, raw, node, who, c, _snap(request))
 
 
-def _writable(request: Request, node: Node, who: Principal) -> repo.Collection:
+def _writable(request: Request, node: Node, who: Principal) -> Collection:
     c = _collection(request, node, who)
     if not can_write(who, node, c):
         raise Forbidden("this collection is not writable with these credentials")
@@ -500,7 +502,7 @@ def _writable(request: Request, node: Node, who: Principal) -> repo.Collection:
 
 
 def _store_envelope(
-    raw: bytes, node: Node, who: Principal, c: repo.Collection, snap: Snapshot
+    raw: bytes, node: Node, who: Principal, c: Collection, snap: Snapshot
 ) -> Response:
     """The store side of Add Objects, run in the thread pool."""
     try:
@@ -511,7 +513,7 @@ def _store_envelope(
         raise Unprocessable("the body must be an envelope: an object with an 'objects' list")
     # Within the principal's write quota (429 otherwise), before anything is stored.
     quota.charge(node.store, node.config.limits, who.name, len(envelope["objects"]), len(raw))
-    requested = repo.now_us()
+    requested = now_us()
     status_id = str(uuid.uuid4())
     saved: list[bytes] = []
     # Notices of the originator's rights (reclassification, destruction, compromise) are acted on,
@@ -521,7 +523,7 @@ def _store_envelope(
     if handled:
         snap = node.snapshot()  # a notice may have re-marked items: decide on the store as it is
 
-    def record(conn: sa.Connection, outcomes: list[repo.Outcome]) -> None:
+    def record(conn: sa.Connection, outcomes: list[Outcome]) -> None:
         # The status resource commits with the objects and their audit record, or not at all.
         saved.append(
             save_status(

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from accord import i18n, labels
 from accord.errors import NotFound
 from accord.exchange import reading
-from accord.exchange import repository as repo
+from accord.exchange.marking_rows import marking_index
 from accord.exchange.preview import preview
 from accord.exchange.reading import Item, Reader, visible_items
 from accord.i18n import _
@@ -70,7 +70,7 @@ def reader(ctx: Ctx) -> Reader:
         node.config.api_root,
         ctx.user.name,
         node.view(ctx.user),
-        repo.marking_index(node.store),
+        marking_index(node.store),
     )
 
 
@@ -95,7 +95,7 @@ def items_page(ctx: Ctx) -> Response:
         text=filters["q"],
     )
     view = ctx.node.view(ctx.user)
-    index = repo.marking_index(ctx.node.store)
+    index = marking_index(ctx.node.store)
     levels = sorted(
         {(m.originator, m.level) for r, m in index.by_row.items() if r in view.rows},
         key=lambda p: (p[0] != ctx.node.party, p[0], -ctx.world().rank(p[0], p[1])),

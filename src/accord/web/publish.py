@@ -2,7 +2,7 @@
 
 "Preview" shows, for the marking chosen, the release panel of `accord publish --dry-run` and
 whether the user may publish under it (R9), and stores nothing. "Publish" stores the objects in
-the node's items collection through `repository.add_objects`, checked by
+the node's items collection through `ingest.add_objects`, checked by
 `receiving.user_may_publish` (the TAXII check for users) and recorded in the audit trail like a
 TAXII post. Objects that already carry a release marking keep it; the others get the form's.
 """
@@ -19,8 +19,9 @@ from starlette.responses import Response
 
 from accord.errors import InputError
 from accord.exchange import publishing
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer, require_publisher
+from accord.exchange.collections import list_collections
+from accord.exchange.marking_rows import marking_index
 from accord.exchange.receiving import user_may_publish
 from accord.i18n import N_, _
 from accord.policy.marking import DEFAULT_PURPOSE, Marking, parse_groups
@@ -144,7 +145,7 @@ def plan(ctx: Ctx, marking: Marking, posted: list[Any], at: date) -> Plan:
     user."""
     world = ctx.world()
     check = user_may_publish(world, ctx.node.party, ctx.person(), ctx.node.today())
-    index = repo.marking_index(ctx.node.store)
+    index = marking_index(ctx.node.store)
     d = publishing.draft(index, posted, marking, visible=ctx.node.view(ctx.user).rows)
     out = Plan(objects=d.objects, problems=d.problems)
     for m, ids in d.groups.values():
@@ -217,9 +218,7 @@ def publish_page(ctx: Ctx) -> Response:
             "publish.html", status=status, result=result, outcomes=None, error=None, **common
         )
     target = next(
-        c
-        for c in repo.list_collections(ctx.node.store, ctx.node.config.api_root)
-        if c.kind == "items"
+        c for c in list_collections(ctx.node.store, ctx.node.config.api_root) if c.kind == "items"
     )
     check = user_may_publish(ctx.world(), ctx.node.party, ctx.person(), ctx.node.today())
     outcomes = publishing.store_objects(

@@ -35,7 +35,7 @@ _PG_HASH = "('x' || left(encode(sha256(convert_to(stix_id, 'UTF8')), 'hex'), 16)
 
 
 def _id_hash(stix_id: str) -> int:
-    # As accord.exchange.repository.id_hash computes it today (a migration is a frozen
+    # As accord.exchange.ingest.id_hash computes it today (a migration is a frozen
     # snapshot and imports no application code; a test holds the two equal).
     return int.from_bytes(hashlib.sha256(stix_id.encode()).digest()[:8], "big", signed=True)
 

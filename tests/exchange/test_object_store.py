@@ -1,4 +1,4 @@
-"""The exchange repository's guarantees that no single endpoint shows (both backends unless
+"""The object store's guarantees that no single endpoint shows (both backends unless
 named): objects are found by a hash of their id (`objects.idh`, migration 0009); one row per
 (collection, id, version) without a unique index — `add_objects` keeps it under the
 collection's lock; collections created at the same moment get distinct keys."""
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from accord.exchange import ingest, notices, queries, redaction
 from accord.exchange import markings as mk
-from accord.exchange import notices
-from accord.exchange import repository as repo
 from accord.exchange.authority import Writer
+from accord.exchange.collections import Collection, ensure_collections, list_collections
 from accord.policy.marking import Marking
 from accord.store import Store, open_store
 
@@ -40,12 +40,12 @@ def _objects(n: int, modified: str = TS) -> list[dict[str, Any]]:
     ]
 
 
-def _items(store: Store) -> repo.Collection:
-    return next(c for c in repo.ensure_collections(store, "kor", "KOR") if c.kind == "items")
+def _items(store: Store) -> Collection:
+    return next(c for c in ensure_collections(store, "kor", "KOR") if c.kind == "items")
 
 
-def _add(store: Store, c: repo.Collection, objs: list[dict[str, Any]]) -> list[repo.Outcome]:
-    return repo.add_objects(
+def _add(store: Store, c: Collection, objs: list[dict[str, Any]]) -> list[ingest.Outcome]:
+    return ingest.add_objects(
         store,
         c,
         [mk.marking_definition(MARKING), *objs],
@@ -54,15 +54,15 @@ def _add(store: Store, c: repo.Collection, objs: list[dict[str, Any]]) -> list[r
     )[1:]
 
 
-def _stored(store: Store, c: repo.Collection) -> list[tuple[str, str]]:
-    rows, _ = repo.page(store, c.key, None, repo.Query(versions=("all",)), None, 1000)
+def _stored(store: Store, c: Collection) -> list[tuple[str, str]]:
+    rows, _ = queries.page(store, c.key, None, queries.Query(versions=("all",)), None, 1000)
     return sorted((r.stix_id, r.version) for r in rows if r.stix_id.startswith("indicator--"))
 
 
 def test_concurrent_envelopes_of_the_same_objects_store_each_version_once(store: Store) -> None:
     c = _items(store)
     objs = _objects(50)
-    results: list[list[repo.Outcome]] = []
+    results: list[list[ingest.Outcome]] = []
     errors: list[BaseException] = []
 
     def post() -> None:
@@ -88,7 +88,8 @@ def test_ids_sharing_a_hash_stay_different_objects(
 ) -> None:
     # Every id hashes alike (SHA-256 collisions cannot be found; the code must not rely on
     # their absence): lookups compare the id itself.
-    monkeypatch.setattr(repo, "id_hash", lambda stix_id: 42)
+    for module in (ingest, queries, notices, redaction):  # every module finding objects by id
+        monkeypatch.setattr(module, "id_hash", lambda stix_id: 42)
     c = _items(store)
     first, second = _objects(2)
     assert [o.message for o in _add(store, c, [first])] == ["stored"]
@@ -98,9 +99,9 @@ def test_ids_sharing_a_hash_stay_different_objects(
         "another object with this id and version is stored"
     ]
     assert _stored(store, c) == sorted([(first["id"], TS), (second["id"], TS)])
-    rows, _ = repo.version_page(store, c.key, None, second["id"], repo.Query(), None, 10)
+    rows, _ = queries.version_page(store, c.key, None, second["id"], queries.Query(), None, 10)
     assert [r.stix_id for r in rows] == [second["id"]]
-    rows, _ = repo.page(store, c.key, None, repo.Query(ids=(first["id"],)), None, 10)
+    rows, _ = queries.page(store, c.key, None, queries.Query(ids=(first["id"],)), None, 10)
     assert [r.stix_id for r in rows] == [first["id"]]
     assert len(notices.held(store, first["id"]).seqs) == 1
 
@@ -111,10 +112,10 @@ def test_a_new_version_of_a_stored_object_is_found_by_its_id(store: Store) -> No
     new = {**old, "modified": "2024-02-01T00:00:00.000Z"}
     assert [o.message for o in _add(store, c, [old])] == ["stored"]
     assert [o.message for o in _add(store, c, [new, old])] == ["stored", "already stored"]
-    rows, _ = repo.version_page(store, c.key, None, old["id"], repo.Query(), None, 10)
+    rows, _ = queries.version_page(store, c.key, None, old["id"], queries.Query(), None, 10)
     assert [r.version for r in rows] == [TS, new["modified"]]
     # The latest version alone is served by default (the "multi" path of the page query).
-    rows, _ = repo.page(store, c.key, None, repo.Query(ids=(old["id"],)), None, 10)
+    rows, _ = queries.page(store, c.key, None, queries.Query(ids=(old["id"],)), None, 10)
     assert [r.version for r in rows] == [new["modified"]]
 
 
@@ -128,7 +129,7 @@ def test_collections_created_at_once_get_distinct_keys(store: Store) -> None:
     def create(root: str) -> None:
         try:
             barrier.wait()
-            repo.ensure_collections(store, root, "KOR")
+            ensure_collections(store, root, "KOR")
         except BaseException as exc:  # noqa: BLE001 — reported below
             errors.append(exc)
 
@@ -138,7 +139,7 @@ def test_collections_created_at_once_get_distinct_keys(store: Store) -> None:
     for t in threads:
         t.join()
     assert not errors
-    found = [c for r in sorted(set(roots)) for c in repo.list_collections(store, r)]
+    found = [c for r in sorted(set(roots)) for c in list_collections(store, r)]
     assert len(found) == 12 and len({c.key for c in found}) == 12
 
 
@@ -150,9 +151,9 @@ def test_sqlite_reads_objects_by_id_through_the_id_index(tmp_path: Path) -> None
         c = _items(store)
         _add(store, c, _objects(3))
         for versions in (("last",), ("all",), ("first",)):
-            q = repo.Query(ids=(_objects(1)[0]["id"],), versions=versions)
-            sql, positions, fixed = repo._page_sql(store, c.key, None, q, None)
-            params = {**fixed, **repo._where_params(c.key, None, q, "sqlite"), "limit": 2}
+            q = queries.Query(ids=(_objects(1)[0]["id"],), versions=versions)
+            sql, positions, fixed = queries._page_sql(store, c.key, None, q, None)
+            params = {**fixed, **queries._where_params(c.key, None, q, "sqlite"), "limit": 2}
             assert positions is not None
             with store.read() as conn:
                 plan = conn.exec_driver_sql(
