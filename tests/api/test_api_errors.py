@@ -236,7 +236,7 @@ def break_store(live: LiveNode, url: str, name: str | None) -> None:
             extra.unlink(missing_ok=True)
         path.write_bytes(b"this is not a database" * 500)
     else:
-        drop_pg_database(name)
+        drop_pg_database(name, now=True)
 
 
 def test_a_store_that_stops_answering_is_503(doomed: tuple[LiveNode, str, str | None]) -> None:
