@@ -159,9 +159,9 @@ def push(
     _Push(node, peer, client, report, progress).run(page)
 
 
-class _Push:
-    """One push to one peer: what its party may receive here, sent page by page, each envelope
-    settled (release recorded, cursor moved, `report` counted) once the peer acknowledged it."""
+class _Exchange:
+    """What one push or pull with one peer works with: the node, the peer and its client, the
+    report being counted and the progress callback."""
 
     def __init__(
         self,
@@ -173,6 +173,18 @@ class _Push:
     ) -> None:
         self.node, self.peer, self.client = node, peer, client
         self.report, self.progress = report, progress
+        self.setup()
+
+    def setup(self) -> None:
+        """Prepares what the exchange needs before its first page."""
+
+
+class _Push(_Exchange):
+    """One push to one peer: what its party may receive here, sent page by page, each envelope
+    settled (release recorded, cursor moved, `report` counted) once the peer acknowledged it."""
+
+    def setup(self) -> None:
+        node, peer = self.node, self.peer
         self.who = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
         self.view = node.view(self.who)
         # The peer's own information is never pushed back to it: it holds the original.
@@ -180,7 +192,7 @@ class _Push:
         self.visible = frozenset(
             r for r in self.view.rows if self.index.by_row[r].originator != peer.party
         )
-        self.path = client.collection_path("inbox") + "objects/"
+        self.path = self.client.collection_path("inbox") + "objects/"
         # A marking-definition goes with every envelope that needs it until the peer has
         # acknowledged one that carried it, not with every page: a page of 500 objects may carry
         # hundreds of markings. (Until then it is sent again: envelopes in flight together may
@@ -289,21 +301,13 @@ def pull(
     _Pull(node, peer, client, report, progress).run(page)
 
 
-class _Pull:
+class _Pull(_Exchange):
     """One pull from one peer: its view of this node's party read page by page from the pull
     cursors, every object re-checked here and stored in the inbox, PULL_BATCH pages a
     transaction; `report` counts what was stored and refused."""
 
-    def __init__(
-        self,
-        node: Node,
-        peer: Peer,
-        client: PeerClient,
-        report: SyncReport,
-        progress: Progress | None,
-    ) -> None:
-        self.node, self.peer, self.client = node, peer, client
-        self.report, self.progress = report, progress
+    def setup(self) -> None:
+        node, peer = self.node, self.peer
         _, world = node.world()
         self.check = partner_may_deliver(world, node.party, peer.party, node.today())
         self.inbox = next(
