@@ -8,11 +8,13 @@ only SQLite is wanted.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from accord.principals import service as principals_service
 from accord.store import Store, open_store
 from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
@@ -31,6 +33,19 @@ def _new_store(backend: str, tmp_path: Path, migrated: bool) -> Iterator[str]:
             drop_pg_database(name)
     else:  # pragma: no cover - a typo in ACCORD_TEST_BACKENDS
         pytest.fail(f"unknown backend {backend!r} in ACCORD_TEST_BACKENDS")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hash_each_test_secret_once() -> Iterator[None]:
+    """The suite stores the same few test secrets in hundreds of stores: each is hashed with
+    scrypt once per process and its stored form reused — a real salted scrypt hash of that
+    secret, only its salt shared between throw-away stores. Verifying a secret, the cost a client
+    meets and the timing tests measure, is unchanged; servers in other processes hash as always."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(
+            principals_service, "hash_secret", functools.cache(principals_service.hash_secret)
+        )
+        yield
 
 
 @pytest.fixture(params=BACKENDS)

@@ -25,6 +25,7 @@ def _median_wrong(api: ApiNode, name: str) -> float:
     return statistics.median(times)
 
 
+@pytest.mark.slow  # timed rounds of wrong secrets: in the full suite, not the fast loop
 def test_unknown_and_revoked_names_cost_a_slow_hash_like_live_ones(
     api: ApiNode, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -222,4 +222,4 @@ def test_no_write_changes_what_another_principal_reads(live: LiveNode) -> None:
 
 def test_no_write_changes_what_another_principal_reads_quick(live: LiveNode) -> None:
     """The same machine, a few short runs: in the fast loop (`-m "not slow"`) too."""
-    _run(live, examples=4, steps=8)
+    _run(live, examples=2, steps=8)

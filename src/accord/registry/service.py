@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -34,10 +35,19 @@ def scenario_path() -> Path:
     return Path(str(resources.files("accord.registry") / "scenario" / "demo.yaml"))
 
 
+@functools.cache
+def _demo() -> tuple[Registry, files._Lines]:
+    """The demonstration scenario as read and validated, once per process: it ships with the
+    package and does not change (a process that prepares many stores, such as the test suite or
+    a benchmark, parses it once)."""
+    return files.read_file(scenario_path())
+
+
 def load_demo(store: Store) -> Changes:
     """Loads the demonstration scenario (idempotent). A store with no party becomes Korea's node;
     a node initialised as another party keeps it (PRODUCT.md §6)."""
-    changes = import_file(store, scenario_path())
+    incoming, lines = _demo()
+    changes = import_registry(store, incoming, lines)
     if repository.get_meta(store, "party") is None:
         repository.set_meta(store, "party", DEMO_PARTY)
     # Marks the store as a demonstration: `accord serve` adds sample items and demo credentials
