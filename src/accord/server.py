@@ -103,10 +103,10 @@ def settle_collector() -> None:
     """Tunes the cyclic garbage collector of a process that moves large envelopes (a server, a
     sync). What is alive now (modules, the registry, SQLAlchemy's tables) lives as long as the
     process: frozen out of the collector, so a full collection walks only what came later —
-    without this, every few pages of a large read paused ~70 ms (BENCHMARKS.md, issue 4). And a
+    without this, every few pages of a large read paused ~70 ms (BENCHMARKS.md, "The TAXII node"). And a
     parsed page of 1,000 objects is ~20,000 new containers, which at the default threshold (700)
     set off ~30 young collections each, most of them promoting the page's objects to be walked
-    again: a young generation of 20,000 collects about once a page (sync +12–16 %, issue 5).
+    again: a young generation of 20,000 collects about once a page (sync +12–16 %, BENCHMARKS.md "Federation").
     Reference cycles are still collected; only less often."""
     gc.collect()
     gc.freeze()

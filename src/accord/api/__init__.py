@@ -1,4 +1,4 @@
-"""The management REST API under /api/v1/ (issue #8): registry, consents, credentials, decisions,
+"""The management REST API under /api/v1/: registry, consents, credentials, decisions,
 release tables, what-if, publish preview, audit and logistics, for the node's people.
 
 `create_api(node)` builds one FastAPI app per node (no globals: tests run several nodes in one

@@ -1,7 +1,7 @@
 """The audit trail: an append-only log in which every record carries the hash of the one before.
 
-Every release, receipt, refusal, registry change, consent and credential change is a record
-(issue #5). Releases are final (R8), so their record must never be quietly rewritten: altering,
+Every release, receipt, refusal, registry change, consent and credential change is a record.
+Releases are final (R8), so their record must never be quietly rewritten: altering,
 deleting or reordering any record breaks the chain, and `verify` names the first record where it
 breaks. Signed checkpoints (`accord.audit.checkpoints`) let partners hold the node to its past.
 
@@ -153,7 +153,7 @@ def record(store: Store, kind: str, actor: str, subject: str, body: dict[str, An
             return append(conn, kind, actor, subject, body)
     # On SQLite the driver's own statements: a partner's paged read appends a release record
     # for every page, and SQLAlchemy's connection and transaction were about half of that
-    # append's ~1 ms (BENCHMARKS.md, issue 4). The record is the one `append` writes.
+    # append's ~1 ms (BENCHMARKS.md, "The TAXII node"). The record is the one `append` writes.
     with store.driver_write() as db:
         head = db.execute(_DRIVER_HEAD).fetchone()
         if head is None:

@@ -1,4 +1,4 @@
-"""Read-ahead for principals paging through a collection (issue #4: a partner's full paged read).
+"""Read-ahead for principals paging through a collection (a partner's full paged read).
 
 A client paging with `next` asks for page k+1 only once it has received and parsed page k, and the
 server would sit idle meanwhile. So after serving a page that has more, the server computes the

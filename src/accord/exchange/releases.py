@@ -50,7 +50,7 @@ def release_body(
     (the marking's STIX id), so a marking shared by many objects of a page is written once;
     `grants` says on which basis, by which route and at which level the recipient holds each
     marking (keys of `markings`), one entry per distinct grant. Built at C speed: this runs on
-    every page a partner reads (issue #4)."""
+    every page a partner reads."""
     sids = view.stix_ids
     used = sorted(set(map(_MARKING, rows)))
     by_grant: dict[int, tuple[Grant | None, list[str]]] = {}

@@ -1,4 +1,4 @@
-"""A few sample items for a new node, so that a new user sees something at once (issue #4).
+"""A few sample items for a new node, so that a new user sees something at once.
 
 They are illustrative: DPRK-themed indicators and a report at several levels and topics, published
 as the node's own items under markings of its own scheme. Levels are chosen by rank (the highest

@@ -1,4 +1,4 @@
-"""Sync on a schedule inside `accord serve` (issue #5): every `sync_interval` seconds, one process
+"""Sync on a schedule inside `accord serve` every `sync_interval` seconds, one process
 of the node — whichever holds the lease kept in the store — pushes to and pulls from every peer.
 Several workers or several machines serving one store never sync the same peer twice at once."""
 

@@ -1,5 +1,5 @@
 """Both sides hold the same order: export, idempotent import, and reconciliation by file
-(issue 6 item 5; the federation channel comes later).
+(a file exchanged between the two nations' ledgers; not yet over federation).
 
 An export is JSON: `{"format": "accord-orders/1", "node": PARTY, "orders": [{"id", "transitions",
 "documents"}]}` with each document's bytes in base64. Import appends the transitions a node does

@@ -1,4 +1,4 @@
-"""Money as exact integers in minor units (PRODUCT.md §2 "Logistics order"; issue 6 item 1).
+"""Money as exact integers in minor units (PRODUCT.md §2 "Logistics order").
 
 An amount is an `int` of minor units of one currency: 1250 USD is $12.50; 1250 KRW is ₩1,250.
 Text is parsed with `Decimal`, never with floats, and an amount more precise than its currency's

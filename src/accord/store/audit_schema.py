@@ -1,4 +1,4 @@
-"""Tables of the audit trail (issue #5): an append-only, hash-chained log, its head, and signed
+"""Tables of the audit trail: an append-only, hash-chained log, its head, and signed
 checkpoints. Same `metadata` as the registry tables."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Tables of the exchange: collections, release markings, STIX objects, principals and status
-resources (TAXII node, issue #4). Same `metadata` as the registry tables. Releases are records of
+resources (the TAXII node). Same `metadata` as the registry tables. Releases are records of
 the audit log (`accord.audit`).
 
 - `objects.date_added` is an integer count of microseconds since the epoch, strictly increasing

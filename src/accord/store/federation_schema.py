@@ -1,4 +1,4 @@
-"""Tables of federation (issue #5): peers and their durable sync cursors."""
+"""Tables of federation: peers and their durable sync cursors."""
 
 from __future__ import annotations
 

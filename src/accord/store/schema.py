@@ -75,7 +75,7 @@ REGISTRY_TABLES = {
     "facilities": facilities,
 }
 
-# ---- Logistics (issue 6): orders, their transitions, documents and derived amounts ----------
+# ---- Logistics: orders, their transitions, documents and derived amounts ----------
 # An order is its transitions (`order_transitions`, canonical JSON bodies). `orders`,
 # `order_lines`, `order_amounts` and `order_postings` are derived from them, written in the same
 # transaction as each transition, and indexed for the ledger's SQL aggregates.

@@ -20,7 +20,6 @@ from starlette.responses import Response
 from accord.errors import InputError
 from accord.exchange import publishing
 from accord.exchange.authority import Writer, require_publisher
-from accord.exchange.collections import list_collections
 from accord.exchange.marking_rows import marking_index
 from accord.exchange.receiving import user_may_publish
 from accord.i18n import N_, _
@@ -217,9 +216,7 @@ def publish_page(ctx: Ctx) -> Response:
         return ctx.render(
             "publish.html", status=status, result=result, outcomes=None, error=None, **common
         )
-    target = next(
-        c for c in list_collections(ctx.node.store, ctx.node.config.api_root) if c.kind == "items"
-    )
+    target = next(c for c in ctx.node.collections() if c.kind == "items")
     check = user_may_publish(ctx.world(), ctx.node.party, ctx.person(), ctx.node.today())
     outcomes = publishing.store_objects(
         ctx.node.store,

@@ -1,4 +1,4 @@
-"""Logistics ledger (issue 6): orders, order_lines, order_transitions, order_documents,
+"""Logistics ledger: orders, order_lines, order_transitions, order_documents,
 order_amounts, order_postings.
 
 Revision ID: 0002
