@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.routing import Mount, Route
 from taxii_live import (
     ANALYST_MD,
     TAXII,
@@ -29,6 +30,7 @@ from taxii_live import (
     walk,
 )
 
+from accord.app import create_app
 from accord.exchange.markings import marking_definition
 from accord.policy.marking import Marking
 
@@ -189,7 +191,40 @@ def test_add_objects_404_without_access(live: LiveNode) -> None:
 
 
 def test_method_not_allowed_405_with_taxii_error(live: LiveNode) -> None:
-    assert_taxii_error(live.request("PUT", live.coll() + "objects/"), 405)
+    r = live.request("PUT", live.coll() + "objects/")
+    assert_taxii_error(r, 405)
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST"}
+
+
+def _routes(app: Any, prefix: str = "") -> Iterator[tuple[str, set[str]]]:
+    """Yields (path, allowed methods) for every route of `app`, mounts (and the middleware
+    wrapping a mounted app) walked."""
+    while not hasattr(app, "routes") and hasattr(app, "app"):
+        app = app.app
+    for route in getattr(app, "routes", []):
+        if isinstance(route, Mount):
+            yield from _routes(route.app, prefix + route.path)
+        elif isinstance(route, Route) and route.methods:
+            yield prefix + route.path, set(route.methods)
+
+
+def test_every_endpoint_names_its_methods_in_a_405(live: LiveNode) -> None:
+    """RFC 9110 §15.5.6: a 405 MUST carry `Allow`. Every route of the node — TAXII, the
+    management API, the web pages, the probes — asked with a method it does not take answers
+    405 naming exactly the methods it does take, from all the routes serving it."""
+    served: dict[str, set[str]] = {}
+    for template, methods in _routes(create_app(live.node)):
+        served.setdefault(template, set()).update(methods)  # a resource served by two routes
+    checked: set[str] = set()
+    for template, methods in served.items():
+        path = re.sub(r"\{api_root\}", live.api_root, template)
+        path = re.sub(r"\{[^}]+\}", "x", path)
+        wrong = next(m for m in ("PATCH", "PUT", "DELETE") if m not in methods)
+        r = live.http.request(wrong, path)
+        assert r.status_code == 405, (wrong, path, r.status_code)
+        assert set(r.headers.get("Allow", "").split(", ")) == methods, (path, r.headers)
+        checked.add(path.split("/")[1])
+    assert {"kor", "taxii2", "api", "ui", "healthz"} <= checked, checked
 
 
 # ---- media types (§1.6.8, §3.1, Appendix B) ----------------------------------------------------

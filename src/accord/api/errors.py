@@ -32,6 +32,7 @@ from starlette.responses import Response
 from accord import errors as e
 from accord.logistics.rules import WORKFLOW, OrderRefused
 from accord.ops.logging import log_store_error
+from accord.ops.routing import allow_header
 
 log = logging.getLogger("accord.api")
 
@@ -200,7 +201,9 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = f"{request.method} {request.url.path}: {exc.detail}"
-    return error_response(exc.status_code, code, message, headers=dict(exc.headers or {}))
+    return error_response(
+        exc.status_code, code, message, headers=allow_header(request, exc.headers)
+    )
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:

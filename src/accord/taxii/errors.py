@@ -4,6 +4,7 @@ with the right status. Foreign exceptions never reach a client as a traceback.""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import orjson
 from starlette.exceptions import HTTPException
@@ -12,6 +13,7 @@ from starlette.responses import Response
 
 from accord import errors as e
 from accord.ops.logging import log_store_error
+from accord.ops.routing import allow_header
 from accord.taxii.media import TAXII
 
 log = logging.getLogger("accord.http")
@@ -23,13 +25,15 @@ def error_response(
     description: str,
     error_id: str | None = None,
     retry_after: int | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> Response:
     """Returns the TAXII error resource; a 401 carries the Basic challenge, a 429 `Retry-After`
-    (whole seconds, RFC 9110 §10.2.3); a store failure names its `error_id` (the log has it)."""
+    (whole seconds, RFC 9110 §10.2.3), a 405 the `Allow` Starlette names (`extra`: RFC 9110
+    §15.5.6 says it MUST); a store failure names its `error_id` (the log has it)."""
     body = {"title": title, "description": description, "http_status": str(status)}
     if error_id is not None:
         body["error_id"] = error_id
-    headers: dict[str, str] = {}
+    headers: dict[str, str] = dict(extra or {})
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="accord", charset="UTF-8"'
     if retry_after is not None:
@@ -53,7 +57,10 @@ async def on_accord_error(request: Request, exc: Exception) -> Response:
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return error_response(
-        exc.status_code, str(exc.detail), f"{request.method} {request.url.path}: {exc.detail}"
+        exc.status_code,
+        str(exc.detail),
+        f"{request.method} {request.url.path}: {exc.detail}",
+        extra=allow_header(request, exc.headers),
     )
 
 

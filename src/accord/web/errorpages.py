@@ -9,6 +9,7 @@ shows its error id only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from accord import i18n
 from accord.errors import AccordError, ImportRejected, StoreError
 from accord.i18n import N_, _
 from accord.ops.logging import log_store_error
+from accord.ops.routing import allow_header
 from accord.web.context import base_path, request_language
 from accord.web.templating import templates
 
@@ -25,7 +27,11 @@ log = logging.getLogger("accord.web")
 
 
 def error_page(
-    request: Request, status: int, message: str, details: list[str] | None = None
+    request: Request,
+    status: int,
+    message: str,
+    details: list[str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Returns a small HTML error page in the request's language. It names no user (it may be
     shown before sign-in), but a signed-in user gets the navigation back and no "Sign in"."""
@@ -41,7 +47,7 @@ def error_page(
             lang=lang,
             signed_in=session is not None and session.user is not None,
         )
-    return HTMLResponse(html, status_code=status)
+    return HTMLResponse(html, status_code=status, headers=headers)
 
 
 def _translated(request: Request, message: str) -> str:
@@ -61,7 +67,13 @@ HTTP_TEXTS = (
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_page(request, exc.status_code, _translated(request, str(exc.detail)))
+    # A 405 names the methods the resource allows (`Allow`, RFC 9110 §15.5.6).
+    return error_page(
+        request,
+        exc.status_code,
+        _translated(request, str(exc.detail)),
+        headers=allow_header(request, exc.headers),
+    )
 
 
 async def on_accord_error(request: Request, exc: Exception) -> Response:
