@@ -317,3 +317,31 @@ def test_peer_show_says_where_sync_stands_and_who_holds_it(cli: Cli, jpn: LiveNo
     assert json.loads(cli("peer", "show", "jpn", "--json")[1])["syncing"] is None
     code, _, err = cli("peer", "show", "nope")
     assert code == 2 and "no peer named 'nope'" in err
+
+
+@pytest.mark.parametrize(
+    ("where", "user", "status"),
+    [
+        ("/taxii2/", "kor-cli-peer", 404),  # the discovery URL taken as the node's base
+        ("", "nobody-here", 401),  # a credential the peer does not know
+    ],
+)
+def test_a_pull_that_cannot_read_is_an_error_and_exit_1(
+    cli: Cli, jpn: LiveNode, where: str, user: str, status: int
+) -> None:
+    """Any answer other than a page is an error in the report, with the URL and the status, and
+    `accord sync` exits 1; nothing is stored. (Before, a 403 or 404 read as "the peer does not
+    let us read that collection": `"pulled": 0, "errors": [], "ok": true`.)"""
+    code, _, err = cli(
+        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url + where, "--user", user,
+        "--no-push", stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = cli("sync", "jpn", "--json")
+    assert code == 1
+    (report,) = json.loads(out)
+    assert report["ok"] is False and report["pulled"] == 0
+    (error,) = report["errors"]
+    assert f"answered HTTP {status}" in error and "GET http://127.0.0.1:" in error, error
+    assert "/collections/items/objects/" in error
+    assert records(cli.url, "receipt") == []

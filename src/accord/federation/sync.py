@@ -142,6 +142,21 @@ class PeerClient:
         return f"/{self.peer.api_root}/collections/{alias}/"
 
 
+def _refusal(peer: Peer, r: httpx.Response) -> str:
+    """Returns what a peer's answer other than the one expected says: the request, the URL, the
+    status and the TAXII error's title and description when the body is one (§3.6.1)."""
+    said = ""
+    try:
+        body = orjson.loads(r.content)
+    except orjson.JSONDecodeError:
+        body = None
+    if isinstance(body, dict) and ("title" in body or "description" in body):
+        said = ": " + "; ".join(str(body[k])[:200] for k in ("title", "description") if k in body)
+    elif r.content:
+        said = f" (not a TAXII answer: {r.headers.get('content-type', 'no content type')})"
+    return f"{r.request.method} {r.request.url} answered HTTP {r.status_code}{said}"
+
+
 def _envelope(definitions: list[str], rows: list[queries.Row]) -> bytes:
     parts = [d.encode() for d in definitions] + [r.body for r in rows]
     return b'{"objects":[' + b",".join(parts) + b"]}"
@@ -250,9 +265,7 @@ class _Push(_Exchange):
         """Records what the peer accepted of one envelope and moves the cursor past it."""
         peer = self.peer
         if r.status_code != 202:
-            raise PeerUnavailable(
-                f"peer {peer.name} refused the envelope: HTTP {r.status_code} {r.text[:200]}"
-            )
+            raise PeerUnavailable(f"peer {peer.name} refused the envelope: {_refusal(peer, r)}")
         status = orjson.loads(r.content)
         # A status lists at most the peer's `status_list_limit` failures: a longer list comes as
         # x_accord_failures (accord.taxii.statuses); the objects it leaves out count as carried.
@@ -330,22 +343,24 @@ class _Pull(_Exchange):
                 params["added_after"] = format_us(position)
             path = self.client.collection_path(alias) + "objects/"
             batch: list[tuple[httpx.Response, Prepared, int]] = []
+            refused: httpx.Response | None = None
             with _Reader(self.fetch, path, params) as pages:
                 for r, env, ready in pages:
-                    if r.status_code in (403, 404):
-                        break  # the peer does not let us read that collection
                     if r.status_code != 200:
-                        raise PeerUnavailable(
-                            f"peer {peer.name}: HTTP {r.status_code} reading {alias}"
-                        )
+                        refused = r
+                        break
                     objects = env.get("objects", [])
                     if objects:
                         batch.append((r, ready, len(objects)))
                     if len(batch) >= PULL_BATCH:
                         self.store(alias, batch)
                         batch = []
-            if batch:  # the last pages, or those before a 403/404 (the peer's rights changed)
+            if batch:  # the last pages, or those read before a refusal
                 self.store(alias, batch)
+            if refused is not None:
+                # Any answer but a page is an error, a 403 or 404 included: a sync that read
+                # nothing because it could not read is never "ok".
+                raise PeerUnavailable(_refusal(peer, refused))
 
     def fetch(self, path: str, params: dict[str, str]) -> _Page:
         """Returns a page, its envelope and its objects checked structurally (on the reading
