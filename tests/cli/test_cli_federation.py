@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import Cli
+from medallion_peer import BOTH, DROP, FEED, FEED_INDICATORS, Medallion, start_medallion
 from taxii_live import LiveNode, free_port, start_node
 
 from accord.audit import log as audit
@@ -25,7 +26,7 @@ from accord.exchange.queries import Query, page
 from accord.exchange.stix import format_us
 from accord.federation.peers import get_cursor, syncing
 from accord.policy.marking import Marking
-from accord.principals import add_principal
+from accord.principals import add_principal, revoke_principal
 from accord.principals.authority import host_actor
 from accord.server import prepare
 from accord.settings import load_settings
@@ -118,7 +119,8 @@ def test_peer_add_list_remove(cli: Cli, jpn: LiveNode) -> None:
     added = json.loads(out)
     assert added == {
         "name": "jpn", "party": "JPN", "url": jpn.url, "api_root": "jpn", "user": "kor-cli-peer",
-        "push": True, "pull": False,
+        "push": True, "pull": False, "kind": "accord", "pull_from": ["items", "inbox"],
+        "push_to": "inbox",
     }  # fmt: skip
     code, out, _ = cli("peer", "list", "--json")
     assert code == 0 and json.loads(out) == [added]
@@ -319,29 +321,149 @@ def test_peer_show_says_where_sync_stands_and_who_holds_it(cli: Cli, jpn: LiveNo
     assert code == 2 and "no peer named 'nope'" in err
 
 
+def test_the_discovery_url_is_resolved_and_shown(cli: Cli, jpn: LiveNode) -> None:
+    """`--url` takes the discovery URL any TAXII user would paste (before, the node appended the
+    API root to it, read 404 everywhere and reported `"ok": true`): discovery finds the API root
+    and Japan's collections, `peer show` says what it resolved, and the sync moves items."""
+    code, out, err = cli(
+        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url + "/taxii2/",
+        "--user", "kor-cli-peer", "--json", stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    added = json.loads(out)
+    assert added["url"] == jpn.url and added["api_root"] == "jpn"
+    assert added["kind"] == "accord"
+    assert added["pull_from"] == ["items", "inbox"] and added["push_to"] == "inbox"
+    code, out, _ = cli("peer", "show", "jpn")
+    assert code == 0 and "an accord node; reads items, inbox; writes to inbox" in out
+    code, out, err = cli("sync", "jpn", "--json")
+    assert code == 0, err
+    (report,) = json.loads(out)
+    assert report["ok"] and report["pushed"] >= len(IDS)
+    assert held_by(jpn) == dict.fromkeys(IDS, 1)
+
+
 @pytest.mark.parametrize(
-    ("where", "user", "status"),
+    ("where", "secret", "message"),
     [
-        ("/taxii2/", "kor-cli-peer", 404),  # the discovery URL taken as the node's base
-        ("", "nobody-here", 401),  # a credential the peer does not know
+        ("", "not-the-secret", "answered HTTP 401: the peer refuses these credentials"),
+        ("/nothing/here/", SECRET, "no TAXII 2.1 discovery resource at"),
     ],
 )
-def test_a_pull_that_cannot_read_is_an_error_and_exit_1(
-    cli: Cli, jpn: LiveNode, where: str, user: str, status: int
+def test_a_peer_that_cannot_be_resolved_is_not_added(
+    cli: Cli, jpn: LiveNode, where: str, secret: str, message: str
 ) -> None:
+    code, out, err = cli(
+        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url + where,
+        "--user", "kor-cli-peer", stdin=secret + "\n",
+    )  # fmt: skip
+    assert code == 2 and message in err, err
+    assert len([x for x in err.splitlines() if x.startswith("accord: error:")]) == 1, err
+    code, out, _ = cli("peer", "list", "--json")
+    assert json.loads(out) == []
+
+
+def test_a_pull_that_cannot_read_is_an_error_and_exit_1(cli: Cli, jpn: LiveNode) -> None:
     """Any answer other than a page is an error in the report, with the URL and the status, and
     `accord sync` exits 1; nothing is stored. (Before, a 403 or 404 read as "the peer does not
     let us read that collection": `"pulled": 0, "errors": [], "ok": true`.)"""
     code, _, err = cli(
-        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url + where, "--user", user,
+        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url, "--user", "kor-cli-peer",
         "--no-push", stdin=SECRET + "\n",
     )  # fmt: skip
     assert code == 0, err
+    revoke_principal(jpn.store, "kor-cli-peer")  # Japan withdraws the credential
     code, out, _ = cli("sync", "jpn", "--json")
     assert code == 1
     (report,) = json.loads(out)
     assert report["ok"] is False and report["pulled"] == 0
     (error,) = report["errors"]
-    assert f"answered HTTP {status}" in error and "GET http://127.0.0.1:" in error, error
-    assert "/collections/items/objects/" in error
+    assert "answered HTTP 401" in error and f"GET {jpn.url}/jpn/collections/items/objects/" in error
+    assert records(cli.url, "receipt") == []
+
+
+# ---- a peer that is not an accord node: the OASIS reference server, medallion 3.0.0 ----------
+
+
+@pytest.fixture
+def medallion(tmp_path: Path) -> Iterator[Medallion]:
+    server = start_medallion(tmp_path / "medallion")
+    yield server
+    server.stop()
+
+
+def _add_medallion(cli: Cli, server: Medallion, *extra: str) -> tuple[int, str, str]:
+    return cli(
+        "peer", "add", "med", "--party", "JPN", "--url", server.discovery, "--user", server.user,
+        *extra, "--json", stdin=server.secret + "\n",
+    )  # fmt: skip
+
+
+def test_a_foreign_taxii_server_is_resolved_by_discovery(cli: Cli, medallion: Medallion) -> None:
+    """Any TAXII 2.1 server: the discovery's default API root, the one collection the credential
+    may read and the one it may write; `peer show` says so."""
+    code, out, err = _add_medallion(cli, medallion)
+    assert code == 0, err
+    added = json.loads(out)
+    assert added["kind"] == "taxii" and added["api_root"] == "api1"
+    assert added["url"] == medallion.base
+    assert added["pull_from"] == [FEED] and added["push_to"] == DROP
+    code, out, _ = cli("peer", "show", "med")
+    assert f"a TAXII 2.1 server; reads {FEED}; writes to {DROP}" in out
+
+
+def test_a_foreign_servers_unmarked_content_is_refused_and_reported(
+    cli: Cli, medallion: Medallion
+) -> None:
+    """medallion's feed carries TLP:GREEN only, no release marking: every indicator is refused
+    and counted in the report, none stored; the sync itself worked (exit 0)."""
+    assert _add_medallion(cli, medallion, "--no-push")[0] == 0
+    code, out, err = cli("sync", "med", "--json")
+    assert code == 0, err
+    (report,) = json.loads(out)
+    assert report["ok"] and report["errors"] == []
+    assert report["pulled"] == 0 and report["pull_refused"] >= len(FEED_INDICATORS)
+    refused = records(cli.url, "refusal")
+    assert refused and all("no release marking" in json.dumps(r["body"]) for r in refused)
+
+
+def test_items_pushed_to_a_foreign_server_read_back_with_taxii2_client(
+    cli: Cli, medallion: Medallion
+) -> None:
+    """--api-root api2 names the other root; its one collection is both read and written. What
+    Korea may release to Japan arrives there, and the reference client reads it back as sent."""
+    code, out, err = _add_medallion(cli, medallion, "--api-root", "api2", "--no-pull")
+    assert code == 0, err
+    assert json.loads(out)["push_to"] == BOTH
+    code, out, err = cli("sync", "med", "--json")
+    assert code == 0, err
+    assert json.loads(out)[0]["pushed"] >= len(IDS)
+    held = {o["id"] for o in medallion.objects(BOTH, "api2")}
+    assert set(IDS) <= held
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--pull-from", "nope"), "--pull-from: the peer has no collection 'nope'"),
+        (("--push-to", FEED), "--push-to: the peer does not let this credential write"),
+        (("--api-root", "api9"), "--api-root: 'api9' is not one of the peer's"),
+    ],
+    ids=["unknown-collection", "read-only-collection", "unknown-root"],
+)
+def test_a_wrong_collection_or_root_is_named(
+    cli: Cli, medallion: Medallion, extra: tuple[str, str], message: str
+) -> None:
+    code, _, err = _add_medallion(cli, medallion, *extra)
+    assert code == 2 and message in err, err
+    assert json.loads(cli("peer", "list", "--json")[1]) == []
+
+
+def test_a_stopped_foreign_server_is_an_error_and_exit_1(cli: Cli, medallion: Medallion) -> None:
+    assert _add_medallion(cli, medallion)[0] == 0
+    medallion.stop()
+    code, out, _ = cli("sync", "med", "--json")
+    assert code == 1
+    (report,) = json.loads(out)
+    assert not report["ok"] and "did not answer" in report["errors"][0]
     assert records(cli.url, "receipt") == []

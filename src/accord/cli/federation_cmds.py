@@ -16,7 +16,17 @@ from accord.errors import InputError
 from accord.exchange import notices
 from accord.exchange.stix import format_us, parse_timestamp_us
 from accord.federation import notices as sending
-from accord.federation.peers import add_peer, cursors, get_peer, holder, list_peers, remove_peer
+from accord.federation.discovery import resolve
+from accord.federation.peers import (
+    Peer,
+    add_peer,
+    check_new_name,
+    cursors,
+    get_peer,
+    holder,
+    list_peers,
+    remove_peer,
+)
 from accord.federation.sync import sync_peer
 from accord.server import settle_collector
 
@@ -40,7 +50,27 @@ def peer_add(
     ],
     api_root: Annotated[
         str | None,
-        typer.Option("--api-root", help="The peer's API root.", show_default="its party"),
+        typer.Option(
+            "--api-root",
+            help="The peer's API root (its name or URL).",
+            show_default="the discovery's default, or the only one",
+        ),
+    ] = None,
+    pull_from: Annotated[
+        str | None,
+        typer.Option(
+            "--pull-from",
+            help="The collection to read (id, alias or title).",
+            show_default="an accord node's items and inbox, else the one the credential may read",
+        ),
+    ] = None,
+    push_to: Annotated[
+        str | None,
+        typer.Option(
+            "--push-to",
+            help="The collection to write to (id, alias or title).",
+            show_default="an accord node's inbox, else the one the credential may write",
+        ),
     ] = None,
     push: Annotated[
         bool, typer.Option("--push/--no-push", help="Push what is releasable to it.")
@@ -50,7 +80,9 @@ def peer_add(
     ] = True,
     json: JsonOpt = False,
 ) -> None:
-    """Add a peer. Its secret is read from standard input, or from ACCORD_PEER_PASSWORD."""
+    """Add a peer: an accord node or any TAXII 2.1 server, by its base or discovery URL (TAXII
+    discovery finds the API root and collections). Its secret is read from standard input, or
+    from ACCORD_PEER_PASSWORD."""
     n = invocation()
     code = party.strip().upper()
     if code not in {p.code for p in n.registry().parties}:
@@ -58,13 +90,31 @@ def peer_add(
     secret = os.environ.get("ACCORD_PEER_PASSWORD", "")
     if not secret and not sys.stdin.isatty():
         secret = sys.stdin.readline().strip()
-    peer = add_peer(n.store, name, code, url, user, secret, api_root, push, pull)
+    if not secret:
+        raise InputError(
+            "the peer's secret is empty (pipe it on stdin or set ACCORD_PEER_PASSWORD)"
+        )
+    check_new_name(n.store, name)
+    found = resolve(url, user, secret, api_root, pull_from, push_to)
+    peer = add_peer(n.store, name, code, url, user, secret, api_root, push, pull, resolved=found)
     if json:
         print_json(peer.to_json())
     else:
         console.print(
             f"peer {name} ({code}) at {peer.url} added: push {peer.push}, pull {peer.pull}"
         )
+        console.print(f"  {_where(peer)}")
+
+
+def _where(peer: Peer) -> str:
+    """Says what discovery resolved for `peer`: its kind and the collections read and written."""
+    kind = {
+        "accord": "an accord node",
+        "taxii": "a TAXII 2.1 server",
+        None: "not resolved (it did not answer when added): an accord node assumed",
+    }.get(peer.kind, str(peer.kind))
+    reads = ", ".join(peer.pull_from) or "nothing"
+    return f"{kind}; reads {reads}; writes to {peer.push_to or 'nothing'}"
 
 
 @peer_app.command("list")
@@ -105,6 +155,7 @@ def peer_show(name: str, json: JsonOpt = False) -> None:
         f"peer {peer.name} ({peer.party}) at {peer.url}, API root /{peer.api_root}/, "
         f"as {peer.user}: push {peer.push}, pull {peer.pull}"
     )
+    console.print(f"  {_where(peer)}")
     for c in shown:
         console.print(
             f"  {c['direction']} {c['collection']}: up to {c['position']} (moved {c['updated_at']})"

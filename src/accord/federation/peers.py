@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import AccordError, InputError, NotFound
+from accord.federation.discovery import ACCORD_PULL, ACCORD_PUSH, Resolved
 from accord.principals.authority import host_actor
 from accord.settings import Secret
 from accord.store import Store
@@ -37,6 +38,11 @@ class Peer:
     secret: Secret
     push: bool = True
     pull: bool = True
+    #: "accord", "taxii" (any other TAXII 2.1 server) or None: not resolved (accord assumed).
+    kind: str | None = None
+    #: The collections read (ids or aliases) and the one written (accord.federation.discovery).
+    pull_from: tuple[str, ...] = ACCORD_PULL
+    push_to: str | None = ACCORD_PUSH
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -47,7 +53,22 @@ class Peer:
             "user": self.user,
             "push": self.push,
             "pull": self.pull,
+            "kind": self.kind,
+            "pull_from": list(self.pull_from),
+            "push_to": self.push_to,
         }
+
+
+def _check_new(conn: sa.Connection, name: str) -> None:
+    if conn.execute(sa.select(peers.c.name).where(peers.c.name == name)).first():
+        raise InputError(f"a peer named {name!r} exists; remove it first")
+
+
+def check_new_name(store: Store, name: str) -> None:
+    """Raises InputError when a peer is already called `name` (asked before the peer is
+    contacted: a taken name needs no network)."""
+    with store.read() as conn:
+        _check_new(conn, name)
 
 
 def add_peer(
@@ -61,6 +82,7 @@ def add_peer(
     push: bool = True,
     pull: bool = True,
     actor: str | None = None,
+    resolved: Resolved | None = None,
 ) -> Peer:
     """Records a peer; raises InputError for a bad URL or a duplicate name. Trust in a foreign
     node is set up on the node's host: the audit record names `actor`, by default the host
@@ -72,16 +94,33 @@ def add_peer(
         raise InputError(
             "the peer's secret is empty (pipe it on stdin or set ACCORD_PEER_PASSWORD)"
         )
+    where = resolved or Resolved(url.rstrip("/"), "", None, ACCORD_PULL, ACCORD_PUSH)
+    if pull and resolved is not None and not where.pull_from:
+        raise InputError("the peer lets this credential read no collection: add it with --no-pull")
+    if push and resolved is not None and where.push_to is None:
+        raise InputError(
+            "the peer lets this credential write to no collection: add it with --no-push"
+        )
     peer = Peer(
-        name, party, url.rstrip("/"), api_root or party.lower(), user, Secret(secret), push, pull
+        name,
+        party,
+        where.url,
+        where.api_root or api_root or party.lower(),
+        user,
+        Secret(secret),
+        push,
+        pull,
+        where.kind,
+        where.pull_from,
+        where.push_to,
     )
     with store.begin() as conn:
-        if conn.execute(sa.select(peers.c.name).where(peers.c.name == name)).first():
-            raise InputError(f"a peer named {name!r} exists; remove it first")
+        _check_new(conn, name)
         conn.execute(
             sa.insert(peers).values(
                 name=name, party=party, url=peer.url, api_root=peer.api_root, user=user, secret=secret,
-                push=push, pull=pull, created_at=time.time_ns() // 1000,
+                push=push, pull=pull, created_at=time.time_ns() // 1000, kind=peer.kind,
+                pull_from=" ".join(peer.pull_from), push_to=peer.push_to,
             )
         )  # fmt: skip
         audit.append(
@@ -100,7 +139,17 @@ def list_peers(store: Store) -> list[Peer]:
         rows = conn.execute(sa.select(peers).order_by(peers.c.name)).all()
     return [
         Peer(
-            r.name, r.party, r.url, r.api_root, r.user, Secret(r.secret), bool(r.push), bool(r.pull)
+            r.name,
+            r.party,
+            r.url,
+            r.api_root,
+            r.user,
+            Secret(r.secret),
+            bool(r.push),
+            bool(r.pull),
+            r.kind,
+            tuple(r.pull_from.split()) if r.pull_from is not None else ACCORD_PULL,
+            r.push_to if r.kind is not None else ACCORD_PUSH,
         )
         for r in rows
     ]

@@ -207,7 +207,7 @@ class _Push(_Exchange):
         self.visible = frozenset(
             r for r in self.view.rows if self.index.by_row[r].originator != peer.party
         )
-        self.path = self.client.collection_path("inbox") + "objects/"
+        self.path = self.client.collection_path(peer.push_to or "inbox") + "objects/"
         # A marking-definition goes with every envelope that needs it until the peer has
         # acknowledged one that carried it, not with every page: a page of 500 objects may carry
         # hundreds of markings. (Until then it is sent again: envelopes in flight together may
@@ -336,7 +336,7 @@ class _Pull(_Exchange):
     def run(self, page: int) -> None:
         """Reads the peer's items and inbox after their cursors, `page` objects a page."""
         peer = self.peer
-        for alias in ("items", "inbox"):
+        for alias in peer.pull_from:
             position = get_cursor(self.node.store, peer.name, "pull", alias)
             params: dict[str, str] = {"limit": str(page), "match[version]": "all"}
             if position:

@@ -19,6 +19,10 @@ peers = Table(
     Column("push", Boolean, nullable=False),
     Column("pull", Boolean, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # As TAXII discovery found the peer (accord.federation.discovery); NULL: accord's collections.
+    Column("kind", String(16), nullable=True),
+    Column("pull_from", Text, nullable=True),
+    Column("push_to", Text, nullable=True),
 )
 
 sync_cursors = Table(
