@@ -24,7 +24,9 @@ from accord.exchange.collections import list_collections
 from accord.exchange.ingest import add_objects
 from accord.exchange.queries import Query, page
 from accord.exchange.stix import format_us
-from accord.federation.peers import get_cursor, syncing
+from accord.federation.discovery import resolve
+from accord.federation.peers import add_peer, get_cursor, syncing
+from accord.federation.sync import sync_peer
 from accord.policy.marking import Marking
 from accord.principals import add_principal, revoke_principal
 from accord.principals.authority import host_actor
@@ -467,3 +469,51 @@ def test_a_stopped_foreign_server_is_an_error_and_exit_1(cli: Cli, medallion: Me
     (report,) = json.loads(out)
     assert not report["ok"] and "did not answer" in report["errors"][0]
     assert records(cli.url, "receipt") == []
+
+
+def test_each_version_goes_once_in_both_directions_over_several_rounds(
+    cli: Cli, jpn: LiveNode
+) -> None:
+    """Korea pushes and pulls with Japan, Japan pushes and pulls with Korea, three rounds. Korea's
+    items reach Japan once; pulling Japan's view does not bring them back into Korea's inbox as
+    new items; no round after the first sends anything again; "who has my item?" lists one
+    release per version."""
+    code, _, err = cli(
+        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url, "--user", "kor-cli-peer",
+        stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    # Japan syncs with Korea too: Korea's node served live, Japan's peer record pointing at it.
+    kor = start_node(cli.url, party="KOR", as_of=AFTER)
+    add_principal(kor.store, "jpn-cli-peer", "partner", "JPN", SECRET)
+    back = add_peer(
+        jpn.store, "kor", "KOR", kor.url, "jpn-cli-peer", SECRET,
+        resolved=resolve(kor.url, "jpn-cli-peer", SECRET),
+    )  # fmt: skip
+    reports, answers = [], []
+    try:
+        for _ in range(3):
+            code, out, err = cli("sync", "jpn", "--json")
+            assert code == 0, err
+            reports.append(json.loads(out)[0])
+            answers.append(sync_peer(jpn.node, back).to_json())
+    finally:
+        kor.stop()
+    assert all(a["ok"] for a in answers), answers
+    assert [a["pushed"] for a in answers[1:]] == [0, 0], answers
+    assert reports[0]["pushed"] >= len(IDS)
+    assert [r["pushed"] for r in reports[1:]] == [0, 0], reports
+    assert [r["pulled"] for r in reports[1:]] == [0, 0], reports
+    assert held_by(jpn) == dict.fromkeys(IDS, 1)
+    store = open_store(cli.url)
+    try:
+        inbox = next(c for c in list_collections(store, "kor") if c.kind == "inbox")
+        rows, _ = page(store, inbox.key, None, Query(versions=("all",)), None, 10_000)
+        assert not [r.stix_id for r in rows if r.stix_id in IDS]  # its own items, not again
+    finally:
+        store.close()
+    for oid in IDS[:3]:
+        code, out, _ = cli("audit", "disclosures", oid, "--json")
+        (release,) = json.loads(out)  # one release, though the version reached Japan twice:
+        assert release["party"] == "JPN" and release["transmissions"] == 2  # pushed, then read
+        assert len(release["records"]) == 2

@@ -46,6 +46,11 @@ class Disclosure(BaseModel):
     route: list[str]
     level: str | None
     channel: str
+    transmissions: int = Field(
+        description="How many times this version reached the party under this marking (a push, "
+        "then the partner's own read of it, is one release sent twice)"
+    )
+    records: list[int] = Field(description="The audit records of those transmissions")
 
 
 class AuditRecord(BaseModel):

@@ -293,8 +293,12 @@ def _grant_of(body: dict[str, Any], marking: str) -> dict[str, Any]:
 
 def disclosures(store: Store, item_id: str) -> list[dict[str, Any]]:
     """Returns every release of any version of `item_id`: party, principal, when, version, basis,
-    route and the level the recipient must mark it with — "who has my item?"."""
+    route and the level the recipient must mark it with — "who has my item?". A version that
+    reached one party more than once under one marking (pushed by this node, then read by the
+    partner's own pull) is one release, as first recorded, with `transmissions` counting them
+    and `records` naming each audit record."""
     out: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, str, str], dict[str, Any]] = {}
     needle = f'"{item_id}"'
     with store.read() as conn:
         rows = conn.execute(
@@ -314,18 +318,24 @@ def disclosures(store: Store, item_id: str) -> list[dict[str, Any]]:
             key = str(ref)
             g = _grant_of(body, key)
             marking = names.get(key, key)
-            out.append(
-                {
-                    "party": body.get("party"),
-                    "principal": m["actor"],
-                    "at": m["at"],
-                    "seq": m["seq"],
-                    "version": version,
-                    "marking": marking,
-                    "basis": g.get("basis", []),
-                    "route": g.get("route", []),
-                    "level": g.get("level"),
-                    "channel": body.get("channel", "taxii-read"),
-                }
-            )
+            again = seen.get((body.get("party"), str(version), marking))
+            if again is not None:
+                again["transmissions"] += 1
+                again["records"].append(m["seq"])
+                continue
+            seen[(body.get("party"), str(version), marking)] = entry = {
+                "party": body.get("party"),
+                "principal": m["actor"],
+                "at": m["at"],
+                "seq": m["seq"],
+                "version": version,
+                "marking": marking,
+                "basis": g.get("basis", []),
+                "route": g.get("route", []),
+                "level": g.get("level"),
+                "channel": body.get("channel", "taxii-read"),
+                "transmissions": 1,
+                "records": [m["seq"]],
+            }
+            out.append(entry)
     return out

@@ -52,11 +52,12 @@ def disclosures_cmd(item_id: str, json: JsonOpt = False) -> None:
         print_json([{**r, "at": _when(int(r["at"]))} for r in rows])
         return
     table = Table(title=f"Disclosures of {item_id}", title_justify="left")
-    for col in ("when", "party", "principal", "version", "basis", "route", "level", "record"):
+    for col in ("when", "party", "principal", "version", "basis", "route", "level", "records"):
         table.add_column(col)
     for r in rows:
         table.add_row(_when(int(r["at"])), str(r["party"]), str(r["principal"]), str(r["version"]),
-                      ", ".join(r["basis"]), "→".join(r["route"]), str(r["level"] or ""), str(r["seq"]))  # fmt: skip
+                      ", ".join(r["basis"]), "→".join(r["route"]), str(r["level"] or ""),
+                      ", ".join(str(n) for n in r["records"]))  # fmt: skip
     console.print(table)
     console.print(f"{len(rows)} release(s)")
 
