@@ -26,12 +26,37 @@ from auth_support import (
 )
 from taxii_live import TAXII, assert_taxii_error, start_node
 
+from accord.principals import throttle
 from accord.principals.throttle import ThrottlePolicy
 
 # In the full suite, not the fast loop (-m "not slow"): waits out real back-off windows.
 pytestmark = pytest.mark.slow
 
 FREE = 3
+
+
+class _Clock:
+    """The throttle's clock in this process (`accord.principals.throttle` reads `time.time()`),
+    moved by the test instead of by sleeping: every reading is a microsecond after the last, so
+    a one-second back-off cannot run out while a loaded machine is slow to send the next
+    request, and the wait costs no real second."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        self.now += 1e-6
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
+    c = _Clock()
+    monkeypatch.setattr(throttle, "time", c)
+    return c
 
 
 def _retry_after(r: httpx.Response) -> int:
@@ -41,7 +66,7 @@ def _retry_after(r: httpx.Response) -> int:
 
 
 def test_taxii_wrong_secrets_then_the_right_one_are_throttled(
-    api: ApiNode, monkeypatch: pytest.MonkeyPatch
+    api: ApiNode, monkeypatch: pytest.MonkeyPatch, clock: _Clock
 ) -> None:
     """Fails on eff1280: 40 wrong secrets and then the right one were 401s and then 200 — no
     throttling (issue 16, case 11). Now, for every kind of principal and for unknown and revoked
@@ -61,7 +86,7 @@ def test_taxii_wrong_secrets_then_the_right_one_are_throttled(
             assert len(calls) == FREE, name  # nothing was checked while throttled
     # The same answers whether or not the name is a live credential.
     assert len(set(throttled.values())) == 1, throttled
-    time.sleep(1.1)
+    clock.advance(1.1)
     for name, secret in KNOWN.items():
         assert taxii(api, name, secret).status_code == 200, name
     for name, secret in ABSENT.items():
@@ -73,7 +98,7 @@ def test_taxii_wrong_secrets_then_the_right_one_are_throttled(
 
 
 def test_api_wrong_secrets_then_the_right_one_are_throttled(
-    api: ApiNode, monkeypatch: pytest.MonkeyPatch
+    api: ApiNode, monkeypatch: pytest.MonkeyPatch, clock: _Clock
 ) -> None:
     """Fails on eff1280: 20 wrong API secrets and then the right one were 401s and then
     accepted (case 11). Now 429 `THROTTLED` with `Retry-After`, the secret unchecked, for each
@@ -88,7 +113,7 @@ def test_api_wrong_secrets_then_the_right_one_are_throttled(
             err = assert_api_error(r, 429, "THROTTLED")
             assert "not checked" in err["message"] and _retry_after(r) == 1
             assert len(calls) == FREE, name
-    time.sleep(1.1)
+    clock.advance(1.1)
     for role_user in ROLE_USERS.values():
         assert management(api, role_user, API_SECRETS[role_user]).status_code == 200
     assert_api_error(management(api, "usa-node", KNOWN["usa-node"]), 403)  # a partner: 403, not 429
@@ -96,7 +121,7 @@ def test_api_wrong_secrets_then_the_right_one_are_throttled(
 
 
 def test_ui_sign_in_is_throttled_with_a_clear_message(
-    api: ApiNode, monkeypatch: pytest.MonkeyPatch
+    api: ApiNode, monkeypatch: pytest.MonkeyPatch, clock: _Clock
 ) -> None:
     """Fails on eff1280: 30 wrong sign-ins and then the right one were 401 pages and then a
     session (case 11). Now the form answers 429 with `Retry-After` and says why and for how
@@ -113,13 +138,13 @@ def test_ui_sign_in_is_throttled_with_a_clear_message(
             assert "too many failed attempts" in r.text and "not checked" in r.text
             assert 'role="alert"' in r.text
             assert len(calls) == FREE, name
-    time.sleep(1.1)
+    clock.advance(1.1)
     for name in WEB_USERS:
         r = web(api, name, EVERYONE[name])
         assert r.status_code == 303 and r.headers["location"] == "/ui/network", name
 
 
-def test_an_address_that_tries_many_names_is_throttled(api: ApiNode) -> None:
+def test_an_address_that_tries_many_names_is_throttled(api: ApiNode, clock: _Clock) -> None:
     """Fails on eff1280 (no throttling at all). Spraying: an address whose failures, over any
     names, reach `auth_address_failures` waits before its next attempt, even with a right
     secret for another account — on TAXII, the API and the sign-in form."""
@@ -133,7 +158,7 @@ def test_an_address_that_tries_many_names_is_throttled(api: ApiNode) -> None:
     assert "client address" in body["description"] and _retry_after(r) == 1
     assert_api_error(management(api, "operator-user", API_SECRETS["operator-user"]), 429)
     assert web(api, "clerk", KNOWN["clerk"]).status_code == 429
-    time.sleep(1.1)
+    clock.advance(1.1)
     assert taxii(api, "chief", "chief-secret-1").status_code == 200
 
 
