@@ -26,6 +26,7 @@ from accord.federation.peers import (
     holder,
     list_peers,
     remove_peer,
+    require_secret,
 )
 from accord.federation.sync import sync_peer
 from accord.server import settle_collector
@@ -90,10 +91,7 @@ def peer_add(
     secret = os.environ.get("ACCORD_PEER_PASSWORD", "")
     if not secret and not sys.stdin.isatty():
         secret = sys.stdin.readline().strip()
-    if not secret:
-        raise InputError(
-            "the peer's secret is empty (pipe it on stdin or set ACCORD_PEER_PASSWORD)"
-        )
+    require_secret(secret)
     check_new_name(n.store, name)
     found = resolve(url, user, secret, api_root, pull_from, push_to)
     peer = add_peer(n.store, name, code, url, user, secret, api_root, push, pull, resolved=found)

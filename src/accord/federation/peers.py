@@ -64,6 +64,14 @@ def _check_new(conn: sa.Connection, name: str) -> None:
         raise InputError(f"a peer named {name!r} exists; remove it first")
 
 
+def require_secret(secret: str) -> None:
+    """Raises InputError when the secret this node would present to a peer is empty."""
+    if not secret:
+        raise InputError(
+            "the peer's secret is empty (pipe it on stdin or set ACCORD_PEER_PASSWORD)"
+        )
+
+
 def check_new_name(store: Store, name: str) -> None:
     """Raises InputError when a peer is already called `name` (asked before the peer is
     contacted: a taken name needs no network)."""
@@ -90,10 +98,7 @@ def add_peer(
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InputError(f"--url: {url!r} is not an http(s) URL")
-    if not secret:
-        raise InputError(
-            "the peer's secret is empty (pipe it on stdin or set ACCORD_PEER_PASSWORD)"
-        )
+    require_secret(secret)
     where = resolved or Resolved(url.rstrip("/"), "", None, ACCORD_PULL, ACCORD_PUSH)
     if pull and resolved is not None and not where.pull_from:
         raise InputError("the peer lets this credential read no collection: add it with --no-pull")
