@@ -10,7 +10,14 @@ from datetime import datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.exchange.stix import SCO_TYPES, check_object, inspect, timestamp_key, version_of
+from accord.exchange.stix import (
+    SCO_TYPES,
+    SPEC_MISSING,
+    check_object,
+    inspect,
+    timestamp_key,
+    version_of,
+)
 
 REFERENCE_TYPE = re.compile(r"\A[a-z][a-z0-9-]{1,248}[a-z0-9]\Z")
 REFERENCE_UUID = re.compile(r"\A[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}\Z")
@@ -98,7 +105,7 @@ def reference_why(obj: dict[str, object]) -> str | None:
     spec = obj.get("spec_version")
     sco = typ in SCO_TYPES
     if not sco and spec is None:
-        return "spec_version is missing (STIX 2.0 objects are not accepted)"
+        return SPEC_MISSING
     if spec is not None and spec != "2.1":
         return f"spec_version {str(spec)[:20]!r} is not supported (2.1)"
     for key in ("created", "modified"):

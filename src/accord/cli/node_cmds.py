@@ -13,7 +13,7 @@ from rich.table import Table
 
 from accord.cli.app import app, console, invocation, parse_date, print_json
 from accord.errors import AccordError, InputError
-from accord.exchange import publishing
+from accord.exchange import publishing, stix20
 from accord.exchange.authority import Writer
 from accord.exchange.marking_rows import marking_index
 from accord.exchange.preview import preview
@@ -252,7 +252,8 @@ def credential_unlock(name: str, json: JsonOpt = False) -> None:
 # ---- publish -----------------------------------------------------------------------------------
 
 
-def _read_objects(path: Path) -> list[Any]:
+def _read_objects(path: Path) -> tuple[list[Any], bool]:
+    """Returns the file's objects, and whether it is a STIX 2.0 bundle (`spec_version` "2.0")."""
     try:
         data = orjson.loads(path.read_bytes())
     except FileNotFoundError:
@@ -260,12 +261,29 @@ def _read_objects(path: Path) -> list[Any]:
     except orjson.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON: {exc}") from None
     if isinstance(data, list):
-        return data
+        return data, False
     if isinstance(data, dict) and isinstance(data.get("objects"), list):
-        return list(data["objects"])  # an envelope or a bundle
+        return list(data["objects"]), stix20.is_stix20(data)  # an envelope or a bundle
     if isinstance(data, dict) and "type" in data:
-        return [data]
+        return [data], False
     raise InputError(f"{path}: expected a STIX bundle, a TAXII envelope, a list or one object")
+
+
+def _stix21(path: Path, posted: list[Any], bundle20: bool, upgrade: bool) -> stix20.Upgraded:
+    """Returns the objects as STIX 2.1: upgraded (`stix20.upgrade`) with `--stix20`; without
+    it, STIX 2.0 content is refused whole (InputError), naming what is 2.0 and the option."""
+    if upgrade:
+        return stix20.upgrade(posted)
+    old = [o for o in posted if stix20.is_stix20(o)]
+    if old or bundle20:
+        what = ["a STIX 2.0 bundle"] if bundle20 else []
+        if old:
+            what.append(f"{len(old)} STIX 2.0 object(s), the first {str(old[0].get('id'))[:160]}")
+        raise InputError(
+            f"{path}: {', '.join(what)}: accord stores STIX 2.1; "
+            "--stix20 upgrades STIX 2.0 content to 2.1"
+        )
+    return stix20.Upgraded(posted, [])
 
 
 @app.command("publish")
@@ -297,6 +315,14 @@ def publish_cmd(
     at: Annotated[
         str | None, typer.Option("--at", help="Preview date.", show_default="today")
     ] = None,
+    stix20_opt: Annotated[
+        bool,
+        typer.Option(
+            "--stix20",
+            help="Accept STIX 2.0 content: upgrade it to STIX 2.1 first and list each change "
+            "(without it, STIX 2.0 content is refused).",
+        ),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Publish STIX objects as this node's items, after showing who could receive each today."""
@@ -304,7 +330,9 @@ def publish_cmd(
     party = n.node().party
     world = World(n.registry())
     day = parse_date(at)
-    posted = _read_objects(file)
+    read, bundle20 = _read_objects(file)
+    upgraded = _stix21(file, read, bundle20, stix20_opt)
+    posted = upgraded.objects
     index = marking_index(n.store)
     default: Marking | None = None
     if level is None and group:
@@ -337,6 +365,11 @@ def publish_cmd(
         for k, (m, ids) in groups.items()
     ]
     result: dict[str, Any] = {"at": day.isoformat(), "preview": previews, "published": None}
+    if stix20_opt:
+        result["upgraded"] = {
+            "count": sum(stix20.is_stix20(o) for o in read),
+            "changes": upgraded.changes,
+        }
     if not dry_run:
         target = next(
             (c for c in n.node().collections() if collection in (c.id, c.alias)),
@@ -368,6 +401,8 @@ def publish_cmd(
     if json:
         print_json(result)
         return
+    if stix20_opt:
+        _print_upgraded(result["upgraded"])
     for (m, _ids), p in zip(groups.values(), previews, strict=True):
         title = f"{m.label()} — {len(p['objects'])} object(s), as of {day.isoformat()}"
         table = Table(title=title, title_justify="left")
@@ -394,3 +429,19 @@ def publish_cmd(
         console.print(f"published: {pub['success_count']} stored, {pub['failure_count']} refused")
         for f in pub["failures"]:
             console.print(f"  {f['id']}: {f['message']}")
+
+
+#: How many change lines of a STIX 2.0 upgrade the text output shows (`--json` gives them all).
+UPGRADE_LINES_SHOWN = 20
+
+
+def _print_upgraded(upgraded: dict[str, Any]) -> None:
+    changes: list[str] = upgraded["changes"]
+    console.print(
+        f"STIX 2.0 → 2.1: {upgraded['count']} object(s) upgraded, {len(changes)} change(s)",
+        markup=False,
+    )
+    for line in changes[:UPGRADE_LINES_SHOWN]:
+        console.print(f"  {line}", markup=False, highlight=False)
+    if len(changes) > UPGRADE_LINES_SHOWN:
+        console.print(f"  … {len(changes) - UPGRADE_LINES_SHOWN} more (--json lists them all)")

@@ -117,7 +117,7 @@ def _why(obj: dict[str, Any], typ: Any, oid: Any, created: Any, modified: Any) -
     spec = obj.get("spec_version")
     if spec is None:
         if typ not in SCO_TYPES:
-            return "spec_version is missing (STIX 2.0 objects are not accepted)"
+            return SPEC_MISSING
     elif spec != "2.1":
         return f"spec_version {str(spec)[:20]!r} is not supported (2.1)"
     if created is not None and (not isinstance(created, str) or timestamp_key(created) is None):
@@ -139,6 +139,11 @@ def _why(obj: dict[str, Any], typ: Any, oid: Any, created: Any, modified: Any) -
     return None
 
 
+#: Why an object other than an SCO without spec_version is refused: it is STIX 2.0 (or broken).
+SPEC_MISSING = (
+    "spec_version is missing: STIX 2.0 is not accepted as it is "
+    "(accord publish --stix20 upgrades it to 2.1)"
+)
 _REFS = "object_marking_refs must be a list of ids"
 
 
