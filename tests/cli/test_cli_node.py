@@ -282,3 +282,119 @@ def test_publish_names_need_to_know_groups_so_national_users_can_read_it(
     assert not may_access(outsider, marking, today, world=world).allowed
     code, _, err = cli("publish", str(path), "--group", "military")
     assert code == 2 and "--group" in err
+
+
+# ---- STIX 2.0 content: refused, or upgraded with --stix20 ---------------------------------------
+
+#: A STIX 2.0 malware and the 2.0 indicator that detects it, as a 2.0 producer writes them: no
+#: spec_version, the classification in `labels`, no pattern_type, no is_family.
+MALWARE_20 = {
+    "type": "malware",
+    "id": "malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b",
+    "created": "2016-04-06T20:07:09.000Z",
+    "modified": "2016-04-06T20:07:09.000Z",
+    "name": "Poison Ivy",
+    "labels": ["remote-access-trojan"],
+    "x_acme_family_id": 42,
+}
+INDICATOR_20 = {
+    "type": "indicator",
+    "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+    "created": "2016-04-06T20:03:48.000Z",
+    "modified": "2016-04-06T20:03:48.000Z",
+    "labels": ["malicious-activity"],
+    "pattern": "[ipv4-addr:value = '198.51.100.3']",
+    "valid_from": "2016-01-01T00:00:00Z",
+}
+
+
+def write_stix20_bundle(tmp_path: Path, objects: list[dict[str, object]]) -> Path:
+    p = tmp_path / "stix20.json"
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--44af6c39-c09b-49c5-9de2-394224b04982",
+        "spec_version": "2.0",
+        "objects": objects,
+    }
+    p.write_bytes(orjson.dumps(bundle))
+    return p
+
+
+@pytest.mark.parametrize("shape", ["bundle20", "list"])
+def test_publish_refuses_stix20_naming_it_and_the_option(
+    cli: Cli, tmp_path: Path, shape: str
+) -> None:
+    objects: list[dict[str, object]] = [MALWARE_20, INDICATOR_20]
+    path = (
+        write_stix20_bundle(tmp_path, objects)
+        if shape == "bundle20"
+        else write_objects(tmp_path, objects, "list")
+    )
+    code, out, err = cli("publish", str(path), "--level", "II", "--topic", "dprk-missile")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "STIX 2.0" in err and "--stix20" in err and MALWARE_20["id"] in err
+    assert ("a STIX 2.0 bundle" in err) is (shape == "bundle20")
+    assert count_objects(open_store(cli.url)) == 0
+
+
+def test_publish_stix20_upgrades_then_publishes_listing_each_change(
+    cli: Cli, tmp_path: Path
+) -> None:
+    path = write_stix20_bundle(tmp_path, [MALWARE_20, INDICATOR_20])
+    args = ["publish", str(path), "--stix20", "--level", "II", "--topic", "dprk-missile"]
+    code, out, err = cli(*args, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    m, i = MALWARE_20["id"], INDICATOR_20["id"]
+    assert data["upgraded"] == {
+        "count": 2,
+        "changes": [
+            f'{m}: spec_version "2.1" added',
+            f"{m}: labels moved to malware_types",
+            f"{m}: is_family true added",
+            f'{i}: spec_version "2.1" added',
+            f"{i}: labels moved to indicator_types",
+            f'{i}: pattern_type "stix" added',
+            f'{i}: pattern_version "2.0" added',
+        ],
+    }
+    assert data["published"] == {"success_count": 3, "failure_count": 0, "failures": []}
+    store = open_store(cli.url)
+    assert count_objects(store) == 3  # the two objects and their release marking-definition
+
+
+def test_publish_stix20_text_lists_the_first_changes_and_how_many_more(
+    cli: Cli, tmp_path: Path
+) -> None:
+    many = [
+        {**INDICATOR_20, "id": f"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd{n:02d}"}
+        for n in range(6)
+    ]  # 4 changes each: 24
+    path = write_stix20_bundle(tmp_path, many)
+    args = ["publish", str(path), "--stix20", "--level", "II", "--topic", "dprk-missile"]
+    code, out, err = cli(*args, "--dry-run")
+    assert code == 0, err
+    assert "STIX 2.0 → 2.1: 6 object(s) upgraded, 24 change(s)" in out
+    shown = [ln for ln in out.splitlines() if ln.startswith("  indicator--")]
+    assert len(shown) == 20 and shown[0].endswith('spec_version "2.1" added')
+    assert "… 4 more (--json lists them all)" in out
+    assert "dry run: nothing published" in out
+
+
+def test_publish_stix20_of_stix21_content_changes_nothing(cli: Cli, tmp_path: Path) -> None:
+    path = write_objects(tmp_path, [INDICATOR])
+    args = ["publish", str(path), "--stix20", "--level", "II", "--topic", "dprk-missile"]
+    code, out, err = cli(*args, "--json")
+    assert code == 0, err
+    assert json.loads(out)["upgraded"] == {"count": 0, "changes": []}
+
+
+def test_publish_stix20_that_cannot_be_upgraded_faithfully_exits_2(
+    cli: Cli, tmp_path: Path
+) -> None:
+    both = {**MALWARE_20, "malware_types": ["backdoor"]}
+    path = write_stix20_bundle(tmp_path, [INDICATOR_20, both])
+    code, _, err = cli("publish", str(path), "--stix20", "--level", "II", "--topic", "dprk-missile")
+    assert code == 2 and err.count("\n") == 1
+    assert MALWARE_20["id"] in err and "labels and malware_types" in err
+    assert count_objects(open_store(cli.url)) == 0
