@@ -21,7 +21,7 @@ from accord.api.errors import Invalid, error_responses, problem_field
 from accord.api.models import DecisionOut, MarkingOut, ReleaseRow
 from accord.errors import ImportRejected, InputError, NotFound
 from accord.exchange import markings as mk
-from accord.exchange import reading
+from accord.exchange import publishing, reading
 from accord.exchange.marking_rows import marking_index
 from accord.exchange.preview import preview as release_preview
 from accord.exchange.reading import Reader
@@ -335,24 +335,6 @@ def _records_field(problems: list[str]) -> str | None:
 # ---- publish preview ---------------------------------------------------------------------------
 
 
-def _stored_or_inline(
-    world: World,
-    stored: dict[str, Marking],
-    inline: dict[str, dict[str, Any]],
-    ref: str,
-    field: str,
-) -> Marking | None:
-    if ref in stored:
-        return stored[ref]
-    try:
-        marking = mk.from_definition(inline[ref])
-        if marking is not None:
-            world.check_marking(marking)
-    except InputError as exc:
-        raise Invalid(f"{ref}: {exc}", field, "BAD_RELEASE_MARKING") from None
-    return marking
-
-
 class PreviewRequest(BaseModel):
     """STIX objects as `accord publish` reads them, and the marking for those that carry none."""
 
@@ -398,29 +380,28 @@ def preview(body: PreviewRequest, request: Request, node: NodeDep, who: Who) -> 
         for sid, row in index.rows.items()
         if view.everything or row in view.rows
     }
-    inline = {
-        str(o["id"]): o
-        for o in body.objects
-        if o.get("type") == "marking-definition" and isinstance(o.get("id"), str)
-    }
-    groups: dict[str, tuple[Marking, list[str]]] = {}
-    for i, obj in enumerate(body.objects):
-        if obj.get("type") == "marking-definition":
+    drafted = publishing.draft(
+        index, body.objects, default, visible=None if view.everything else view.rows
+    )
+    if drafted.unmarked:
+        first = drafted.unmarked[0]
+        at_index = next(
+            (i for i, o in enumerate(body.objects) if str(o.get("id", "(no id)"))[:160] == first), 0
+        )
+        raise Invalid(
+            f"{first} carries no release marking: give `marking`",
+            f"objects.{at_index}",
+            "NO_RELEASE_MARKING",
+        )
+    groups = drafted.groups
+    for ref, (marking, ids) in groups.items():
+        if ref in stored:
             continue
-        refs = obj.get("object_marking_refs")
-        known = [r for r in refs if r in stored or r in inline] if isinstance(refs, list) else []
-        marking: Marking | None = None
-        if known:
-            marking = _stored_or_inline(world, stored, inline, known[0], f"objects.{i}")
-        if marking is None:
-            marking = default
-        if marking is None:
-            raise Invalid(
-                f"{str(obj.get('id', '(no id)'))[:160]} carries no release marking: give `marking`",
-                f"objects.{i}",
-                "NO_RELEASE_MARKING",
-            )
-        groups.setdefault(mk.marking_id(marking), (marking, []))[1].append(str(obj.get("id")))
+        try:
+            world.check_marking(marking)
+        except InputError as exc:
+            at_index = next((i for i, o in enumerate(body.objects) if str(o.get("id")) in ids), 0)
+            raise Invalid(f"{ref}: {exc}", f"objects.{at_index}", "BAD_RELEASE_MARKING") from None
     if not body.objects and default is not None:
         groups[mk.marking_id(default)] = (default, [])
     out = []

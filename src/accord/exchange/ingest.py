@@ -14,7 +14,7 @@ marking, and the rows go to the driver's executemany as plain tuples.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import NotFound
-from accord.exchange import authority
+from accord.exchange import authority, foreign
 from accord.exchange import markings as mk
 from accord.exchange.authority import Writer
 from accord.exchange.collections import Collection, now_us
@@ -87,15 +87,21 @@ class Prepared:
         return joined
 
 
-def prepare(posted: Sequence[Any]) -> Prepared:
+_PREDEFINED = "a predefined TLP marking-definition: known to every reader, not stored"
+
+
+def prepare(posted: Sequence[Any], refused: Mapping[int, str] | None = None) -> Prepared:
     """Returns the envelope checked structurally; needs no store, so it may run on another
-    thread while the store is busy with the previous envelope (federation pull)."""
+    thread while the store is busy with the previous envelope (federation pull). `refused` names
+    objects, by position, the caller has already refused, and why (`foreign.apply`)."""
     outcomes: list[Outcome | None] = [None] * len(posted)
     envelope_markings: dict[str, Marking] = {}
     envelope_defs: dict[str, dict[str, Any]] = {}
     checked: list[tuple[int, dict[str, Any], str, str, int]] = []
     for i, obj in enumerate(posted):
         why, ver, key = inspect(obj)
+        if why is None and refused and i in refused:
+            why = refused[i]
         if why is not None:
             raw_id = obj.get("id") if isinstance(obj, dict) else None
             oid: str = raw_id if isinstance(raw_id, str) else ""
@@ -109,16 +115,24 @@ def prepare(posted: Sequence[Any]) -> Prepared:
                 outcomes[i] = Outcome(False, oid, ver, str(exc))
                 continue
             if m is None:
-                outcomes[i] = Outcome(
-                    False, oid, ver, "a marking-definition without a release marking is not stored"
-                )
-                continue
-            why = mk.id_mismatch(obj, m)
-            if why is not None:
-                outcomes[i] = Outcome(False, oid, ver, why)
-                continue
-            envelope_markings[oid] = m
-            envelope_defs[oid] = obj
+                # Not a release marking: a predefined TLP definition is known, not stored; any
+                # other (a statement) is an object stored under a release marking of its own,
+                # so that it travels with the content that names it (accord.exchange.foreign).
+                if foreign.tlp_name(oid) is not None:
+                    why = foreign.predefined(obj)
+                    outcomes[i] = Outcome(why is None, oid, ver, why or _PREDEFINED)
+                    continue
+                why = mk.id_mismatch(obj, None)
+                if why is not None:
+                    outcomes[i] = Outcome(False, oid, ver, why)
+                    continue
+            else:
+                why = mk.id_mismatch(obj, m)
+                if why is not None:
+                    outcomes[i] = Outcome(False, oid, ver, why)
+                    continue
+                envelope_markings[oid] = m
+                envelope_defs[oid] = obj
         checked.append((i, obj, ver, key, id_hash(obj["id"])))
     return Prepared(outcomes, envelope_markings, envelope_defs, checked)
 
@@ -312,7 +326,7 @@ class _ReleaseDecisions:
 
     def of(self, conn: sa.Connection, obj: dict[str, Any]) -> _Decision:
         """Returns the decision on an object's release marking."""
-        if obj["type"] == "marking-definition":
+        if obj["type"] == "marking-definition" and obj["id"] in self.envelope:
             oid: str = obj["id"]
             d = self.decided.get(oid)
             if d is None:
@@ -345,8 +359,20 @@ class _ReleaseDecisions:
                 "no release marking: object_marking_refs names no accord or ACS release marking",
             )
         if len(set(refs)) > 1:
-            return None, "more than one release marking: an object carries exactly one"
+            # An ACS 3.0 marking beside accord's own (as accord sends to tools that are not
+            # accord nodes) restates it for those tools: accord's decides.
+            own = {r for r in refs if self._accord(r)}
+            if len(own) != 1:
+                return None, "more than one release marking: an object carries exactly one"
+            return own.pop(), ""
         return refs[0], ""
+
+    def _accord(self, ref: str) -> bool:
+        """True when `ref` names a marking in accord's extension (its id derived from it)."""
+        m = self.envelope.get(ref)
+        if m is None:
+            m = self.index.by_row[self.index.rows[ref]]
+        return ref == mk.marking_id(m)
 
     def _decide(self, conn: sa.Connection, ref: str) -> _Decision:
         marking = self.envelope.get(ref) or self.index.by_row[self.index.rows[ref]]

@@ -71,17 +71,17 @@ def marking_definition(m: Marking) -> dict[str, Any]:
     }
 
 
-def id_mismatch(obj: dict[str, Any], m: Marking) -> str | None:
+def id_mismatch(obj: dict[str, Any], m: Marking | None) -> str | None:
     """Returns why a posted marking-definition may not be stored under its id, or None.
 
     accord's markings are immutable and named by their content (PRODUCT.md §7): a definition in
     accord's extension is stored only under the id its content derives (`marking_id`). Any other
-    definition (ACS 3.0) may not take a name-based (version 5) UUID, the kind accord derives, so
-    that no one can occupy an id this node would mint for one of its own markings (STIX 2.1 §2.9
-    asks for version 4 UUIDs outside cyber observables)."""
+    definition (ACS 3.0; a statement, `m` None) may not take a name-based (version 5) UUID, the
+    kind accord derives, so that no one can occupy an id this node would mint for one of its own
+    markings (STIX 2.1 §2.9 asks for version 4 UUIDs outside cyber observables)."""
     oid = str(obj.get("id", ""))
     exts = obj.get("extensions")
-    if isinstance(exts, dict) and isinstance(exts.get(ACCORD_EXTENSION), dict):
+    if m is not None and isinstance(exts, dict) and isinstance(exts.get(ACCORD_EXTENSION), dict):
         if oid != marking_id(m):
             return (
                 f"the id of an accord marking-definition is derived from its content "

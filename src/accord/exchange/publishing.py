@@ -16,6 +16,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from accord.errors import InputError
+from accord.exchange import foreign
 from accord.exchange import markings as mk
 from accord.exchange.authority import Writer
 from accord.exchange.collections import Collection
@@ -51,18 +53,26 @@ def draft(
     With `visible` (a user's view), a stored marking outside it counts as none: the draft must
     not show a user a marking it may not read, nor tell it that one exists."""
     rows = index.rows if visible is None else {k: v for k, v in index.rows.items() if v in visible}
-    inline = {
-        o["id"]: o
-        for o in posted
-        if isinstance(o, dict) and o.get("type") == "marking-definition" and "id" in o
-    }
+    # The release markings the envelope defines; its other definitions (TLP, statements) are
+    # kept beside them (accord.exchange.foreign).
+    inline: dict[str, Marking] = {}
+    for o in posted:
+        if isinstance(o, dict) and o.get("type") == "marking-definition" and "id" in o:
+            try:
+                m = mk.from_definition(o)
+            except InputError:
+                m = None  # malformed: storing reports it
+            if m is not None:
+                inline[str(o["id"])] = m
     out = Draft()
     for obj in posted:
         if not isinstance(obj, dict):
             out.problems.append("every object must be a JSON object")
             out.objects.append(obj)  # storing reports it as a failure of its own
             continue
-        if obj.get("type") == "marking-definition":
+        if obj.get("type") == "marking-definition" and (
+            obj.get("id") in inline or foreign.tlp_name(str(obj.get("id"))) is not None
+        ):
             out.objects.append(obj)
             continue
         why = check_object(obj)
@@ -70,13 +80,12 @@ def draft(
             out.problems.append(f"{str(obj.get('id', '(no id)'))[:160]}: {why}")
         given = obj.get("object_marking_refs")
         refs = [r for r in given if r in rows or r in inline] if isinstance(given, list) else []
+        # An ACS 3.0 marking beside accord's own restates it; accord's decides (ingest).
+        accord_refs = [r for r in refs if r == mk.marking_id(_marking(r, rows, index, inline))]
         own: Marking | None = None
         if refs:
-            own = (
-                index.by_row[rows[refs[0]]]
-                if refs[0] in rows
-                else mk.from_definition(inline[refs[0]])
-            )
+            ref = accord_refs[0] if len(accord_refs) == 1 else refs[0]
+            own = _marking(ref, rows, index, inline)
         if own is None:
             if default is None:
                 out.unmarked.append(str(obj.get("id", "(no id)"))[:160])
@@ -92,6 +101,12 @@ def draft(
     if not out.groups and not out.problems and not out.unmarked:
         out.problems.append("nothing to publish: no object other than marking-definitions")
     return out
+
+
+def _marking(
+    ref: str, rows: dict[str, int], index: MarkingIndex, inline: dict[str, Marking]
+) -> Marking:
+    return index.by_row[rows[ref]] if ref in rows else inline[ref]
 
 
 def store_objects(
