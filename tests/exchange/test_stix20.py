@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from stix2.exceptions import STIXDeprecationWarning
 
 from accord.errors import InputError
+from accord.exchange import foreign
 from accord.exchange.stix import check_object
 from accord.exchange.stix20 import LABELS_MOVED, Upgraded, is_stix20, upgrade
 
@@ -151,6 +152,7 @@ def test_tlp_marking_definition_is_the_21_one() -> None:
     up = upgrade([TLP_GREEN_20])
     assert up.objects == [json.loads(stix2.v21.TLP_GREEN.serialize())]  # §7.2.1.4, with its name
     assert up.changes[-1].endswith('name "TLP:GREEN" added')
+    assert up.objects == [foreign.tlp_definition(TLP_GREEN_20["id"])]  # what ingest knows
 
 
 def test_statement_marking_definition_changes_only_its_spec_version() -> None:
