@@ -19,6 +19,9 @@ Docs that talk to a node get one, started before their first line:
   the United States' nodes, live on loopback (tests/taxii/taxii_live.py) with a credential
   `kor-node` whose secret is `SECRET`, their addresses substituted in the commands like the port.
   (That doc gets `accord serve` too: its notices name the node's sample items.)
+- docs/interop.md's TAXII server that is not an accord node, https://taxii.example:9000: the OASIS
+  reference server medallion 3.0.0 on loopback (tests/federation/medallion_peer.py), with
+  `TAXII_SECRET` the password of its account `accord-peer`; that doc gets `accord serve` too.
 
 These substitutions are the only changes made to a command.
 """
@@ -47,6 +50,7 @@ from accord.principals import add_principal, revoke_principal
 from backends import sqlite_store
 
 if TYPE_CHECKING:
+    from medallion_peer import Medallion
     from taxii_live import LiveNode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +93,7 @@ curl() { command curl --silent --show-error --fail-with-body "$@"; }
 DOCS_PORT = "127.0.0.1:8000"  # the address the docs give the node
 PARTNERS = {"https://jpn.example:8000": "JPN", "https://usa.example:8000": "USA"}
 PEER_CREDENTIAL = "kor-node"  # the credential docs/federation.md's node presents to its peers
+FOREIGN_TAXII = "https://taxii.example:9000"  # docs/interop.md's TAXII server that is not accord
 TEST_SECRET = "documented-secret-0417"  # SECRET when no node prints one
 
 
@@ -294,9 +299,16 @@ def run_doc(doc: str, tmp: Path) -> list[str]:
     text = "\n".join(line.command for line in to_run)
     served = None
     partners: list[LiveNode] = []
+    foreign: Medallion | None = None
     substitutions: dict[str, str] = {}
     try:
-        if DOCS_PORT in text or any(url in text for url in PARTNERS):
+        if FOREIGN_TAXII in text:
+            from medallion_peer import start_medallion
+
+            foreign = start_medallion(tmp / "medallion")
+            substitutions[FOREIGN_TAXII] = foreign.base
+            env["TAXII_SECRET"] = foreign.secret
+        if DOCS_PORT in text or FOREIGN_TAXII in text or any(url in text for url in PARTNERS):
             served = _serve(workdir, env)
             substitutions[DOCS_PORT] = f"127.0.0.1:{served.port}"
             m = re.search(r"credential analyst \([^)]*\): (\S+)", served.output())
@@ -330,6 +342,8 @@ def run_doc(doc: str, tmp: Path) -> list[str]:
             served.stop()
         for live in partners:
             live.stop()
+        if foreign is not None:
+            foreign.stop()
     failures = []
     for n, line in enumerate(to_run):
         out = results / str(n)

@@ -27,6 +27,7 @@ from accord.exchange.collections import (
     ensure_collections,
     list_collections,
 )
+from accord.exchange.foreign import MarkingMap
 from accord.exchange.marking_rows import marking_index
 from accord.exchange.readahead import ReadAhead
 from accord.exchange.visibility import View, view_for
@@ -69,6 +70,8 @@ class NodeConfig:
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     metrics: str = "credential"
     limits: Limits = field(default_factory=Limits)
+    #: The settings file's table of foreign markings (peers that are not accord nodes).
+    foreign_markings: MarkingMap = field(default_factory=MarkingMap)
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,7 @@ def node_config(settings: Settings, party: str) -> NodeConfig:
         throttle=throttle_policy(settings),
         metrics=_choice(settings, "metrics", METRICS_MODES),
         limits=limits_from(settings),
+        foreign_markings=MarkingMap.from_json(settings.foreign_markings, "foreign_markings"),
     )
 
 

@@ -157,6 +157,13 @@ SETTINGS: tuple[Setting, ...] = (
         "public (anyone who can reach the port)",
     ),
     Setting(
+        "foreign_markings",
+        {},
+        "Markings of peers that are not accord nodes → release markings, as a table "
+        '(`[foreign_markings]` "TLP:GREEN" = "USA U general-military"; in the environment: '
+        "entries FOREIGN=ORIGINATOR LEVEL TOPIC separated by ';'); a peer's --map comes first",
+    ),
+    Setting(
         "date",
         None,
         "Decide releases as of this date (YYYY-MM-DD) instead of today: for demonstrations of past "
@@ -187,6 +194,22 @@ class Settings:
         return f"Settings({shown!r})"
 
 
+def _table(s: Setting, value: Any) -> dict[str, str]:
+    """Returns a table setting as {name: text}: a TOML table, or from the environment entries
+    `NAME=TEXT` separated by ';'. InputError names the setting and the entry at fault."""
+    if isinstance(value, str):
+        table: dict[str, str] = {}
+        for entry in filter(None, (e.strip() for e in value.split(";"))):
+            name, sep, text = entry.partition("=")
+            if not sep or not name.strip():
+                raise InputError(f"{s.env}: {entry[:60]!r} is not NAME=VALUE")
+            table[name.strip()] = text.strip()
+        return table
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise InputError(f"{s.name}: expected a table of names to text values")
+    return dict(value)
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Settings:
@@ -213,6 +236,8 @@ def load_settings(
             value, where = file_values[s.name], "file"
         else:
             value, where = s.default, "default"
+        if isinstance(s.default, dict):
+            value = _table(s, value)
         if isinstance(s.default, int) and not isinstance(value, int):
             try:
                 value = int(str(value))

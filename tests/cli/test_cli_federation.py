@@ -12,9 +12,19 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 from cli_runner import Cli
-from medallion_peer import BOTH, DROP, FEED, FEED_INDICATORS, Medallion, start_medallion
+from medallion_peer import (
+    BOTH,
+    DROP,
+    FEED,
+    FEED_INDICATORS,
+    TAXII,
+    TLP_GREEN,
+    Medallion,
+    start_medallion,
+)
 from taxii_live import LiveNode, free_port, start_node
 
 from accord.audit import log as audit
@@ -22,6 +32,7 @@ from accord.exchange import markings as mk
 from accord.exchange.authority import Writer
 from accord.exchange.collections import list_collections
 from accord.exchange.ingest import add_objects
+from accord.exchange.marking_rows import marking_index
 from accord.exchange.queries import Query, page
 from accord.exchange.stix import format_us
 from accord.federation.discovery import resolve
@@ -122,7 +133,7 @@ def test_peer_add_list_remove(cli: Cli, jpn: LiveNode) -> None:
     assert added == {
         "name": "jpn", "party": "JPN", "url": jpn.url, "api_root": "jpn", "user": "kor-cli-peer",
         "push": True, "pull": False, "kind": "accord", "pull_from": ["items", "inbox"],
-        "push_to": "inbox",
+        "push_to": "inbox", "markings": {}, "stix20": False,
     }  # fmt: skip
     code, out, _ = cli("peer", "list", "--json")
     assert code == 0 and json.loads(out) == [added]
@@ -517,3 +528,235 @@ def test_each_version_goes_once_in_both_directions_over_several_rounds(
         (release,) = json.loads(out)  # one release, though the version reached Japan twice:
         assert release["party"] == "JPN" and release["transmissions"] == 2  # pushed, then read
         assert len(release["records"]) == 2
+
+
+# ---- foreign markings, the record of versions read, ACS 3.0 out -----------------------------
+
+JPN_U = "JPN U general-military"
+
+
+def _inbox_bodies(url: str) -> dict[str, dict[str, object]]:
+    store = open_store(url)
+    try:
+        inbox = next(c for c in list_collections(store, "kor") if c.kind == "inbox")
+        rows, _ = page(store, inbox.key, None, Query(versions=("all",)), None, 10_000)
+        return {r.stix_id: json.loads(r.body) for r in rows}
+    finally:
+        store.close()
+
+
+def test_a_foreign_servers_tlp_content_is_mapped_by_the_peers_table(
+    cli: Cli, medallion: Medallion
+) -> None:
+    """`--map TLP:GREEN=…`: medallion's TLP:GREEN indicators are stored with the mapped release
+    marking beside TLP:GREEN, which stays on them; the predefined TLP definition is known, not
+    stored; `peer show` prints the table; a second sync reads nothing new."""
+    code, out, err = _add_medallion(cli, medallion, "--no-push", "--map", f"TLP:GREEN={JPN_U}")
+    assert code == 0, err
+    assert json.loads(out)["markings"] == {"TLP:GREEN": "JPN U general-military"}
+    assert "marking TLP:GREEN → JPN U general-military" in cli("peer", "show", "med")[1]
+    code, out, err = cli("sync", "med", "--json")
+    assert code == 0, err
+    (report,) = json.loads(out)
+    assert report["ok"] and report["pull_refused"] == 0, report
+    stored = _inbox_bodies(cli.url)
+    release = mk.marking_id(Marking.of("JPN", "U", ["general-military"]))
+    for oid in FEED_INDICATORS:
+        assert stored[oid]["object_marking_refs"] == [TLP_GREEN, release]
+    assert TLP_GREEN not in stored and release in stored
+    code, out, _ = cli("sync", "med", "--json")
+    assert code == 0 and json.loads(out)[0]["pulled"] == 0  # every version read is recorded
+
+
+def test_the_settings_table_maps_when_the_peer_names_nothing(
+    cli: Cli, medallion: Medallion, tmp_path: Path
+) -> None:
+    config = tmp_path / "accord.toml"
+    config.write_text(f'[foreign_markings]\n"tlp:green" = "{JPN_U}"\n')
+    assert _add_medallion(cli, medallion, "--no-push")[0] == 0
+    code, out, err = cli("sync", "med", "--json", env={"ACCORD_CONFIG": str(config)})
+    assert code == 0, err
+    assert json.loads(out)[0]["pull_refused"] == 0
+    assert set(FEED_INDICATORS) <= set(_inbox_bodies(cli.url))
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("TLP:GREEN", "expected FOREIGN=ORIGINATOR LEVEL TOPIC"),
+        ("TLP:GREEN=JPN SECRET general-military", "'SECRET' is not a level of JPN"),
+        ("TLP:GREEN=XXX U general-military", "'XXX' is not a known party"),
+        ("TLP:GREEN=JPN U", "needs an originator, a level and at least one topic"),
+    ],
+    ids=["no-target", "unknown-level", "unknown-party", "no-topic"],
+)
+def test_a_bad_map_entry_is_named_and_nothing_is_added(
+    cli: Cli, medallion: Medallion, entry: str, message: str
+) -> None:
+    code, _, err = _add_medallion(cli, medallion, "--map", entry)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert json.loads(cli("peer", "list", "--json")[1]) == []
+
+
+def test_a_map_for_an_accord_node_is_refused(cli: Cli, jpn: LiveNode) -> None:
+    code, _, err = cli(
+        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url, "--user", "kor-cli-peer",
+        "--map", f"TLP:GREEN={JPN_U}", stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert code == 2 and "is an accord node" in err
+
+
+def _indicator(n: int) -> dict[str, object]:
+    return {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--9c1a2b3c-0000-4000-8000-{n:012d}",
+        "created": "2024-03-01T00:00:00.000Z",
+        "modified": "2024-03-01T00:00:00.000Z",
+        "pattern": f"[ipv4-addr:value = '192.0.2.{n}']",
+        "pattern_type": "stix",
+        "valid_from": "2024-03-01T00:00:00Z",
+        "object_marking_refs": [TLP_GREEN],
+    }
+
+
+def test_a_peer_whose_date_added_is_not_monotonic_misses_nothing(cli: Cli, tmp_path: Path) -> None:
+    """An object already in medallion's shared collection was added "in 2030" (an import
+    keeping its source's dates); one posted afterwards is added now, before it. Read with
+    added_after from the last date seen, the later object would never be read; read whole with
+    the record of versions, it is read once, and nothing is stored twice."""
+    server = start_medallion(
+        tmp_path / "med2", shared=[(_indicator(1), "2030-01-01T00:00:00.000000Z")]
+    )
+    try:
+        code, _, err = _add_medallion(
+            cli, server, "--api-root", "api2", "--no-push", "--map", f"TLP:GREEN={JPN_U}"
+        )
+        assert code == 0, err
+        code, out, err = cli("sync", "med", "--json")
+        assert code == 0, err
+        assert json.loads(out)[0]["pulled"] == 2  # the indicator and its release marking
+        posted = httpx.post(
+            server.collection_url(BOTH, "api2") + "objects/",
+            auth=(server.user, server.secret),
+            headers={"Accept": TAXII, "Content-Type": TAXII},
+            json={"objects": [_indicator(2)]},
+        )
+        assert posted.status_code == 202, posted.text
+        code, out, err = cli("sync", "med", "--json")
+        assert code == 0, err
+        assert json.loads(out)[0]["pulled"] == 1
+        stored = _inbox_bodies(cli.url)
+        assert {_indicator(1)["id"], _indicator(2)["id"]} <= set(stored)
+        code, out, _ = cli("sync", "med", "--json")
+        assert json.loads(out)[0]["pulled"] == 0
+    finally:
+        server.stop()
+
+
+def test_a_foreign_server_gets_acs_beside_accords_marking(cli: Cli, medallion: Medallion) -> None:
+    """Each item pushed to a TAXII server that is not an accord node also names an ACS 3.0
+    marking: classification on the US scale through the agreement's equivalence table, Korea
+    and Japan as the permitted nationalities, further sharing denied; accord's own marking stays."""
+    assert _add_medallion(cli, medallion, "--api-root", "api2", "--no-pull")[0] == 0
+    code, out, err = cli("sync", "med", "--json")
+    assert code == 0, err
+    held = {o["id"]: o for o in medallion.objects(BOTH, "api2")}
+    acs_ids = {
+        oid
+        for oid, o in held.items()
+        if oid.startswith("marking-definition--") and mk.ACS_EXTENSION in o.get("extensions", {})
+    }
+    assert len(acs_ids) == 1
+    (acs_id,) = acs_ids
+    ext = held[acs_id]["extensions"][mk.ACS_EXTENSION]
+    assert ext["control_set"]["permitted_nationalities"] == ["JPN", "KOR"]
+    assert ext["control_set"]["classification"] in ("C", "S", "TS")
+    assert ext["responsible_entity_originator"] == "KOR.ACCORD"
+    assert ext["further_sharing"] == [{"sharing_scope": ["FOREIGNGOV"], "rule_effect": "deny"}]
+    partner_form = mk.marking_id(OK.without_groups())
+    for oid in IDS:
+        assert held[oid]["object_marking_refs"] == [partner_form, acs_id]
+
+
+def test_three_nodes_through_a_foreign_hub_each_version_once(
+    cli: Cli, medallion: Medallion, jpn: LiveNode
+) -> None:
+    """Korea pushes to medallion's shared collection; Japan's accord node pulls it from there
+    (a peer that is not an accord node, operated for Korea). Over three rounds each version
+    reaches Japan once, under Korea's own release marking (the ACS marking beside it defers to
+    it), and Korea lists one release per version."""
+    code, _, err = _add_medallion(cli, medallion, "--api-root", "api2", "--no-pull")
+    assert code == 0, err
+    hub = add_peer(
+        jpn.store, "hub", "KOR", medallion.discovery, medallion.user, medallion.secret,
+        push=False, resolved=resolve(medallion.discovery, medallion.user, medallion.secret, "api2"),
+    )  # fmt: skip
+    assert not hub.accord and hub.pull_from == (BOTH,)
+    pushed, pulled = [], []
+    for _ in range(3):
+        code, out, err = cli("sync", "med", "--json")
+        assert code == 0, err
+        pushed.append(json.loads(out)[0]["pushed"])
+        report = sync_peer(jpn.node, hub).to_json()
+        assert report["ok"], report
+        pulled.append(report["pulled"])
+    assert pushed[0] >= len(IDS) and pushed[1:] == [0, 0]
+    assert pulled[0] >= len(IDS) and pulled[1:] == [0, 0], pulled
+    assert held_by(jpn) == dict.fromkeys(IDS, 1)
+    index = marking_index(jpn.store)
+    inbox = next(c for c in list_collections(jpn.store, "jpn") if c.kind == "inbox")
+    rows, _ = page(jpn.store, inbox.key, None, Query(), None, 10_000)
+    kept = {mk.marking_id(index.by_row[r.marking]) for r in rows if r.stix_id in IDS}
+    assert kept == {mk.marking_id(OK.without_groups())}  # accord's marking, not the ACS one
+    for oid in IDS[:3]:
+        code, out, _ = cli("audit", "disclosures", oid, "--json")
+        (release,) = json.loads(out)
+        assert release["party"] == "JPN" and release["transmissions"] == 1
+
+
+def _stix20_indicator() -> dict[str, object]:
+    return {
+        "type": "indicator",
+        "id": "indicator--20202020-0000-4000-8000-000000000001",
+        "created": "2024-03-01T00:00:00.000Z",
+        "modified": "2024-03-01T00:00:00.000Z",
+        "labels": ["malicious-activity"],
+        "pattern": "[ipv4-addr:value = '192.0.2.20']",
+        "valid_from": "2024-03-01T00:00:00Z",
+        "object_marking_refs": ["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"],
+    }
+
+
+@pytest.mark.parametrize("opt_in", [True, False], ids=["stix20", "stix21-only"])
+def test_a_stix20_peer_is_upgraded_only_when_declared(
+    cli: Cli, tmp_path: Path, opt_in: bool
+) -> None:
+    """A server still serving STIX 2.0 (labels, no spec_version, TLP 1.0): declared with
+    `--stix20`, its indicator is stored as STIX 2.1 (indicator_types, pattern_type) under the
+    mapped marking; not declared, it is refused as STIX 2.0 and reported."""
+    server = start_medallion(
+        tmp_path / "med20", shared=[(_stix20_indicator(), "2024-03-02T00:00:00.000000Z")]
+    )
+    try:
+        extra = ["--stix20"] if opt_in else []
+        code, _, err = _add_medallion(
+            cli, server, "--api-root", "api2", "--no-push", "--map", f"TLP:GREEN={JPN_U}", *extra
+        )
+        assert code == 0, err
+        code, out, err = cli("sync", "med", "--json")
+        assert code == 0, err
+        (report,) = json.loads(out)
+        stored = _inbox_bodies(cli.url)
+        oid = str(_stix20_indicator()["id"])
+        if opt_in:
+            assert report["pull_refused"] == 0, report
+            got = stored[oid]
+            assert got["spec_version"] == "2.1" and got["pattern_type"] == "stix"
+            assert got["indicator_types"] == ["malicious-activity"] and "labels" not in got
+        else:
+            assert report["pull_refused"] == 1 and oid not in stored
+            (refusal,) = records(cli.url, "refusal")
+            assert "STIX 2.0" in json.dumps(refusal["body"])
+    finally:
+        server.stop()

@@ -84,13 +84,15 @@ def feed_indicator(n: int) -> dict[str, Any]:
     }
 
 
-def _manifest(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _manifest(
+    objects: list[dict[str, Any]], added: list[str] | None = None
+) -> list[dict[str, Any]]:
     """medallion's memory backend serves only objects that have a manifest entry whose
     `version` matches their `modified` (else `created`); `date_added` orders the pages."""
     return [
         {
             "id": obj["id"],
-            "date_added": f"2024-02-01T00:00:0{i}.000000Z",
+            "date_added": added[i] if added else f"2024-02-01T00:00:0{i}.000000Z",
             "version": obj.get("modified", obj["created"]),
             "media_type": STIX,
         }
@@ -99,7 +101,12 @@ def _manifest(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _collection(
-    cid: str, title: str, read: bool, write: bool, objects: list[dict[str, Any]]
+    cid: str,
+    title: str,
+    read: bool,
+    write: bool,
+    objects: list[dict[str, Any]],
+    added: list[str] | None = None,
 ) -> dict[str, Any]:
     return {
         "id": cid,
@@ -109,7 +116,7 @@ def _collection(
         "can_write": write,
         "media_types": [STIX],
         "objects": objects,
-        "manifest": _manifest(objects),
+        "manifest": _manifest(objects, added),
     }
 
 
@@ -127,8 +134,11 @@ def _api_root(title: str, collections: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def medallion_data(base: str) -> dict[str, Any]:
-    """The memory backend's data file for a server at `base` ("http://127.0.0.1:PORT")."""
+def medallion_data(
+    base: str, shared: list[tuple[dict[str, Any], str]] | None = None
+) -> dict[str, Any]:
+    """The memory backend's data file for a server at `base` ("http://127.0.0.1:PORT"); `shared`
+    seeds api2's collection with objects and the date_added of each."""
     feed = [TLP_GREEN_DEFINITION, *(feed_indicator(n) for n in range(3))]
     return {
         "/discovery": {
@@ -145,7 +155,19 @@ def medallion_data(base: str) -> dict[str, Any]:
                 _collection(DROP, "Drop box", False, True, []),
             ],
         ),
-        "api2": _api_root("api2", [_collection(BOTH, "Shared", True, True, [])]),
+        "api2": _api_root(
+            "api2",
+            [
+                _collection(
+                    BOTH,
+                    "Shared",
+                    True,
+                    True,
+                    [o for o, _ in shared or []],
+                    [a for _, a in shared or []] or None,
+                )
+            ],
+        ),
     }
 
 
@@ -198,15 +220,21 @@ class Medallion:
             self._log_file = None
 
 
-def start_medallion(tmp_path: Path, max_page_size: int = 100, timeout: float = 20.0) -> Medallion:
-    """Starts medallion 3.0.0 on a free loopback port with the data above under `tmp_path`;
-    returns once discovery answers 200 (raises, with medallion's log, after `timeout` s)."""
+def start_medallion(
+    tmp_path: Path,
+    max_page_size: int = 100,
+    timeout: float = 20.0,
+    shared: list[tuple[dict[str, Any], str]] | None = None,
+) -> Medallion:
+    """Starts medallion 3.0.0 on a free loopback port with the data above under `tmp_path`
+    (`shared`: api2's seed, `medallion_data`); returns once discovery answers 200 (raises, with
+    medallion's log, after `timeout` s)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     secret = secrets.token_urlsafe(16)
     data = tmp_path / "medallion-data.json"
-    data.write_text(json.dumps(medallion_data(base), indent=1))
+    data.write_text(json.dumps(medallion_data(base, shared), indent=1))
     config = tmp_path / "medallion-config.json"
     config.write_text(
         json.dumps(

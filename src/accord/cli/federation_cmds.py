@@ -14,6 +14,7 @@ from rich.table import Table
 from accord.cli.app import app, console, invocation, print_json
 from accord.errors import InputError
 from accord.exchange import notices
+from accord.exchange.foreign import MarkingMap, parse_entry
 from accord.exchange.stix import format_us, parse_timestamp_us
 from accord.federation import notices as sending
 from accord.federation.discovery import resolve
@@ -29,6 +30,7 @@ from accord.federation.peers import (
     require_secret,
 )
 from accord.federation.sync import sync_peer
+from accord.policy import World
 from accord.server import settle_collector
 
 peer_app = typer.Typer(
@@ -79,6 +81,21 @@ def peer_add(
     pull: Annotated[
         bool, typer.Option("--pull/--no-pull", help="Pull its view of this node.")
     ] = True,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="FOREIGN=ORIGINATOR LEVEL TOPIC (repeatable): the release marking content under "
+            "the foreign marking FOREIGN (a TLP name, a definition's name or id) becomes, for a "
+            "peer that is not an accord node, e.g. 'TLP:GREEN=USA U general-military'.",
+        ),
+    ] = None,
+    stix20: Annotated[
+        bool,
+        typer.Option(
+            "--stix20", help="The peer serves STIX 2.0: upgrade its content to 2.1 on the way in."
+        ),
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Add a peer: an accord node or any TAXII 2.1 server, by its base or discovery URL (TAXII
@@ -92,9 +109,18 @@ def peer_add(
     if not secret and not sys.stdin.isatty():
         secret = sys.stdin.readline().strip()
     require_secret(secret)
+    table = _marking_map(n.node().world()[1], mapping or [])
     check_new_name(n.store, name)
     found = resolve(url, user, secret, api_root, pull_from, push_to)
-    peer = add_peer(n.store, name, code, url, user, secret, api_root, push, pull, resolved=found)
+    if found.kind == "accord" and (table.entries or stix20):
+        raise InputError(
+            "--map and --stix20 are for peers that are not accord nodes: "
+            f"{found.url} is an accord node, whose items carry release markings"
+        )
+    peer = add_peer(
+        n.store, name, code, url, user, secret, api_root, push, pull, resolved=found,
+        markings=table, stix20=stix20,
+    )  # fmt: skip
     if json:
         print_json(peer.to_json())
     else:
@@ -102,6 +128,19 @@ def peer_add(
             f"peer {name} ({code}) at {peer.url} added: push {peer.push}, pull {peer.pull}"
         )
         console.print(f"  {_where(peer)}")
+
+
+def _marking_map(world: World, entries: list[str]) -> MarkingMap:
+    """Returns the `--map` entries as a table, each marking checked against the registry."""
+    parsed = []
+    for text in entries:
+        foreign_name, marking = parse_entry(text)
+        try:
+            world.check_marking(marking)
+        except InputError as exc:
+            raise InputError(f"--map {text!r}: {exc}") from None
+        parsed.append((foreign_name, marking))
+    return MarkingMap.of(parsed)
 
 
 def _where(peer: Peer) -> str:
@@ -154,6 +193,10 @@ def peer_show(name: str, json: JsonOpt = False) -> None:
         f"as {peer.user}: push {peer.push}, pull {peer.pull}"
     )
     console.print(f"  {_where(peer)}")
+    if not peer.accord:
+        console.print(f"  content is STIX {'2.0, upgraded to 2.1' if peer.stix20 else '2.1'}")
+        for foreign_name, target in peer.markings.to_json().items():
+            console.print(f"  marking {foreign_name} → {target}")
     for c in shown:
         console.print(
             f"  {c['direction']} {c['collection']}: up to {c['position']} (moved {c['updated_at']})"

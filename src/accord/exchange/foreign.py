@@ -208,78 +208,114 @@ def _is_release(obj: Mapping[str, Any]) -> bool:
     return isinstance(exts, dict) and (mk.ACCORD_EXTENSION in exts or mk.ACS_EXTENSION in exts)
 
 
-def apply(
-    objects: Sequence[Any],
-    table: MarkingMap,
-    known: Mapping[str, Any] | None = None,
-    stored: Container[str] = (),
-) -> Mapped:
-    """Returns `objects` from a tool that mints no accord markings with the release marking the
-    table gives each, added beside its own markings. An object that names a release marking
-    (accord's or ACS 3.0) keeps it. A statement or other non-TLP definition takes the marking of
-    the first object of the page that names it (it travels with that content). Refused: an object
-    with no marking, one whose markings the table does not name, one whose markings map to
-    different release markings (which would be a guess), and a definition no mapped object names.
-    `known` holds definitions seen earlier (by id), for their names; `stored`, the ids of the
-    release markings this node holds (content relayed from accord nodes names them)."""
-    definitions: dict[str, Mapping[str, Any]] = dict(known or {})
-    release_ids: set[str] = set()
-    for o in objects:
-        if (
-            isinstance(o, dict)
-            and o.get("type") == "marking-definition"
-            and isinstance(o.get("id"), str)
-        ):
-            definitions[o["id"]] = o
-            if _is_release(o):
-                release_ids.add(o["id"])
-    out: list[Any] = []
-    refused: dict[int, str] = {}
-    added: dict[str, dict[str, Any]] = {}
-    carried: dict[str, Marking] = {}  # a non-release definition → the marking of its first user
-    held_back: list[tuple[int, dict[str, Any]]] = []
-    for o in objects:
-        if not isinstance(o, dict):
-            out.append(o)
-            continue
-        oid = o.get("id")
-        if o.get("type") == "marking-definition" and (
-            _is_release(o) or (isinstance(oid, str) and tlp_name(oid) is not None)
-        ):
-            out.append(o)
-            continue
-        refs = o.get("object_marking_refs")
-        refs = [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
-        if any(r in release_ids or r in stored for r in refs):
-            out.append(o)
-            continue
-        if o.get("type") == "marking-definition" and not refs:
-            held_back.append((len(out), o))  # its marking comes from the objects naming it
-            out.append(o)
-            continue
-        found: dict[str, Marking] = {}
-        for r in refs:
-            m = table.lookup(names_of(r, definitions.get(r)))
-            if m is not None:
-                found[mk.marking_id(m)] = m
-        if len(found) != 1:
-            refused[len(out)] = _why_unmapped(refs, definitions, found)
-            out.append(o)
-            continue
-        ref, m = next(iter(found.items()))
-        if ref not in added:
-            added[ref] = mk.marking_definition(m)
-        for r in refs:
-            carried.setdefault(r, m)
-        out.append({**o, "object_marking_refs": [*refs, ref]})
-    for i, o in held_back:
-        m = carried.get(str(o.get("id")))
-        if m is None:
-            refused[i] = "a marking-definition that no mapped object of the page names"
-        else:
-            out[i] = {**o, "object_marking_refs": [mk.marking_id(m)]}
-    head = list(added.values())
-    return Mapped(head + out, {i + len(head): why for i, why in refused.items()})
+def apply(objects: Sequence[Any], table: MarkingMap, stored: Container[str] = ()) -> Mapped:
+    """Returns one envelope of foreign content mapped (`Mapper.page`), a definition that no
+    mapped object of it names refused."""
+    mapper = Mapper(table, stored)
+    out = mapper.page(objects)
+    rest = mapper.leftovers()
+    base = len(out.objects)
+    return Mapped(
+        out.objects + rest.objects,
+        {**out.refused, **{base + i: why for i, why in rest.refused.items()}},
+    )
+
+
+_ORPHAN = "a marking-definition that no mapped object of the page names"
+
+
+class Mapper:
+    """Maps the pages of one pull from a tool that mints no accord markings.
+
+    Each object gets the release marking the table gives its markings, added beside them; an
+    object that names a release marking (accord's or ACS 3.0, defined in the page or stored here:
+    `stored`) keeps it. A statement or other non-TLP definition takes the marking of the first
+    object that names it (it travels with that content), in its page or a later one. Refused: an
+    object with no marking, one whose markings the table does not name, and one whose markings
+    map to different release markings (which would be a guess)."""
+
+    def __init__(self, table: MarkingMap, stored: Container[str] = ()) -> None:
+        self.table, self.stored = table, stored
+        self.definitions: dict[str, Mapping[str, Any]] = {}  # every definition seen, by id
+        self.release: set[str] = set()  # the release markings defined in the pages
+        self.pending: dict[str, dict[str, Any]] = {}  # definitions waiting for a mapped user
+        self.given: set[str] = set()  # definitions already given a marking
+        self.added: set[str] = set()  # release marking definitions already sent to ingest
+
+    def page(self, objects: Sequence[Any]) -> Mapped:
+        """Returns one page mapped: the definitions of the release markings it needs first
+        (each once per pull), then its objects; `refused` by position."""
+        for o in objects:
+            if isinstance(o, dict) and o.get("type") == "marking-definition":
+                oid = o.get("id")
+                if isinstance(oid, str):
+                    self.definitions[oid] = o
+                    if _is_release(o):
+                        self.release.add(oid)
+        head: list[dict[str, Any]] = []
+        out: list[Any] = []
+        refused: dict[int, str] = {}
+        waiting: set[int] = set()  # positions of definitions without a marking yet
+        given: dict[str, Marking] = {}
+        for o in objects:
+            if not isinstance(o, dict):
+                out.append(o)
+                continue
+            oid = o.get("id")
+            if o.get("type") == "marking-definition" and (
+                _is_release(o) or (isinstance(oid, str) and tlp_name(oid) is not None)
+            ):
+                out.append(o)
+                continue
+            raw = o.get("object_marking_refs")
+            refs = [r for r in raw if isinstance(r, str)] if isinstance(raw, list) else []
+            if any(r in self.release or r in self.stored for r in refs):
+                out.append(o)
+                continue
+            if o.get("type") == "marking-definition" and not refs:
+                waiting.add(len(out))  # its marking comes from the objects naming it
+                out.append(o)
+                continue
+            found: dict[str, Marking] = {}
+            for r in refs:
+                m = self.table.lookup(names_of(r, self.definitions.get(r)))
+                if m is not None:
+                    found[mk.marking_id(m)] = m
+            if len(found) != 1:
+                refused[len(out)] = _why_unmapped(refs, self.definitions, found)
+                out.append(o)
+                continue
+            ref, m = next(iter(found.items()))
+            if ref not in self.added and ref not in self.stored:
+                self.added.add(ref)
+                head.append(mk.marking_definition(m))
+            for r in refs:
+                given.setdefault(r, m)
+                if r in self.pending and r not in self.given:  # named on a later page
+                    self.given.add(r)
+                    head.append({**self.pending.pop(r), "object_marking_refs": [ref]})
+            out.append({**o, "object_marking_refs": [*refs, ref]})
+        kept: list[Any] = []
+        moved: dict[int, str] = {}
+        for i, o in enumerate(out):
+            if i in waiting:
+                oid = str(o.get("id"))
+                m = given.get(oid)
+                if m is None:
+                    self.pending.setdefault(oid, o)  # a later page may name it
+                    continue
+                self.given.add(oid)
+                o = {**o, "object_marking_refs": [mk.marking_id(m)]}
+            if i in refused:
+                moved[len(head) + len(kept)] = refused[i]
+            kept.append(o)
+        return Mapped(head + kept, moved)
+
+    def leftovers(self) -> Mapped:
+        """Returns the definitions no mapped object named during the pull, each refused."""
+        rest = list(self.pending.values())
+        self.pending.clear()
+        return Mapped(rest, {i: _ORPHAN for i in range(len(rest))})
 
 
 def _why_unmapped(

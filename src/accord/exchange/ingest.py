@@ -87,7 +87,7 @@ class Prepared:
         return joined
 
 
-_PREDEFINED = "a predefined TLP marking-definition: known to every reader, not stored"
+PREDEFINED = "a predefined TLP marking-definition: known to every reader, not stored"
 
 
 def prepare(posted: Sequence[Any], refused: Mapping[int, str] | None = None) -> Prepared:
@@ -120,7 +120,7 @@ def prepare(posted: Sequence[Any], refused: Mapping[int, str] | None = None) -> 
                 # so that it travels with the content that names it (accord.exchange.foreign).
                 if foreign.tlp_name(oid) is not None:
                     why = foreign.predefined(obj)
-                    outcomes[i] = Outcome(why is None, oid, ver, why or _PREDEFINED)
+                    outcomes[i] = Outcome(why is None, oid, ver, why or PREDEFINED)
                     continue
                 why = mk.id_mismatch(obj, None)
                 if why is not None:

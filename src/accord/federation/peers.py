@@ -9,7 +9,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import orjson
@@ -17,11 +17,12 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import AccordError, InputError, NotFound
+from accord.exchange.foreign import MarkingMap
 from accord.federation.discovery import ACCORD_PULL, ACCORD_PUSH, Resolved
 from accord.principals.authority import host_actor
 from accord.settings import Secret
 from accord.store import Store
-from accord.store.federation_schema import peers, sync_cursors
+from accord.store.federation_schema import peer_received, peers, sync_cursors
 from accord.store.schema import meta
 
 
@@ -43,6 +44,16 @@ class Peer:
     #: The collections read (ids or aliases) and the one written (accord.federation.discovery).
     pull_from: tuple[str, ...] = ACCORD_PULL
     push_to: str | None = ACCORD_PUSH
+    #: For a peer that is not an accord node: its markings → release markings
+    #: (accord.exchange.foreign), over the settings file's `foreign_markings` table.
+    markings: MarkingMap = field(default_factory=MarkingMap)
+    #: Its content is STIX 2.0, upgraded to 2.1 on the way in (accord.exchange.stix20).
+    stix20: bool = False
+
+    @property
+    def accord(self) -> bool:
+        """True unless discovery found a TAXII server that is not an accord node."""
+        return self.kind != "taxii"
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -56,6 +67,8 @@ class Peer:
             "kind": self.kind,
             "pull_from": list(self.pull_from),
             "push_to": self.push_to,
+            "markings": self.markings.to_json(),
+            "stix20": self.stix20,
         }
 
 
@@ -91,6 +104,8 @@ def add_peer(
     pull: bool = True,
     actor: str | None = None,
     resolved: Resolved | None = None,
+    markings: MarkingMap | None = None,
+    stix20: bool = False,
 ) -> Peer:
     """Records a peer; raises InputError for a bad URL or a duplicate name. Trust in a foreign
     node is set up on the node's host: the audit record names `actor`, by default the host
@@ -118,6 +133,8 @@ def add_peer(
         where.kind,
         where.pull_from,
         where.push_to,
+        markings or MarkingMap(),
+        stix20,
     )
     with store.begin() as conn:
         _check_new(conn, name)
@@ -126,6 +143,9 @@ def add_peer(
                 name=name, party=party, url=peer.url, api_root=peer.api_root, user=user, secret=secret,
                 push=push, pull=pull, created_at=time.time_ns() // 1000, kind=peer.kind,
                 pull_from=" ".join(peer.pull_from), push_to=peer.push_to,
+                markings=orjson.dumps(peer.markings.to_json()).decode() if peer.markings.entries
+                else None,
+                stix20=stix20,
             )
         )  # fmt: skip
         audit.append(
@@ -155,6 +175,10 @@ def list_peers(store: Store) -> list[Peer]:
             r.kind,
             tuple(r.pull_from.split()) if r.pull_from is not None else ACCORD_PULL,
             r.push_to if r.kind is not None else ACCORD_PUSH,
+            MarkingMap.from_json(orjson.loads(r.markings), f"peer {r.name}: marking")
+            if r.markings
+            else MarkingMap(),
+            bool(r.stix20),
         )
         for r in rows
     ]
@@ -174,6 +198,7 @@ def remove_peer(store: Store, name: str, actor: str | None = None) -> None:
         if conn.execute(sa.delete(peers).where(peers.c.name == name)).rowcount == 0:
             raise NotFound(f"no peer named {name!r}")
         conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.peer == name))
+        conn.execute(sa.delete(peer_received).where(peer_received.c.peer == name))
         audit.append(
             conn, "credential", actor or host_actor(), f"peer:{name}", {"action": "peer-remove"}
         )
@@ -283,6 +308,8 @@ def rewind(store: Store, name: str, since: int, actor: str | None = None) -> lis
                 .values(position=since, updated_at=now)
             )
             moved.append(Rewound(direction, collection, int(position), since))
+        # A peer read whole keeps no cursor: what it sent is read again by forgetting it.
+        forgot = conn.execute(sa.delete(peer_received).where(peer_received.c.peer == name)).rowcount
         audit.append(
             conn,
             "sync",
@@ -292,6 +319,7 @@ def rewind(store: Store, name: str, since: int, actor: str | None = None) -> lis
                 "action": "again",
                 "since": since,
                 "cursors": [[m.direction, m.collection, m.before, m.after] for m in moved],
+                "forgotten_versions": int(forgot or 0),
             },
         )
     return moved
@@ -405,3 +433,31 @@ def syncing(
         yield renew
     finally:
         _release(store, name, holder)
+
+
+# ---- what was read from a peer that is not an accord node ----------------------------------
+
+
+def received(store: Store, name: str, collection: str) -> set[tuple[str, str]]:
+    """Returns the (id, version) pairs already read and stored from the peer's collection."""
+    c = peer_received.c
+    with store.read() as conn:
+        rows = conn.execute(
+            sa.select(c.stix_id, c.version).where(c.peer == name, c.collection == collection)
+        ).all()
+    return {(str(i), str(v)) for i, v in rows}
+
+
+def put_received(
+    conn: sa.Connection, name: str, collection: str, pairs: set[tuple[str, str]]
+) -> None:
+    """Records (id, version) pairs as read and stored, inside the caller's transaction (the
+    one that stores them)."""
+    if pairs:
+        conn.execute(
+            sa.insert(peer_received),
+            [
+                {"peer": name, "collection": collection, "stix_id": i, "version": v}
+                for i, v in sorted(pairs)
+            ],
+        )

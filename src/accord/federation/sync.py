@@ -31,16 +31,25 @@ import orjson
 import sqlalchemy as sa
 
 from accord.audit import log as audit
-from accord.errors import AccordError
-from accord.exchange import abroad, publishing, queries
+from accord.errors import AccordError, InputError
+from accord.exchange import abroad, acs, foreign, publishing, queries, stix20
 from accord.exchange.authority import Writer
 from accord.exchange.collections import Collection, list_collections
-from accord.exchange.ingest import Outcome, Prepared, prepare
-from accord.exchange.marking_rows import marking_definitions, marking_index
+from accord.exchange.ingest import PREDEFINED, Outcome, Prepared, prepare
+from accord.exchange.marking_rows import MarkingIndex, marking_definitions, marking_index
 from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import refusal_body, release_body
-from accord.exchange.stix import MEDIA_TAXII, format_us, parse_timestamp_us
-from accord.federation.peers import Peer, Rewound, get_cursor, put_cursor, rewind, syncing
+from accord.exchange.stix import MEDIA_TAXII, format_us, parse_timestamp_us, version_of
+from accord.federation.peers import (
+    Peer,
+    Rewound,
+    get_cursor,
+    put_cursor,
+    put_received,
+    received,
+    rewind,
+    syncing,
+)
 from accord.node import Node
 from accord.principals import Principal
 
@@ -213,6 +222,10 @@ class _Push(_Exchange):
         # hundreds of markings. (Until then it is sent again: envelopes in flight together may
         # be stored in either order, and an object must never arrive before its marking.)
         self.acked: set[int] = set()
+        # A peer that is not an accord node also gets an ACS 3.0 marking beside accord's own
+        # (accord.exchange.acs), so that its tools keep the originator's restrictions.
+        self.acs: dict[int, tuple[str, bytes]] | None = None if peer.accord else {}
+        self.world = node.world()[1]
 
     def run(self, page: int) -> None:
         """Sends every collection's pages after the push cursor, two envelopes in flight: the
@@ -252,12 +265,35 @@ class _Push(_Exchange):
             markings, now, marking_definitions(store, markings)
         )
         served = abroad.partner_rows(rows, abroad.forms(store.url, now), self.peer.party)
+        if self.acs is not None:
+            definitions, served = self.with_acs(now, definitions, served)
         return self.client.request(
             "POST",
             self.path,
             content=_envelope(definitions, served),
             headers={"Content-Type": MEDIA_TAXII},
         )
+
+    def with_acs(
+        self, index: MarkingIndex, definitions: list[str], rows: list[queries.Row]
+    ) -> tuple[list[str], list[queries.Row]]:
+        """Returns the envelope's definitions and rows with each item naming the ACS 3.0
+        marking that restates its release marking, and those ACS definitions added."""
+        assert self.acs is not None
+        sent: dict[str, bytes] = {}
+        out: list[queries.Row] = []
+        for r in rows:
+            if r.stix_id.startswith("marking-definition--"):
+                out.append(r)
+                continue
+            if r.marking not in self.acs:
+                marking = index.by_row[r.marking].without_groups()
+                d = acs.definition(self.world, marking, self.node.party, self.peer.party)
+                self.acs[r.marking] = (d["id"], orjson.dumps(d))
+            ref, body = self.acs[r.marking]
+            sent[ref] = body
+            out.append(r._replace(body=acs.beside(r.body, ref)))
+        return definitions + [b.decode() for b in sent.values()], out
 
     def settle(
         self, c: Collection, rows: list[queries.Row], carried: set[int], r: httpx.Response
@@ -332,17 +368,27 @@ class _Pull(_Exchange):
         # The outcomes of the batch being stored, counted inside its transaction (`record`).
         self.stored = 0
         self.refused = 0
+        # A peer that is not an accord node: its markings mapped to release markings, and every
+        # version read recorded (its date_added need not be monotonic: it is read whole).
+        self.mapper: foreign.Mapper | None = None
+        self.seen: set[tuple[str, str]] = set()
+        if not peer.accord:
+            table = peer.markings.over(node.config.foreign_markings)
+            self.mapper = foreign.Mapper(table, marking_index(node.store).rows)
 
     def run(self, page: int) -> None:
         """Reads the peer's items and inbox after their cursors, `page` objects a page."""
         peer = self.peer
         for alias in peer.pull_from:
-            position = get_cursor(self.node.store, peer.name, "pull", alias)
             params: dict[str, str] = {"limit": str(page), "match[version]": "all"}
-            if position:
-                params["added_after"] = format_us(position)
+            if self.mapper is None:
+                position = get_cursor(self.node.store, peer.name, "pull", alias)
+                if position:
+                    params["added_after"] = format_us(position)
+            else:
+                self.seen = received(self.node.store, peer.name, alias)
             path = self.client.collection_path(alias) + "objects/"
-            batch: list[tuple[httpx.Response, Prepared, int]] = []
+            batch: list[tuple[httpx.Response | None, Prepared, int]] = []
             refused: httpx.Response | None = None
             with _Reader(self.fetch, path, params) as pages:
                 for r, env, ready in pages:
@@ -357,6 +403,10 @@ class _Pull(_Exchange):
                         batch = []
             if batch:  # the last pages, or those read before a refusal
                 self.store(alias, batch)
+            if self.mapper is not None and refused is None:
+                rest = self.mapper.leftovers()  # definitions no mapped object named
+                if rest.objects:
+                    self.store(alias, [(None, prepare(rest.objects, rest.refused), 0)])
             if refused is not None:
                 # Any answer but a page is an error, a 403 or 404 included: a sync that read
                 # nothing because it could not read is never "ok".
@@ -374,12 +424,35 @@ class _Pull(_Exchange):
             raise PeerUnavailable(f"peer {self.peer.name} sent a page that is not JSON") from None
         if not isinstance(env, dict) or not isinstance(env.get("objects", []), list):
             raise PeerUnavailable(f"peer {self.peer.name} sent a page that is not an envelope")
-        return r, env, prepare(env.get("objects", []))
+        objects = env.get("objects", [])
+        if self.mapper is None:
+            return r, env, prepare(objects)
+        return r, env, self.foreign_page(objects)
 
-    def store(self, alias: str, pages: list[tuple[httpx.Response, Prepared, int]]) -> None:
+    def foreign_page(self, objects: list[Any]) -> Prepared:
+        """Returns a page of a peer that is not an accord node ready to store: the versions
+        stored before left out, STIX 2.0 upgraded when the peer is declared so, and its
+        markings mapped (`foreign.Mapper`; what the table does not name is refused)."""
+        assert self.mapper is not None
+        fresh = [o for o in objects if _version_key(o) not in self.seen]
+        cannot: dict[int, str] = {}
+        if self.peer.stix20:
+            fresh, cannot = _upgraded(fresh)
+        mapped = self.mapper.page([o for i, o in enumerate(fresh) if i not in cannot])
+        # What could not be upgraded is refused with why, after the page.
+        refused = dict(mapped.refused)
+        objects = mapped.objects
+        for i, why in cannot.items():
+            refused[len(objects)] = why
+            objects.append(fresh[i])
+        return prepare(objects, refused)
+
+    def store(self, alias: str, pages: list[tuple[httpx.Response | None, Prepared, int]]) -> None:
         """Stores fetched pages in one transaction with their receipt, refusals and the cursor
-        (past the last page's X-TAXII-Date-Added-Last): together, or not at all."""
-        last = pages[-1][0].headers.get("X-TAXII-Date-Added-Last")
+        (past the last page's X-TAXII-Date-Added-Last), or for a peer that is not an accord node
+        the record of the versions stored: together, or not at all."""
+        answer = pages[-1][0]
+        last = answer.headers.get("X-TAXII-Date-Added-Last") if answer is not None else None
         ready = Prepared.join([p for _, p, _ in pages])
         record = functools.partial(self.record, alias, last)
         self.stored = self.refused = 0
@@ -394,9 +467,13 @@ class _Pull(_Exchange):
     def record(
         self, alias: str, last: str | None, conn: sa.Connection, outcomes: list[Outcome]
     ) -> None:
-        """Moves the cursor past the stored pages and counts their outcomes, inside the
-        transaction that stores them."""
-        if last:
+        """Moves the cursor past the stored pages (or records the versions stored) and counts
+        their outcomes, inside the transaction that stores them."""
+        if self.mapper is not None:
+            kept = {(o.id, o.version) for o in outcomes if o.ok} - self.seen
+            put_received(conn, self.peer.name, alias, kept)
+            self.seen |= kept
+        elif last:
             put_cursor(
                 conn,
                 self.peer.name,
@@ -404,11 +481,33 @@ class _Pull(_Exchange):
                 alias,
                 parse_timestamp_us(last, "X-TAXII-Date-Added-Last"),
             )
-        self.stored = sum(1 for o in outcomes if o.ok)
-        self.refused = len(outcomes) - self.stored
+        self.stored = sum(1 for o in outcomes if o.ok and o.message != PREDEFINED)
+        self.refused = sum(1 for o in outcomes if not o.ok)
 
 
 _Page = tuple[httpx.Response, Any, Prepared]
+
+
+def _upgraded(objects: list[Any]) -> tuple[list[Any], dict[int, str]]:
+    """Returns a STIX 2.0 peer's objects upgraded to 2.1 (`accord.exchange.stix20`), each on
+    its own: one that cannot be upgraded faithfully is refused with why, not its whole page."""
+    out: list[Any] = []
+    cannot: dict[int, str] = {}
+    for i, o in enumerate(objects):
+        try:
+            out.extend(stix20.upgrade([o]).objects)
+        except InputError as exc:
+            out.append(o)
+            cannot[i] = str(exc)
+    return out, cannot
+
+
+def _version_key(obj: Any) -> tuple[str, str]:
+    """Returns (id, version) of an object as the record of a peer's versions keys it (the
+    version as ingest reports it: `modified`, else `created`, else one fixed value)."""
+    if not isinstance(obj, dict):
+        return ("", "")
+    return (str(obj.get("id", "")), version_of(obj))
 
 
 class _Reader:

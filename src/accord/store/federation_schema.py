@@ -23,6 +23,20 @@ peers = Table(
     Column("kind", String(16), nullable=True),
     Column("pull_from", Text, nullable=True),
     Column("push_to", Text, nullable=True),
+    # For a peer that is not an accord node: its marking table (JSON) and STIX 2.0 opt-in.
+    Column("markings", Text, nullable=True),
+    Column("stix20", Boolean, nullable=True),
+)
+
+# Every object version read from a peer that is not an accord node, by collection: such a peer
+# is read whole (its date_added need not be monotonic) and what was stored is not stored again.
+peer_received = Table(
+    "peer_received",
+    metadata,
+    Column("peer", String(100), primary_key=True),
+    Column("collection", String(200), primary_key=True),
+    Column("stix_id", String(200), primary_key=True),
+    Column("version", String(64), primary_key=True),
 )
 
 sync_cursors = Table(
