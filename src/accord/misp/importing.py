@@ -88,13 +88,14 @@ def _convert(path: Path, raw: dict[str, Any]) -> Event:
     from pymisp import MISPEvent
 
     name = f"{path}: event {str(raw.get('uuid', '(no uuid)'))[:40]}"
+    if not raw.get("uuid") or not raw.get("info"):
+        # pymisp would make up a uuid: the same event imported twice would be two events.
+        raise InputError(f"{name}: a MISP event needs a uuid and an info")
     event = MISPEvent()
     try:
         event.load({"Event": json.loads(json.dumps(raw))})
     except Exception as exc:  # pymisp raises many kinds on malformed events
         raise InputError(f"{name}: not a MISP event: {exc}") from None
-    if not getattr(event, "uuid", None) or not getattr(event, "info", None):
-        raise InputError(f"{name}: a MISP event needs a uuid and an info")
     marking = tags.parse_marking([t.name for t in event.tags], name)
     event.tags = [t for t in event.tags if not tags.is_accord_tag(t.name)]
     attributes = [*event.attributes, *(a for o in event.objects for a in o.attributes)]
