@@ -1,10 +1,11 @@
 """`create_app(node)`: the node's ASGI application. No global app: tests run several nodes in one
 process, each with its own store.
 
-One process serves three surfaces, each a sub-application with its own error mapping:
+One process serves these surfaces, each with its own error mapping:
 - `/taxii2/` and `/{api_root}/…`: TAXII 2.1 for partners and tools (`accord.taxii`);
 - `/api/v1/…`: the management REST API (`accord.api`);
-- `/ui/…`: the web interface for people (`accord.web`); `/` redirects there.
+- `/ui/…`: the web interface for people (`accord.web`); `/` redirects there;
+- `/misp/{PARTY}/…`: the MISP feed a partner's MISP subscribes to (`accord.misp.views`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.routing import Mount, Route
 from accord.api import create_api
 from accord.errors import AccordError
 from accord.federation import scheduler
+from accord.misp import views as misp
 from accord.node import Node
 from accord.ops import health, metrics
 from accord.ops.logging import RequestLogMiddleware
@@ -65,6 +67,10 @@ def create_app(node: Node, sync_interval: float = 0) -> Starlette:
         Route("/metrics", metrics.metrics_endpoint, methods=["GET"]),
         Mount("/api/v1", app=create_api(node)),
         Mount("/ui", app=create_web(node)),
+        # A partner's MISP feed (docs/misp.md): before "/{api_root}/…", which it never matches.
+        Route("/misp/{party}/manifest.json", misp.manifest, methods=["GET"]),
+        Route("/misp/{party}/hashes.csv", misp.hashes, methods=["GET"]),
+        Route("/misp/{party}/{event_uuid}.json", misp.event, methods=["GET"]),
         Route("/taxii2/", views.discovery, methods=["GET"]),
         Route("/{api_root}/", views.api_root, methods=["GET"]),
         Route("/{api_root}/status/{status_id}/", views.status, methods=["GET"]),

@@ -19,6 +19,7 @@ from typer._click import exceptions as _click  # noqa: E402
 from accord.cli import (  # noqa: F401
     audit_cmds,
     federation_cmds,
+    misp_cmds,
     node_cmds,
     orders_cmds,
     policy_cmds,
@@ -30,7 +31,7 @@ from accord.errors import AccordError
 # `accord --help` lists commands in the order a new user needs them, not in import order.
 _ORDER = ("init", "demo", "serve", "publish", "check", "whatif", "sync", "import", "export")
 _GROUPS = ("parties", "agreements", "notes", "consents", "credential", "peer", "notice",
-           "orders", "ledger", "audit")  # fmt: skip
+           "orders", "ledger", "misp", "audit")  # fmt: skip
 app.registered_commands.sort(
     key=lambda c: _ORDER.index(c.name) if c.name in _ORDER else len(_ORDER)
 )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,10 +13,11 @@ import orjson
 import typer
 from rich.table import Table
 
-from accord.cli.app import app, console, invocation, parse_date, print_json
+from accord.cli.app import Invocation, app, console, invocation, parse_date, print_json
 from accord.errors import AccordError, InputError
 from accord.exchange import publishing, stix20
 from accord.exchange.authority import Writer
+from accord.exchange.collections import Collection
 from accord.exchange.marking_rows import marking_index
 from accord.exchange.preview import preview
 from accord.node import node_config
@@ -286,6 +289,133 @@ def _stix21(path: Path, posted: list[Any], bundle20: bool, upgrade: bool) -> sti
     return stix20.Upgraded(posted, [])
 
 
+def option_marking(
+    party: str,
+    world: World,
+    level: str | None,
+    topic: list[str] | None,
+    purpose: str,
+    rel_to: list[str] | None,
+    noforn: bool,
+    orcon: bool,
+    group: list[str] | None,
+) -> Marking | None:
+    """Returns the release marking the options name (`--level`, `--topic`, …), checked against
+    the registry, or None without `--level`. InputError names what is wrong."""
+    if level is None and group:
+        raise InputError("--group: name the marking too (--level, --topic) for unmarked objects")
+    if level is None:
+        return None
+    default = Marking.of(
+        party,
+        level,
+        [t.strip().lower() for t in topic or []],
+        purpose=purpose,
+        rel_to=None if not rel_to else [r.strip().upper() for r in rel_to],
+        noforn=noforn,
+        orcon=orcon,
+        groups=parse_groups(group or []),
+    )
+    world.check_marking(default)
+    return default
+
+
+def publish_check(party: str, world: World) -> Callable[[Marking], str | None]:
+    """Returns the check every object's marking passes before the host stores it: this node's
+    party as originator, a marking the registry knows."""
+
+    def check(m: Marking) -> str | None:
+        if m.originator != party:
+            return f"this node publishes {party} items only (originator {m.originator})"
+        try:
+            world.check_marking(m)
+        except InputError as exc:
+            return str(exc)
+        return None
+
+    return check
+
+
+def host_user() -> str:
+    """Returns the name the audit trail gives the node's host acting from the command line:
+    `cli:` and the operating-system user who ran the command."""
+    return "cli:" + (os.environ.get("ACCORD_USER") or os.environ.get("USER") or "cli")
+
+
+def items_collection(n: Invocation, collection: str) -> Collection:
+    """Returns this node's items collection named by `--collection` (id or alias)."""
+    target = next((c for c in n.node().collections() if collection in (c.id, c.alias)), None)
+    if target is None or target.kind != "items":
+        raise InputError(f"--collection: {collection!r} is not this node's items collection")
+    return target
+
+
+def previews_of(
+    world: World, party: str, groups: dict[str, tuple[Marking, list[str]]], day: date
+) -> list[dict[str, Any]]:
+    """Returns, per release marking, who could receive its objects on `day`."""
+    return [
+        {
+            "marking": m.to_json(),
+            "marking_id": k,
+            "objects": ids,
+            "recipients": preview(world, party, m, day),
+        }
+        for k, (m, ids) in groups.items()
+    ]
+
+
+def store_as_host(
+    n: Invocation, party: str, world: World, collection: str, objects: list[Any]
+) -> dict[str, Any]:
+    """Stores `objects` in one transaction with the node's authority (accord.exchange.authority);
+    the audit trail names the operating-system user who ran the command. Returns the summary
+    `--json` prints."""
+    target = items_collection(n, collection)
+    outcomes = publishing.store_objects(
+        n.store, target, objects, Writer.host(host_user(), party), publish_check(party, world)
+    )
+    return {
+        "success_count": sum(o.ok for o in outcomes),
+        "failure_count": sum(not o.ok for o in outcomes),
+        "failures": [{"id": o.id, "message": o.message} for o in outcomes if not o.ok],
+    }
+
+
+def print_previews(
+    groups: dict[str, tuple[Marking, list[str]]], previews: list[dict[str, Any]], day: date
+) -> None:
+    """Prints one table per release marking: who can receive its objects, by which route."""
+    for (m, _ids), p in zip(groups.values(), previews, strict=True):
+        title = f"{m.label()} — {len(p['objects'])} object(s), as of {day.isoformat()}"
+        table = Table(title=title, title_justify="left")
+        for col in ("party", "", "route", "level", "why"):
+            table.add_column(col)
+        for r in p["recipients"]:
+            why = (
+                "under " + ", ".join(r["basis"])
+                if r["allowed"]
+                else "refused by " + " ".join(r["rules"])
+            )
+            table.add_row(
+                r["party"],
+                "[green]can receive[/]" if r["allowed"] else "[red]cannot[/]",
+                "→".join(r["route"]),
+                r["recipient_level"] or "",
+                why,
+            )
+        console.print(table)
+
+
+def print_published(pub: dict[str, Any] | None) -> None:
+    if pub is None:
+        console.print("dry run: nothing published")
+        return
+    console.print(f"published: {pub['success_count']} stored, {pub['failure_count']} refused")
+    for f in pub["failures"]:
+        console.print(f"  {f['id']}: {f['message']}")
+
+
 @app.command("publish")
 def publish_cmd(
     file: Annotated[Path, typer.Argument(help="STIX objects: a bundle, an envelope or a list.")],
@@ -334,36 +464,14 @@ def publish_cmd(
     upgraded = _stix21(file, read, bundle20, stix20_opt)
     posted = upgraded.objects
     index = marking_index(n.store)
-    default: Marking | None = None
-    if level is None and group:
-        raise InputError("--group: name the marking too (--level, --topic) for unmarked objects")
-    if level is not None:
-        default = Marking.of(
-            party,
-            level,
-            [t.strip().lower() for t in topic or []],
-            purpose=purpose,
-            rel_to=None if not rel_to else [r.strip().upper() for r in rel_to],
-            noforn=noforn,
-            orcon=orcon,
-            groups=parse_groups(group or []),
-        )
-        world.check_marking(default)
+    default = option_marking(party, world, level, topic, purpose, rel_to, noforn, orcon, group)
     drafted = publishing.draft(index, posted, default)
     if drafted.unmarked:
         raise InputError(
             f"{file}: {drafted.unmarked[0]} carries no release marking: give --level (and --topic)"
         )
     groups, objects = drafted.groups, drafted.objects
-    previews: list[dict[str, Any]] = [
-        {
-            "marking": m.to_json(),
-            "marking_id": k,
-            "objects": ids,
-            "recipients": preview(world, party, m, day),
-        }
-        for k, (m, ids) in groups.items()
-    ]
+    previews = previews_of(world, party, groups, day)
     result: dict[str, Any] = {"at": day.isoformat(), "preview": previews, "published": None}
     if stix20_opt:
         result["upgraded"] = {
@@ -371,64 +479,14 @@ def publish_cmd(
             "changes": upgraded.changes,
         }
     if not dry_run:
-        target = next(
-            (c for c in n.node().collections() if collection in (c.id, c.alias)),
-            None,
-        )
-        if target is None or target.kind != "items":
-            raise InputError(f"--collection: {collection!r} is not this node's items collection")
-
-        def check(m: Marking) -> str | None:
-            if m.originator != party:
-                return f"this node publishes {party} items only (originator {m.originator})"
-            try:
-                world.check_marking(m)
-            except InputError as exc:
-                return str(exc)
-            return None
-
-        # The node's host publishes with the node's authority (accord.exchange.authority); the
-        # audit trail names the operating-system user who ran the command.
-        user = os.environ.get("ACCORD_USER") or os.environ.get("USER") or "cli"
-        outcomes = publishing.store_objects(
-            n.store, target, objects, Writer.host(f"cli:{user}", party), check
-        )
-        result["published"] = {
-            "success_count": sum(o.ok for o in outcomes),
-            "failure_count": sum(not o.ok for o in outcomes),
-            "failures": [{"id": o.id, "message": o.message} for o in outcomes if not o.ok],
-        }
+        result["published"] = store_as_host(n, party, world, collection, objects)
     if json:
         print_json(result)
         return
     if stix20_opt:
         _print_upgraded(result["upgraded"])
-    for (m, _ids), p in zip(groups.values(), previews, strict=True):
-        title = f"{m.label()} — {len(p['objects'])} object(s), as of {day.isoformat()}"
-        table = Table(title=title, title_justify="left")
-        for col in ("party", "", "route", "level", "why"):
-            table.add_column(col)
-        for r in p["recipients"]:
-            why = (
-                "under " + ", ".join(r["basis"])
-                if r["allowed"]
-                else "refused by " + " ".join(r["rules"])
-            )
-            table.add_row(
-                r["party"],
-                "[green]can receive[/]" if r["allowed"] else "[red]cannot[/]",
-                "→".join(r["route"]),
-                r["recipient_level"] or "",
-                why,
-            )
-        console.print(table)
-    pub = result["published"]
-    if pub is None:
-        console.print("dry run: nothing published")
-    else:
-        console.print(f"published: {pub['success_count']} stored, {pub['failure_count']} refused")
-        for f in pub["failures"]:
-            console.print(f"  {f['id']}: {f['message']}")
+    print_previews(groups, previews, day)
+    print_published(result["published"])
 
 
 #: How many change lines of a STIX 2.0 upgrade the text output shows (`--json` gives them all).
