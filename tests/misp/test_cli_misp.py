@@ -71,9 +71,9 @@ def test_import_keeps_tlp_beside_the_release_marking(cli: Cli) -> None:
         for o in stored.values()
         if o["type"] != "marking-definition"
     )
-    # Until ingest keeps non-release marking-definitions, the TLP definition itself is refused
-    # (TLP's standard definitions are known to every STIX reader by id).
-    assert result["published"]["failure_count"] <= 1
+    # The TLP definition misp-stix writes is the predefined one: known, not stored, not refused.
+    assert result["published"]["failure_count"] == 0, result["published"]
+    assert TLP_AMBER not in stored
 
 
 def test_import_of_tlp_white_gives_tlp_clear(cli: Cli, tmp_path: Path) -> None:
