@@ -327,3 +327,32 @@ def test_a_credential_with_a_clearance_is_a_user_without_saying_kind(api: ApiNod
     r = api.call("POST", "/credentials", json={"name": "kindless", "party": "USA"})
     assert r.status_code == 422, r.text[:300]
     assert r.json()["error"]["field"] == "kind" and r.json()["error"]["code"] == "KIND_REQUIRED"
+
+
+def test_the_publish_preview_finds_the_release_marking_beside_a_statement(api: ApiNode) -> None:
+    """A copyright statement named before the release marking: the preview groups the object
+    under its release marking (it once took the first marking named and found none)."""
+    from accord.exchange import markings as mk
+    from accord.policy.marking import Marking
+
+    release = Marking.of("KOR", "III", ["general-military"])
+    statement = {
+        "type": "marking-definition",
+        "spec_version": "2.1",
+        "id": "marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168",
+        "created": "2017-06-01T00:00:00.000Z",
+        "definition_type": "statement",
+        "definition": {"statement": "Copyright 2015-2025, The MITRE Corporation."},
+        "object_marking_refs": [mk.marking_id(release)],  # it travels under the same marking
+    }
+    obj = {
+        "type": "indicator",
+        "id": "indicator--22222222-2222-4222-8222-222222222222",
+        "spec_version": "2.1",
+        "object_marking_refs": [statement["id"], mk.marking_id(release)],
+    }
+    body = {"objects": [statement, mk.marking_definition(release), obj]}
+    got = api.ok("POST", "/preview", body, who="analyst-user")
+    (group,) = got["preview"]
+    assert group["marking_id"] == mk.marking_id(release)
+    assert group["objects"] == [statement["id"], obj["id"]]

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
+import sqlalchemy as sa
 from taxii_live import LiveNode, start_node
 
 from accord.audit import log as audit
@@ -15,6 +16,7 @@ from accord.exchange import markings as mk
 from accord.exchange.authority import Writer
 from accord.exchange.collections import list_collections
 from accord.exchange.ingest import add_objects
+from accord.exchange.marking_rows import marking_index
 from accord.exchange.queries import Query, page
 from accord.federation.peers import add_peer
 from accord.federation.sync import sync_peer
@@ -23,6 +25,7 @@ from accord.principals import add_principal
 from accord.principals.authority import host_actor
 from accord.registry import service
 from accord.registry.model import Consent, Registry
+from accord.store.exchange_schema import objects
 from backends import BACKENDS, drop_pg_database, make_pg_database, sqlite_store
 
 BEFORE = date(2016, 6, 1)  # TISA in force, no Korea–Japan GSOMIA yet
@@ -405,3 +408,53 @@ def test_serve_syncs_on_a_schedule(fed: Federation) -> None:
         server.should_exit = True
         thread.join(timeout=10)
     assert fed.held("JPN") == {"A", "B"} and fed.held("USA") == {"A", "B", "C"}
+
+
+def test_three_nodes_pushing_and_pulling_each_send_each_version_once(fed: Federation) -> None:
+    """Every node pushes to and pulls from both others, three rounds. After the first round
+    nothing is sent or stored again anywhere; no node stores another's copy of its own items;
+    each node holds each foreign version once; Korea's disclosures list one release per party
+    and version."""
+    from accord.federation.peers import list_peers, remove_peer
+
+    fed.at(AFTER)
+    for n in fed.nodes.values():
+        for p in list_peers(n.store):
+            remove_peer(n.store, p.name)
+            add_peer(n.store, p.name, p.party, p.url, p.user, p.secret.reveal())
+    rounds = []
+    for _ in range(3):
+        reports = [r for party in fed.nodes for r in fed.sync(party)]
+        assert all(r["ok"] for r in reports), reports
+        rounds.append(reports)
+    for reports in rounds[1:]:
+        assert [(r["pushed"], r["pulled"]) for r in reports] == [(0, 0)] * len(reports), reports
+    assert sum(int(str(r["pushed"])) + int(str(r["pulled"])) for r in rounds[0]) > 0
+    for party, n in fed.nodes.items():
+        inbox = next(c for c in list_collections(n.store, party.lower()) if c.kind == "inbox")
+        rows, _ = page(n.store, inbox.key, None, Query(versions=("all",)), None, 10_000)
+        versions = [(r.stix_id, r.version) for r in rows]
+        assert len(versions) == len(set(versions)), party  # each foreign version once
+        index = marking_index(n.store)
+        own = [r.stix_id for r in rows if index.by_row[r.marking].originator == party]
+        assert not own, (party, own[:3])  # its own items never come back as new ones
+        # A version relayed by the third node and read by this node's own pull is recognised,
+        # not kept again as the puller's instance.
+        with n.store.read() as conn:
+            pulled_instances = conn.execute(
+                sa.select(objects.c.stix_id).where(objects.c.instance.like("peer:%"))
+            ).all()
+        assert not pulled_instances, (party, pulled_instances[:3])
+    kor = fed.nodes["KOR"].store
+    released = [
+        (r["subject"], tuple(o))
+        for r in audit.export(kor)
+        if r["kind"] == "release"
+        for o in r["body"]["objects"]
+    ]
+    by_party: dict[str, list[tuple[object, ...]]] = {}
+    for party, obj in released:
+        by_party.setdefault(party, []).append(obj)
+    assert set(by_party) == {"JPN", "USA"}
+    for party, objs in by_party.items():
+        assert {ITEMS["A"]["id"], ITEMS["B"]["id"]} <= {o[0] for o in objs}, party

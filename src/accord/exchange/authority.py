@@ -41,13 +41,15 @@ HOST = "host"
 class Writer:
     """Who writes: `name` (the audit actor, and the key of its own instances), `party`, `kind`
     (partner | user | host), `view`, the marking rows it may read (None: every marking, the
-    host), and `home`, the party of the node it writes to."""
+    host), and `home`, the party of the node it writes to. `pulled`: this node itself storing
+    what it read from a peer (federation pull), whose outcomes reach no one outside the node."""
 
     name: str
     party: str
     kind: str
     view: frozenset[int] | None
     home: str = ""  # the node's party
+    pulled: bool = False
 
     def reads(self, marking_row: int) -> bool:
         """True when the writer may read versions stored under this marking."""

@@ -44,6 +44,15 @@ class Outcome(NamedTuple):
     version: str
     message: str
 
+    @property
+    def stored(self) -> bool:
+        """True when this call stored the object: a new version, or a deleted one restored (not
+        one already held, a duplicate within the envelope or a predefined definition)."""
+        return self.ok and self.message in _STORED
+
+
+_STORED = frozenset({"stored", "restored"})
+
 
 # A function deciding whether the publisher may store an object under this marking: returns
 # None when it may, or the reason it may not.
@@ -444,6 +453,15 @@ class _Writes:
             inst, owner = "", originator
             if oid in new_ids:
                 owner = new_ids[oid]
+            elif (
+                have is not None
+                and self.writer.pulled
+                and not have.versions.get(("", key), (0, True, 0))[1]
+            ):
+                # This node reading a peer finds a live version its owner's item holds (relayed
+                # by a third node): the same version, told to no one outside, is not stored
+                # again (another body with it is refused; a deleted one is not brought back).
+                inst, owner = "", have.owner or originator
             elif have is not None:
                 placed = self._instance(oid, ver, key, have, originator)
                 if isinstance(placed, Outcome):

@@ -47,6 +47,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from accord.errors import InputError
+from accord.exchange import foreign
+from accord.exchange.foreign import TLP1
 from accord.exchange.stix import SCO_TYPES
 
 #: The STIX 2.0 `labels` that STIX 2.1 moved to a type property of its own.
@@ -65,14 +67,6 @@ TYPES_NEW_IN_21 = frozenset(
         "language-content", "extension-definition",
     }
 )  # fmt: skip
-
-#: The TLP marking-definitions: id → (TLP colour, the `name` STIX 2.1 gives it, §7.2.1.4).
-TLP_NAMES = {
-    "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9": ("white", "TLP:WHITE"),
-    "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da": ("green", "TLP:GREEN"),
-    "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82": ("amber", "TLP:AMBER"),
-    "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed": ("red", "TLP:RED"),
-}
 
 #: Properties of STIX 2.0 cyber observables (and their extensions) that STIX 2.1 renamed or
 #: removed (STIX 2.1 §6): a 2.0 `observed-data.objects` using one cannot be kept as it is.
@@ -174,17 +168,11 @@ def _upgrade_one(obj: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             new["is_family"] = True
             lines.append("is_family true added")
     elif typ == "marking-definition":
-        tlp = TLP_NAMES.get(str(obj.get("id")))
-        definition = obj.get("definition")
-        if (
-            tlp is not None
-            and "name" not in obj
-            and obj.get("definition_type") == "tlp"
-            and isinstance(definition, dict)
-            and definition.get("tlp") == tlp[0]
-        ):
-            new["name"] = tlp[1]
-            lines.append(f'name "{tlp[1]}" added')
+        # A TLP 1.0 definition (§7.2.1.4) gains the name STIX 2.1 gives it.
+        tlp = TLP1.get(str(obj.get("id")))
+        if tlp is not None and "name" not in obj and foreign.predefined(obj) is None:
+            new["name"] = tlp
+            lines.append(f'name "{tlp}" added')
     elif typ == "observed-data":
         why = _observables_why(obj.get("objects"))
         if why is not None:

@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -35,7 +35,7 @@ from accord.errors import AccordError, InputError
 from accord.exchange import abroad, acs, foreign, publishing, queries, stix20
 from accord.exchange.authority import Writer
 from accord.exchange.collections import Collection, list_collections
-from accord.exchange.ingest import PREDEFINED, Outcome, Prepared, prepare
+from accord.exchange.ingest import Outcome, Prepared, prepare
 from accord.exchange.marking_rows import MarkingIndex, marking_definitions, marking_index
 from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import refusal_body, release_body
@@ -364,7 +364,7 @@ class _Pull(_Exchange):
         )
         sender = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
         # What the peer may read here decides where its writes go (accord.exchange.authority).
-        self.writer = Writer.of(sender, node.view(sender).rows, node.party)
+        self.writer = replace(Writer.of(sender, node.view(sender).rows, node.party), pulled=True)
         # The outcomes of the batch being stored, counted inside its transaction (`record`).
         self.stored = 0
         self.refused = 0
@@ -481,7 +481,7 @@ class _Pull(_Exchange):
                 alias,
                 parse_timestamp_us(last, "X-TAXII-Date-Added-Last"),
             )
-        self.stored = sum(1 for o in outcomes if o.ok and o.message != PREDEFINED)
+        self.stored = sum(1 for o in outcomes if o.stored)
         self.refused = sum(1 for o in outcomes if not o.ok)
 
 
