@@ -187,7 +187,7 @@ def test_publish_stores_objects_with_the_described_marking(
     recipients = {r["party"]: r["allowed"] for r in data["preview"][0]["recipients"]}
     assert recipients["USA"] is True and recipients["JPN"] is False  # REL TO USA only (R5)
     store = open_store(cli.url)
-    assert count_objects(store) == 2
+    assert count_objects(store) == 3  # and the signed provenance of the indicator
     index = marking_index(store)
     assert any(m.rel_to == frozenset({"USA"}) and m.level == "III" for m in index.by_row.values())
 
@@ -360,7 +360,7 @@ def test_publish_stix20_upgrades_then_publishes_listing_each_change(
     }
     assert data["published"] == {"success_count": 3, "failure_count": 0, "failures": []}
     store = open_store(cli.url)
-    assert count_objects(store) == 3  # the two objects and their release marking-definition
+    assert count_objects(store) == 4  # the two objects, their marking-definition, provenance
 
 
 def test_publish_stix20_text_lists_the_first_changes_and_how_many_more(

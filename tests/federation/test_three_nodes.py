@@ -458,3 +458,65 @@ def test_three_nodes_pushing_and_pulling_each_send_each_version_once(fed: Federa
     assert set(by_party) == {"JPN", "USA"}
     for party, objs in by_party.items():
         assert {ITEMS["A"]["id"], ITEMS["B"]["id"]} <= {o[0] for o in objs}, party
+
+
+def _pin_everyone(fed: Federation) -> None:
+    from accord.trust import keys
+
+    for n in fed.nodes.values():
+        with n.store.begin() as conn:
+            for party, o in fed.nodes.items():
+                if o is not n:
+                    keys.pin(conn, party, keys.public_hex(keys.node_key(o.store)), "test")
+
+
+@pytest.mark.parametrize("fed", BACKENDS, indirect=True)
+def test_koreas_signature_survives_the_hub_and_an_altered_copy_is_refused(
+    fed: Federation,
+) -> None:
+    """Keys pinned everywhere. Before the Korea–Japan GSOMIA, Korea's item A reaches Japan only
+    through the US hub, with Korea's signature verified at Japan. The hub then changes one byte
+    of another Korean item it relays: Japan refuses it as altered, and says so in its audit."""
+    from accord.store.trust_schema import provenance_entries
+
+    _pin_everyone(fed)
+    fed.at(BEFORE)
+    fed.sync("KOR")
+    fed.sync("USA")
+    assert fed.held("JPN") == {"A"}
+    jpn = fed.nodes["JPN"].store
+    with jpn.read() as conn:
+        vouched = conn.execute(
+            sa.select(provenance_entries.c.originator).where(
+                provenance_entries.c.stix_id == ITEMS["A"]["id"]
+            )
+        ).all()
+    assert [r[0] for r in vouched] == ["KOR"]  # verified with Korea's key, relayed by the US
+    # A second item within TISA's scope, published at Korea and relayed by a dishonest hub.
+    kor = fed.nodes["KOR"]
+    items = next(c for c in list_collections(kor.store, "kor") if c.kind == "items")
+    d = indicator(9, A)
+    assert all(
+        o.ok
+        for o in add_objects(kor.store, items, [d], Writer.host("analyst", "KOR"), lambda m: None)
+    )
+    fed.sync("KOR")
+    usa = fed.nodes["USA"].store
+    with usa.begin() as conn:
+        changed = conn.execute(
+            sa.update(objects)
+            .where(objects.c.stix_id == d["id"])
+            .values(body=sa.func.replace(objects.c.body, "192.0.2.9", "192.0.2.8"))
+        ).rowcount
+    assert changed == 1
+    (report,) = fed.sync("USA", "jpn")
+    assert report["push_refused"] >= 1
+    held = fed.held("JPN")
+    assert "A" in held
+    refusals = [r for r in audit.export(jpn) if r["kind"] == "refusal"]
+    assert any("altered" in str(r["body"]) and d["id"] in str(r["body"]) for r in refusals)
+    with jpn.read() as conn:
+        stored = conn.execute(
+            sa.select(objects.c.stix_id).where(objects.c.stix_id == d["id"])
+        ).all()
+    assert stored == []

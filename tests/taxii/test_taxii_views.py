@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from taxii_live import LiveNode
 
+from accord.trust.provenance import is_provenance
+
 
 def ids(resp) -> set[str]:  # type: ignore[no-untyped-def]
-    return {o["id"] for o in resp.json().get("objects", []) if o["type"] != "marking-definition"}
+    """The items of a page: not its marking-definitions nor its signed provenance notes."""
+    return {
+        o["id"]
+        for o in resp.json().get("objects", [])
+        if o["type"] != "marking-definition" and not is_provenance(o)
+    }
 
 
 def test_discovery_names_the_api_root(live: LiveNode) -> None:

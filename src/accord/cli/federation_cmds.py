@@ -31,7 +31,9 @@ from accord.federation.peers import (
 )
 from accord.federation.sync import sync_peer
 from accord.policy import World
+from accord.principals.authority import host_actor
 from accord.server import settle_collector
+from accord.trust import keys
 
 peer_app = typer.Typer(
     help="Partner nodes this node pushes to and pulls from.", no_args_is_help=True
@@ -96,6 +98,14 @@ def peer_add(
             "--stix20", help="The peer serves STIX 2.0: upgrade its content to 2.1 on the way in."
         ),
     ] = False,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="The peer's public key (what its `accord key show` prints): pinned for its "
+            "party, to verify the items it originates and its receipts.",
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Add a peer: an accord node or any TAXII 2.1 server, by its base or discovery URL (TAXII
@@ -109,6 +119,7 @@ def peer_add(
     if not secret and not sys.stdin.isatty():
         secret = sys.stdin.readline().strip()
     require_secret(secret)
+    public = None if key is None else keys.parse_key(key)
     table = _marking_map(n.node().world()[1], mapping or [])
     check_new_name(n.store, name)
     found = resolve(url, user, secret, api_root, pull_from, push_to)
@@ -121,12 +132,20 @@ def peer_add(
         n.store, name, code, url, user, secret, api_root, push, pull, resolved=found,
         markings=table, stix20=stix20,
     )  # fmt: skip
+    if public is not None:
+        with n.store.begin() as conn:
+            keys.pin(conn, code, public, host_actor())
     if json:
-        print_json(peer.to_json())
+        data = peer.to_json()
+        if public is not None:
+            data["key"] = {"public_key": public, "fingerprint": keys.fingerprint(public)}
+        print_json(data)
     else:
         console.print(
             f"peer {name} ({code}) at {peer.url} added: push {peer.push}, pull {peer.pull}"
         )
+        if public is not None:
+            console.print(f"  {code}'s key {keys.fingerprint(public)} pinned")
         console.print(f"  {_where(peer)}")
 
 

@@ -24,6 +24,7 @@ from accord.cli import (  # noqa: F401
     orders_cmds,
     policy_cmds,
     registry_cmds,
+    trust_cmds,
 )
 from accord.cli.app import app, reset_invocation
 from accord.errors import AccordError
@@ -31,7 +32,7 @@ from accord.errors import AccordError
 # `accord --help` lists commands in the order a new user needs them, not in import order.
 _ORDER = ("init", "demo", "serve", "publish", "check", "whatif", "sync", "import", "export")
 _GROUPS = ("parties", "agreements", "notes", "consents", "credential", "peer", "notice",
-           "orders", "ledger", "misp", "audit")  # fmt: skip
+           "orders", "ledger", "misp", "key", "audit")  # fmt: skip
 app.registered_commands.sort(
     key=lambda c: _ORDER.index(c.name) if c.name in _ORDER else len(_ORDER)
 )

@@ -24,9 +24,10 @@ from accord.node import node_config
 from accord.policy.marking import DEFAULT_PURPOSE, Marking, parse_groups
 from accord.policy.world import World
 from accord.principals import authority, list_principals
-from accord.principals.authority import grant
+from accord.principals.authority import grant, host_actor
 from accord.server import prepare
 from accord.settings import SETTINGS
+from accord.trust import keys
 
 credential_app = typer.Typer(help="Credentials of partner nodes and users.", no_args_is_help=True)
 app.add_typer(credential_app, name="credential")
@@ -152,6 +153,14 @@ def credential_add(
         str | None,
         typer.Option("--kind", help="partner (another nation's node) or user (with --clearance)."),
     ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="A partner's public key (what its `accord key show` prints): pinned for its "
+            "party, to verify the items it originates and its receipts.",
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Add a credential: a user (--clearance) or another nation's node (--kind partner). The
@@ -177,6 +186,9 @@ def credential_add(
         raise InputError(
             f"--clearance: {clearance!r} is not a level of {code} ({', '.join(known[code].level_codes())})"
         )
+    if key is not None and kind != "partner":
+        raise InputError("--key: a key is pinned for a partner node (--kind partner)")
+    public = None if key is None else keys.parse_key(key)
     secret = None
     if not sys.stdin.isatty():
         text = sys.stdin.readline().strip()
@@ -195,9 +207,14 @@ def credential_add(
         groups=group or (),
         roles=role or (),
     )
+    if public is not None:
+        with n.store.begin() as conn:
+            keys.pin(conn, code, public, host_actor())
     generated = secret is None
     if json:
         data: dict[str, Any] = principal.to_json()
+        if public is not None:
+            data["key"] = {"public_key": public, "fingerprint": keys.fingerprint(public)}
         if generated:
             data["secret"] = secret_out
         print_json(data)

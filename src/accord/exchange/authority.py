@@ -50,15 +50,22 @@ class Writer:
     view: frozenset[int] | None
     home: str = ""  # the node's party
     pulled: bool = False
+    #: How its deliveries' originator signatures are checked (accord.exchange.signatures):
+    #: "" for the node's own people and host (what they originate is signed), "pinned" or
+    #: "required" for a peer, "unverified" for a peer that is not an accord node.
+    provenance: str = ""
 
     def reads(self, marking_row: int) -> bool:
         """True when the writer may read versions stored under this marking."""
         return self.view is None or marking_row in self.view
 
     @staticmethod
-    def of(who: Principal, view: frozenset[int], home: str) -> Writer:
-        kind = "partner" if who.is_partner else "user"
-        return Writer(who.name, who.party, kind, view, home)
+    def of(who: Principal, view: frozenset[int], home: str, signatures: str = "pinned") -> Writer:
+        """A principal writing: a partner's deliveries are verified as `signatures` says
+        (pinned | required), a national user's own items are signed."""
+        if who.is_partner:
+            return Writer(who.name, who.party, "partner", view, home, provenance=signatures)
+        return Writer(who.name, who.party, "user", view, home)
 
     @staticmethod
     def host(name: str, party: str) -> Writer:

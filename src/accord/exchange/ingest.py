@@ -20,19 +20,22 @@ from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from accord.audit import log as audit
 from accord.errors import NotFound
-from accord.exchange import authority, foreign
+from accord.exchange import authority, foreign, signatures
 from accord.exchange import markings as mk
 from accord.exchange.authority import Writer
 from accord.exchange.collections import Collection, now_us
 from accord.exchange.marking_rows import MarkingIndex, marking_index, marking_row
 from accord.exchange.set_params import member, set_param
-from accord.exchange.stix import inspect
+from accord.exchange.stix import inspect, timestamp_key
 from accord.policy.marking import Marking
 from accord.store import Store
 from accord.store.exchange_schema import collections, objects
+from accord.trust import provenance as pv
+from accord.trust.keys import node_key
 
 
 class Outcome(NamedTuple):
@@ -263,16 +266,32 @@ def add_objects(
     ready = posted if isinstance(posted, Prepared) else prepare(posted)
     releases = _ReleaseDecisions(ready, writer, may_publish, marking_index(store, markings_top))
     hashes = {obj["id"]: h for _, obj, _, _, h in ready.checked}
+    # What the node's own people and host originate is signed (accord.exchange.signatures): the
+    # key is read before the transaction (SQLite has one writer).
+    key = (
+        node_key(store)
+        if writer.provenance == signatures.SIGN and writer.kind != "partner"
+        else None
+    )
     with store.begin() as conn:
         last_added = _lock_collection(conn, collection)
         known = _known_ids(conn, store.dialect, hashes, writer.name)
+        verifier = (
+            signatures.Verifier(conn, ready.checked, writer)
+            if writer.provenance in (signatures.PINNED, signatures.REQUIRED)
+            else None
+        )
         writes = _Writes(collection, writer, releases.index, known, ready.outcomes, last_added)
-        writes.decide_each(conn, ready.checked, releases)
+        writes.decide_each(conn, ready.checked, releases, verifier)
+        if key is not None:
+            writes.sign(conn, key, releases)
         _audit_shadowed(conn, collection, writer, writes.shadowed)
         _insert_rows(conn, store.dialect, writes.rows())
         _mark_multi(conn, collection, writes.multi, hashes)
         _move_collection(conn, collection, writes.last_added)
         done = [o for o in writes.outcomes if o is not None]
+        if verifier is not None:
+            verifier.record(conn, {o.id for o in done if o.ok})
         if then is not None:
             then(conn, done)
     return done
@@ -430,6 +449,7 @@ class _Writes:
         conn: sa.Connection,
         checked: list[tuple[int, dict[str, Any], str, str, int]],
         releases: _ReleaseDecisions,
+        verifier: signatures.Verifier | None = None,
     ) -> None:
         """Decides each checked object in order: refused (its marking, the authority over its
         id), already held (the same body, a deleted one restored, or another body), a duplicate
@@ -448,6 +468,11 @@ class _Writes:
             if row_id is None:
                 outcomes[i] = Outcome(False, oid, ver, why)
                 continue
+            if verifier is not None:
+                unsigned = verifier.why(obj, ver, originator)
+                if unsigned is not None:
+                    outcomes[i] = Outcome(False, oid, ver, unsigned)
+                    continue
             # Whose instance this version joins (accord.exchange.authority).
             have = known.get(oid)
             inst, owner = "", originator
@@ -490,6 +515,42 @@ class _Writes:
             )  # fmt: skip
             outcomes[i] = Outcome(True, oid, ver, "stored")
         self.last_added = last
+
+    def sign(
+        self, conn: sa.Connection, key: Ed25519PrivateKey, releases: _ReleaseDecisions
+    ) -> None:
+        """Adds the signed provenance of the new versions this node originates: one object per
+        release marking, dated just before the items it vouches for (so a partner paging the
+        collection reads it first), under the same marking (accord.exchange.signatures)."""
+        home, cid = self.writer.home, self.coll
+        new = [
+            {"obj": body, "version": r[4], "marking": r[8]}
+            for r in self.new_rows
+            if r[13] == home and r[14] == "" and r[3] != "marking-definition"
+            for body in (orjson.loads(r[12]),)
+            if not pv.is_provenance(body)
+        ]
+        if not new:
+            return
+        markings = {row: (self.index.stix_ids[row], m) for row, m in self.index.by_row.items()}
+        for ref, row in releases.rows.items():
+            if isinstance(row, int) and ref in releases.envelope:
+                markings[row] = (ref, releases.envelope[ref])
+        dates = [r[7] for r in self.new_rows]
+        bodies = signatures.sign_rows(conn, key, home, new, markings, now_us())
+        last = max(self.last_added, *dates)
+        slots = sorted(dates) + [last + 1 + k for k in range(len(bodies))]
+        rows: list[tuple[Any, ...]] = []
+        for row, body in bodies:
+            pid, stamp = body["id"], body["modified"]
+            rows.append(
+                (cid, pid, id_hash(pid), pv.PROVENANCE_TYPE, stamp, timestamp_key(stamp) or stamp,
+                 "2.1", 0, row, False, False, self.writer.name, orjson.dumps(body).decode(),
+                 home, "")
+            )  # fmt: skip
+        ordered = rows + self.new_rows
+        self.new_rows = [(*r[:7], slots[k], *r[8:]) for k, r in enumerate(ordered)]
+        self.last_added = max(self.last_added, slots[-1])
 
     def _instance(
         self, oid: str, ver: str, key: str, have: KnownId, originator: str

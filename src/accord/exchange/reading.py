@@ -21,6 +21,7 @@ from accord.exchange.queries import Query, page
 from accord.exchange.visibility import View
 from accord.policy.marking import Marking
 from accord.store import Store
+from accord.trust.provenance import is_provenance
 
 #: At most this many items are listed (newest first); the filters narrow the rest.
 LIST_LIMIT = 200
@@ -94,8 +95,8 @@ def visible_items(
 ) -> tuple[list[Item], bool]:
     """Returns the latest versions the reader may see, newest first, matching the filters
     (`level` is `ORIGINATOR LEVEL`), at most `limit`, and whether more matched. Release
-    markings (marking-definitions) are objects, not items a person reads: left out unless
-    `markings`."""
+    markings (marking-definitions) and signed provenance are objects, not items a person reads:
+    left out unless `markings`."""
     index, view = reader.index, reader.view
     rows = frozenset(
         r for r in view.rows if r in index.by_row and _matches(index.by_row[r], level, topic)
@@ -111,7 +112,9 @@ def visible_items(
             scanned += len(batch)
             for r in batch:
                 body = orjson.loads(r.body)
-                if body.get("type") == "marking-definition" and not markings:
+                if not markings and (
+                    body.get("type") == "marking-definition" or is_provenance(body)
+                ):
                     continue
                 if needle and needle not in haystack(body):
                     continue

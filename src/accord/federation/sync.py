@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import AccordError, InputError
-from accord.exchange import abroad, acs, foreign, publishing, queries, stix20
+from accord.exchange import abroad, acs, foreign, publishing, queries, signatures, stix20
 from accord.exchange.authority import Writer
 from accord.exchange.collections import Collection, list_collections
 from accord.exchange.ingest import Outcome, Prepared, prepare
@@ -364,7 +364,12 @@ class _Pull(_Exchange):
         )
         sender = Principal(name=f"peer:{peer.name}", kind="partner", party=peer.party)
         # What the peer may read here decides where its writes go (accord.exchange.authority).
-        self.writer = replace(Writer.of(sender, node.view(sender).rows, node.party), pulled=True)
+        # A peer that is not an accord node signs nothing: its content is unverified provenance.
+        self.writer = replace(
+            Writer.of(sender, node.view(sender).rows, node.party),
+            pulled=True,
+            provenance=signatures.PINNED if peer.accord else signatures.UNVERIFIED,
+        )
         # The outcomes of the batch being stored, counted inside its transaction (`record`).
         self.stored = 0
         self.refused = 0

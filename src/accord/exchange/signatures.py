@@ -1,0 +1,180 @@
+"""Originator signatures inside ingest: signing what this node originates, verifying what peers
+deliver (`accord.trust.provenance` for the format and what it proves).
+
+- **Signing.** When the node's own people or host store new versions of items this node
+  originates, ingest adds, in the same transaction, one provenance object per release marking of
+  the envelope, signed with the node's key, dated just before the items it vouches for: a partner
+  paging the collection reads the signature before the items.
+- **Verifying.** Objects a peer delivers (a partner's TAXII post, this node's pull from an accord
+  peer) are checked against the provenance their originator signed — carried in the same
+  envelope or stored earlier — with the originator's pinned key: a version nobody signed, one
+  whose content differs from what was signed, one under another marking than the signed one, and
+  a provenance object whose signature does not verify are each refused with the reason, and the
+  refusal is in the audit trail with the other refusals. An originator with no pinned key is
+  verified only when the node's `signatures` setting is `required` (then refused); by default
+  (`pinned`) such content is stored as unverified provenance. A peer declared not an accord node
+  is never verified: its content is unverified provenance (docs/interop.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from accord.exchange import markings as mk
+from accord.exchange.authority import Writer
+from accord.policy.marking import Marking
+from accord.store.trust_schema import party_keys, provenance_entries
+from accord.trust import provenance as pv
+from accord.trust.keys import PartyKey
+
+# Writer.provenance: how a writer's deliveries are checked.
+SIGN = ""  # the node's own people and host: what they originate is signed
+PINNED = "pinned"  # a peer: verified where the originator's key is pinned
+REQUIRED = "required"  # a peer: every item verified, an originator without a pinned key refused
+UNVERIFIED = "unverified"  # a peer that is not an accord node: nothing to verify
+
+
+def _originator(obj: dict[str, Any]) -> str:
+    ext = obj.get("extensions", {}).get(pv.PROVENANCE_EXTENSION, {})
+    return str(ext.get("originator", "")) if isinstance(ext, dict) else ""
+
+
+def keys_by_party(conn: sa.Connection) -> dict[str, list[PartyKey]]:
+    rows = conn.execute(sa.select(party_keys)).all()
+    out: dict[str, list[PartyKey]] = {}
+    for r in rows:
+        out.setdefault(r.party, []).append(
+            PartyKey(r.party, r.public_key, r.source, r.added_at, r.retired_at)
+        )
+    return out
+
+
+class Verifier:
+    """Checks one envelope's deliveries against their originators' signed provenance."""
+
+    def __init__(
+        self,
+        conn: sa.Connection,
+        checked: list[tuple[int, dict[str, Any], str, str, int]],
+        writer: Writer,
+    ) -> None:
+        self.mode = writer.provenance
+        self.home = writer.home
+        self.keys = keys_by_party(conn)
+        self.refused: dict[str, str] = {}  # provenance id → why its signature fails
+        self.entries: dict[tuple[str, str], pv.Entry] = {}
+        self.fresh: list[dict[str, Any]] = []  # verified provenance objects of this envelope
+        ids: set[str] = set()
+        for _, obj, _, _, _ in checked:
+            if pv.is_provenance(obj):
+                origin = _originator(obj)
+                if origin == self.home:
+                    continue  # this node's own provenance: it holds the original
+                why = pv.verify(obj, self.keys)
+                if why is not None:
+                    if self.keys.get(origin) or self.mode == REQUIRED:
+                        self.refused[obj["id"]] = why
+                    # else: no key pinned for its originator: stored, unverified, vouching for
+                    # nothing (only verified provenance is looked up later).
+                    continue
+                self.fresh.append(obj)
+                for sid, ver, entry in pv.entries_of(obj):
+                    self.entries[(sid, ver)] = entry
+            else:
+                ids.add(obj["id"])
+        ids -= {sid for sid, _ in self.entries}
+        if ids:
+            c = provenance_entries.c
+            for sid, ver, originator, h, marking, pid in conn.execute(
+                sa.select(
+                    c.stix_id, c.version, c.originator, c.hash, c.marking, c.provenance
+                ).where(c.stix_id.in_(sorted(ids)))
+            ).all():
+                self.entries.setdefault((sid, ver), pv.Entry(originator, h, marking, pid))
+
+    def why(self, obj: dict[str, Any], version: str, originator: str) -> str | None:
+        """Returns why a delivered object is refused, None when it may be stored."""
+        oid = obj["id"]
+        if pv.is_provenance(obj):
+            return self.refused.get(oid)
+        if obj["type"] == "marking-definition" or originator == self.home:
+            return None  # content-addressed markings; this node's own items it holds itself
+        entry = self.entries.get((oid, version))
+        pinned = bool(self.keys.get(originator))
+        if entry is None or entry.originator != originator:
+            if pinned or self.mode == REQUIRED:
+                return f"unsigned: no provenance signed by {originator} vouches for this version"
+            return None  # no key pinned for the originator: stored as unverified provenance
+        if not pinned:
+            return None if self.mode != REQUIRED else f"no key is pinned for {originator}"
+        if pv.content_hash(obj) != entry.hash:
+            return f"altered: its content is not what {originator} signed"
+        refs = obj.get("object_marking_refs") or ()
+        if entry.marking not in refs:
+            return f"re-marked: it does not carry the marking {originator} signed"
+        return None
+
+    def record(self, conn: sa.Connection, stored: set[str]) -> None:
+        """Keeps the entries of the verified provenance objects this envelope stored."""
+        record_entries(conn, [p for p in self.fresh if p["id"] in stored])
+
+
+def record_entries(conn: sa.Connection, bodies: list[dict[str, Any]]) -> None:
+    """Records the entries of provenance objects (signed here or verified) for later lookups."""
+    rows = {
+        (sid, ver, e.originator): {
+            "stix_id": sid,
+            "version": ver,
+            "originator": e.originator,
+            "hash": e.hash,
+            "marking": e.marking,
+            "provenance": e.provenance,
+        }
+        for body in bodies
+        for sid, ver, e in pv.entries_of(body)
+    }
+    if not rows:
+        return
+    c = provenance_entries.c
+    held = {
+        (s, v, o)
+        for s, v, o in conn.execute(
+            sa.select(c.stix_id, c.version, c.originator).where(
+                c.stix_id.in_(sorted({k[0] for k in rows}))
+            )
+        ).all()
+    }
+    fresh = [r for k, r in rows.items() if k not in held]
+    if fresh:
+        conn.execute(sa.insert(provenance_entries), fresh)
+
+
+def sign_rows(
+    conn: sa.Connection,
+    key: Ed25519PrivateKey,
+    party: str,
+    new: list[dict[str, Any]],
+    markings: Mapping[int, tuple[str, Marking]],
+    at: int,
+) -> list[tuple[int, dict[str, Any]]]:
+    """Returns (marking row, body) of one signed provenance object per release marking for the new versions this node
+    originates (`new`: dicts with obj, version and marking row), and records their entries.
+    `markings`: marking row → (its STIX id here, the marking)."""
+    by_row: dict[int, list[tuple[str, str, str]]] = {}
+    for n in new:
+        by_row.setdefault(n["marking"], []).append(
+            (n["obj"]["id"], n["version"], pv.content_hash(n["obj"]))
+        )
+    if not by_row:
+        return []
+    out = []
+    for row, entries in by_row.items():
+        stored_id, marking = markings[row]
+        partner = mk.marking_id(marking.without_groups())
+        out.append((row, pv.build(party, key, partner, stored_id, entries, at)))
+    record_entries(conn, [body for _, body in out])
+    return out
