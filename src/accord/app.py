@@ -29,6 +29,7 @@ from accord.node import Node
 from accord.ops import health, metrics
 from accord.ops.logging import RequestLogMiddleware
 from accord.taxii import errors, views
+from accord.taxii import receipts as taxii_receipts
 from accord.web import create_web
 
 
@@ -74,6 +75,7 @@ def create_app(node: Node, sync_interval: float = 0) -> Starlette:
         Route("/taxii2/", views.discovery, methods=["GET"]),
         Route("/{api_root}/", views.api_root, methods=["GET"]),
         Route("/{api_root}/status/{status_id}/", views.status, methods=["GET"]),
+        Route("/{api_root}/x-accord/receipts/", taxii_receipts.receipts, methods=["GET"]),
         Route("/{api_root}/collections/", views.collections, methods=["GET"]),
         Route(c + "/", views.collection, methods=["GET"]),
         Route(c + "/objects/", views.get_objects, methods=["GET"]),

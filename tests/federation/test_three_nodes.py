@@ -520,3 +520,71 @@ def test_koreas_signature_survives_the_hub_and_an_altered_copy_is_refused(
             sa.select(objects.c.stix_id).where(objects.c.stix_id == d["id"])
         ).all()
     assert stored == []
+
+
+def _cli(url: str, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    import os
+
+    from accord.cli.main import main
+
+    capsys.readouterr()
+    old = os.environ.get("ACCORD_DATABASE_URL")
+    os.environ["ACCORD_DATABASE_URL"] = url
+    try:
+        code = main(list(args))
+    finally:
+        if old is None:
+            os.environ.pop("ACCORD_DATABASE_URL", None)
+        else:
+            os.environ["ACCORD_DATABASE_URL"] = old
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fed", BACKENDS, indirect=True)
+def test_receipts_come_back_signed_and_missing_is_empty_after_a_sync(
+    fed: Federation, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Korea pushes to Japan; Japan signs a receipt for what it stored; Korea's same sync
+    collects it: `audit disclosures --json` shows it verified, `audit receipts --missing` lists
+    nothing for Japan. A receipt whose key is not the one pinned for Japan is kept unverified."""
+    import json
+
+    _pin_everyone(fed)
+    fed.at(AFTER)
+    (report,) = fed.sync("KOR", "jpn")
+    assert report["ok"] and report["receipts"] >= 2, report
+    url = fed.nodes["KOR"].store.url
+    code, out = _cli(url, capsys, "audit", "disclosures", str(ITEMS["A"]["id"]), "--json")
+    assert code == 0
+    (release,) = [r for r in json.loads(out) if r["party"] == "JPN"]
+    assert release["receipt"]["by"] == "JPN" and release["receipt"]["verified"] is True
+    assert release["receipt"]["at"].endswith("Z")
+    code, out = _cli(url, capsys, "audit", "receipts", "--missing", "--json")
+    assert code == 0
+    assert [r for r in json.loads(out) if r["party"] == "JPN"] == []
+    code, out = _cli(url, capsys, "audit", "receipts", "--missing", "--older-than", "1h", "--json")
+    assert code == 0 and json.loads(out) == []
+    code, _ = _cli(url, capsys, "audit", "receipts", "--missing", "--older-than", "soon")
+    assert code == 2
+    # The US node has received nothing yet: its releases have no receipt until it syncs.
+    fed.sync("KOR", "usa")
+    code, out = _cli(url, capsys, "audit", "receipts", "--missing", "--json")
+    assert [r for r in json.loads(out) if r["party"] == "USA"] == []
+
+
+@pytest.mark.parametrize("fed", BACKENDS, indirect=True)
+def test_a_receipt_signed_by_another_key_is_kept_unverified(fed: Federation) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from accord.trust import keys
+    from accord.trust.receipts import receipt_of
+
+    with fed.nodes["KOR"].store.begin() as conn:  # Korea pinned a key that is not Japan's
+        keys.pin(conn, "JPN", keys.public_hex(Ed25519PrivateKey.generate()), "test")
+    fed.at(AFTER)
+    (report,) = fed.sync("KOR", "jpn")
+    assert report["ok"] and report["receipts"] >= 2
+    got = receipt_of(
+        fed.nodes["KOR"].store, str(ITEMS["A"]["id"]), "JPN", "2016-05-01T00:00:00.000Z"
+    )
+    assert got is not None and got["verified"] is False

@@ -35,6 +35,12 @@ class VerifyOut(BaseModel):
     checkpoint_problems: list[str]
 
 
+class Receipt(BaseModel):
+    by: str = Field(description="The party whose node signed it")
+    at: str = Field(description="When it signed (UTC, ISO 8601 with microseconds)")
+    verified: bool = Field(description="Its signature verified with the key pinned for that party")
+
+
 class Disclosure(BaseModel):
     party: str | None
     principal: str
@@ -51,6 +57,10 @@ class Disclosure(BaseModel):
         "then the partner's own read of it, is one release sent twice)"
     )
     records: list[int] = Field(description="The audit records of those transmissions")
+    receipt: Receipt | None = Field(
+        default=None,
+        description="The receipt the receiving node signed for this version, when one came back",
+    )
 
 
 class AuditRecord(BaseModel):
@@ -89,7 +99,18 @@ def verify(node: NodeDep, who: Who) -> VerifyOut:
 )
 def disclosures(item_id: str, node: NodeDep, who: Who) -> list[Disclosure]:
     rows = redaction.disclosures(node.store, node.view(who), item_id)
-    return [Disclosure.model_validate({**r, "at": _when(int(r["at"]))}) for r in rows]
+    return [
+        Disclosure.model_validate(
+            {
+                **r,
+                "at": _when(int(r["at"])),
+                "receipt": None
+                if r.get("receipt") is None
+                else {**r["receipt"], "at": _when(int(r["receipt"]["at"]))},
+            }
+        )
+        for r in rows
+    ]
 
 
 @router.get("/audit/records", tags=["audit"], summary="The records, oldest first, page by page")

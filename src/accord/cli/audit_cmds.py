@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -12,6 +12,8 @@ from rich.table import Table
 
 from accord.audit import checkpoints, log
 from accord.cli.app import app, console, invocation, print_json
+from accord.errors import InputError
+from accord.trust import receipts
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -47,19 +49,67 @@ def verify_cmd(json: JsonOpt = False) -> None:
 @audit_app.command("disclosures")
 def disclosures_cmd(item_id: str, json: JsonOpt = False) -> None:
     """Every party that received any version of an item: when, on which basis, at which level."""
-    rows = log.disclosures(invocation().store, item_id)
+    store = invocation().store
+    rows = receipts.with_receipts(store, item_id, log.disclosures(store, item_id))
+    if json:
+        print_json([{**r, "at": _when(int(r["at"])), "receipt": _receipt(r)} for r in rows])
+        return
+    table = Table(title=f"Disclosures of {item_id}", title_justify="left")
+    for col in ("when", "party", "principal", "version", "basis", "route", "level", "records",
+                "receipt"):  # fmt: skip
+        table.add_column(col)
+    for r in rows:
+        got = _receipt(r)
+        receipt = "" if got is None else f"{got['at']}{'' if got['verified'] else ' (unverified)'}"
+        table.add_row(_when(int(r["at"])), str(r["party"]), str(r["principal"]), str(r["version"]),
+                      ", ".join(r["basis"]), "→".join(r["route"]), str(r["level"] or ""),
+                      ", ".join(str(n) for n in r["records"]), receipt)  # fmt: skip
+    console.print(table)
+    console.print(f"{len(rows)} release(s)")
+
+
+def _receipt(row: dict[str, Any]) -> dict[str, Any] | None:
+    got = row.get("receipt")
+    return None if got is None else {**got, "at": _when(int(got["at"]))}
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str) -> int:
+    """Returns `--older-than` (e.g. 90s, 30m, 1h, 2d) in microseconds."""
+    value = text.strip().lower()
+    if len(value) < 2 or value[-1] not in _UNITS or not value[:-1].isdigit():
+        raise InputError(f"--older-than: {text[:20]!r} is not a duration such as 30m, 1h or 2d")
+    return int(value[:-1]) * _UNITS[value[-1]] * 1_000_000
+
+
+@audit_app.command("receipts")
+def receipts_cmd(
+    missing: Annotated[
+        bool, typer.Option("--missing", help="List releases no signed receipt came back for.")
+    ] = False,
+    older_than: Annotated[
+        str | None,
+        typer.Option("--older-than", help="Only releases at least this old (30m, 1h, 2d)."),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Receipts: which releases of item versions the receiving nodes have signed for."""
+    if not missing:
+        raise InputError("say what to list: --missing (releases still without a receipt)")
+    age = 0 if older_than is None else _duration(older_than)
+    rows = receipts.missing(invocation().store, age)
     if json:
         print_json([{**r, "at": _when(int(r["at"]))} for r in rows])
         return
-    table = Table(title=f"Disclosures of {item_id}", title_justify="left")
-    for col in ("when", "party", "principal", "version", "basis", "route", "level", "records"):
+    table = Table(title="Releases without a receipt", title_justify="left")
+    for col in ("when", "party", "item", "version", "channel"):
         table.add_column(col)
     for r in rows:
-        table.add_row(_when(int(r["at"])), str(r["party"]), str(r["principal"]), str(r["version"]),
-                      ", ".join(r["basis"]), "→".join(r["route"]), str(r["level"] or ""),
-                      ", ".join(str(n) for n in r["records"]))  # fmt: skip
+        table.add_row(_when(int(r["at"])), r["party"], r["item"], r["version"], str(r["channel"]))
     console.print(table)
-    console.print(f"{len(rows)} release(s)")
+    console.print(f"{len(rows)} release(s) without a receipt")
 
 
 @audit_app.command("export")

@@ -268,11 +268,9 @@ def add_objects(
     hashes = {obj["id"]: h for _, obj, _, _, h in ready.checked}
     # What the node's own people and host originate is signed (accord.exchange.signatures): the
     # key is read before the transaction (SQLite has one writer).
-    key = (
-        node_key(store)
-        if writer.provenance == signatures.SIGN and writer.kind != "partner"
-        else None
-    )
+    signing = writer.provenance == signatures.SIGN and writer.kind != "partner"
+    receipting = writer.provenance in (signatures.PINNED, signatures.REQUIRED)
+    key = node_key(store) if signing or receipting else None
     with store.begin() as conn:
         last_added = _lock_collection(conn, collection)
         known = _known_ids(conn, store.dialect, hashes, writer.name)
@@ -283,8 +281,11 @@ def add_objects(
         )
         writes = _Writes(collection, writer, releases.index, known, ready.outcomes, last_added)
         writes.decide_each(conn, ready.checked, releases, verifier)
-        if key is not None:
+        if key is not None and signing:
             writes.sign(conn, key, releases)
+        if key is not None and receipting:
+            # What an accord peer delivered and this node stored: a signed receipt for it.
+            signatures.make_receipt(conn, key, writer, writes.stored_entries(releases))
         _audit_shadowed(conn, collection, writer, writes.shadowed)
         _insert_rows(conn, store.dialect, writes.rows())
         _mark_multi(conn, collection, writes.multi, hashes)
@@ -516,6 +517,29 @@ class _Writes:
             outcomes[i] = Outcome(True, oid, ver, "stored")
         self.last_added = last
 
+    def _markings(self, releases: _ReleaseDecisions) -> dict[int, tuple[str, Marking]]:
+        """Returns marking row → (its STIX id here, the marking), the envelope's new ones too."""
+        markings = {row: (self.index.stix_ids[row], m) for row, m in self.index.by_row.items()}
+        for ref, row in releases.rows.items():
+            if isinstance(row, int) and ref in releases.envelope:
+                markings[row] = (ref, releases.envelope[ref])
+        return markings
+
+    def stored_entries(self, releases: _ReleaseDecisions) -> list[tuple[str, str, str, str]]:
+        """Returns (id, version, content hash, level as marked) of the item versions this
+        envelope stores (not marking-definitions nor provenance notes)."""
+        markings = self._markings(releases)
+        out = []
+        for r in self.new_rows:
+            if r[3] == "marking-definition":
+                continue
+            body = orjson.loads(r[12])
+            if pv.is_provenance(body):
+                continue
+            m = markings[r[8]][1]
+            out.append((r[1], r[4], pv.content_hash(body), f"{m.originator} {m.level}"))
+        return out
+
     def sign(
         self, conn: sa.Connection, key: Ed25519PrivateKey, releases: _ReleaseDecisions
     ) -> None:
@@ -532,10 +556,7 @@ class _Writes:
         ]
         if not new:
             return
-        markings = {row: (self.index.stix_ids[row], m) for row, m in self.index.by_row.items()}
-        for ref, row in releases.rows.items():
-            if isinstance(row, int) and ref in releases.envelope:
-                markings[row] = (ref, releases.envelope[ref])
+        markings = self._markings(releases)
         dates = [r[7] for r in self.new_rows]
         bodies = signatures.sign_rows(conn, key, home, new, markings, now_us())
         last = max(self.last_added, *dates)

@@ -44,6 +44,7 @@ from accord.exchange.visibility import View
 from accord.store import Store
 from accord.store.audit_schema import audit_log
 from accord.store.exchange_schema import collections, objects
+from accord.trust import receipts
 
 HIDDEN = "(withheld: an item you may not see)"
 HIDDEN_MARKING = "(withheld: a marking you may not see)"
@@ -298,11 +299,13 @@ def disclosures(store: Store, view: View, item_id: str) -> list[dict[str, Any]]:
     """Returns the releases of `item_id` ("who has my item?", `accord.audit.log.disclosures`) the
     reader with `view` may see: only versions released under a marking in its view. Raises
     NotFound, with the same words, for an item the reader does not have in view and for an id
-    no item has (R9: a hidden item is answered as an absent one)."""
+    no item has (R9: a hidden item is answered as an absent one). Each release carries the
+    receipt its receiver signed, when one came back (`accord.trust.receipts`)."""
     s = sight(store, view, [item_id])
     if not s.item(item_id) or (s.everything and not _stored(store, item_id)):
         raise NotFound(f"no item {item_id!r}")
-    return [r for r in log.disclosures(store, item_id) if s.marking(r["marking"])]
+    shown = [r for r in log.disclosures(store, item_id) if s.marking(r["marking"])]
+    return receipts.with_receipts(store, item_id, shown)
 
 
 def _stored(store: Store, item_id: str) -> bool:

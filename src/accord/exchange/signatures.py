@@ -18,17 +18,20 @@ deliver (`accord.trust.provenance` for the format and what it proves).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from accord.exchange import markings as mk
 from accord.exchange.authority import Writer
 from accord.policy.marking import Marking
-from accord.store.trust_schema import party_keys, provenance_entries
+from accord.store.trust_schema import party_keys, provenance_entries, receipt_objects, receipts
 from accord.trust import provenance as pv
+from accord.trust import receipts as rc
 from accord.trust.keys import PartyKey
 
 # Writer.provenance: how a writer's deliveries are checked.
@@ -178,3 +181,51 @@ def sign_rows(
         out.append((row, pv.build(party, key, partner, stored_id, entries, at)))
     record_entries(conn, [body for _, body in out])
     return out
+
+
+def make_receipt(
+    conn: sa.Connection,
+    key: Ed25519PrivateKey,
+    writer: Writer,
+    entries: list[tuple[str, str, str, str]],
+) -> None:
+    """Signs and keeps this node's receipt for the item versions an accord peer (`writer`)
+    delivered and it stored (`accord.trust.receipts`), to serve to that peer."""
+    if not entries:
+        return
+    at = time.time_ns() // 1000
+    body = rc.build(writer.home, writer.party, key, entries, at)
+    conn.execute(
+        sa.insert(receipt_objects).values(
+            id=body["id"], sender=writer.party, added=at, body=orjson.dumps(body).decode()
+        )
+    )
+    record_receipt(conn, body, verified=True, added=at)
+
+
+def record_receipt(conn: sa.Connection, body: dict[str, Any], verified: bool, added: int) -> int:
+    """Keeps one row per item version of a receipt (skipping versions already receipted by the
+    same receiver); returns how many rows were added."""
+    c = receipts.c
+    receiver, sender = str(body["receiver"]), str(body["sender"])
+    wanted = {(str(e[0]), str(e[1])): e for e in body["entries"]}
+    held = {
+        (s, v)
+        for s, v in conn.execute(
+            sa.select(c.stix_id, c.version).where(
+                c.receiver == receiver,
+                c.sender == sender,
+                c.stix_id.in_(sorted({k[0] for k in wanted})),
+            )
+        ).all()
+    }
+    fresh = [
+        {"receiver": receiver, "sender": sender, "stix_id": sid, "version": ver, "hash": e[2],
+         "level": e[3], "at": int(body["at"]), "receipt": body["id"], "verified": verified,
+         "added": added}
+        for (sid, ver), e in wanted.items()
+        if (sid, ver) not in held
+    ]  # fmt: skip
+    if fresh:
+        conn.execute(sa.insert(receipts), fresh)
+    return len(fresh)

@@ -52,6 +52,8 @@ from accord.federation.peers import (
 )
 from accord.node import Node
 from accord.principals import Principal
+from accord.trust import keys
+from accord.trust import receipts as rc
 
 PAGE = 1000  # objects per page read or envelope sent (the TAXII server's largest page)
 #: Pages pulled into one transaction (the cursor moves per transaction): SQLite writes the
@@ -74,6 +76,8 @@ class SyncReport:
     push_refused: int = 0
     pulled: int = 0
     pull_refused: int = 0
+    #: Item versions the peer's signed receipts newly acknowledged (accord.trust.receipts).
+    receipts: int = 0
     errors: list[str] = field(default_factory=list)
     #: When asked to sync again (`sync_peer(again=...)`): from when, and the cursors moved back.
     again: tuple[int, list[Rewound]] | None = None
@@ -85,6 +89,7 @@ class SyncReport:
             "push_refused": self.push_refused,
             "pulled": self.pulled,
             "pull_refused": self.pull_refused,
+            "receipts": self.receipts,
             "errors": self.errors,
             "ok": not self.errors,
         }
@@ -570,6 +575,42 @@ class _Reader:
         self._put(None)
 
 
+def collect_receipts(node: Node, peer: Peer, client: PeerClient, report: SyncReport) -> None:
+    """Collects the receipts the peer signed for what this node delivered to it (its pulls
+    and this node's pushes), verifies each with the key pinned for the peer's party and keeps
+    them (`accord.trust.receipts`); the cursor is the peer's `next` of the last page kept. A
+    peer without the resource (404: an accord node before receipts) gives none."""
+    store = node.store
+    pinned = keys.keys_of(store, peer.party)
+    path = f"/{peer.api_root}/x-accord/receipts/"
+    while True:
+        after = get_cursor(store, peer.name, "receipts", "receipts")
+        r = client.request("GET", path, params={"added_after": str(after)})
+        if r.status_code == 404:
+            return
+        if r.status_code != 200:
+            raise PeerUnavailable(_refusal(peer, r))
+        try:
+            page = orjson.loads(r.content)
+            bodies = [b for b in page.get("objects", []) if isinstance(b, dict)]
+            position = int(page.get("next", after))
+        except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+            raise PeerUnavailable(f"peer {peer.name} sent receipts that are not JSON") from None
+        now = time.time_ns() // 1000
+        with store.begin() as conn:
+            for body in bodies:
+                if body.get("sender") != node.party or body.get("receiver") != peer.party:
+                    continue  # not a receipt of this peer for this node
+                if not rc.well_formed(body):
+                    continue
+                verified = bool(pinned) and rc.verify(body, pinned) is None
+                report.receipts += signatures.record_receipt(conn, body, verified, now)
+            if position > after:
+                put_cursor(conn, peer.name, "receipts", "receipts", position)
+        if not page.get("more") or position <= after:
+            return
+
+
 def sync_peer(
     node: Node,
     peer: Peer,
@@ -598,6 +639,8 @@ def sync_peer(
                 push(node, peer, client, report, step, page)
             if peer.pull:
                 pull(node, peer, client, report, step, page)
+            if peer.accord:
+                collect_receipts(node, peer, client, report)
     except AccordError as exc:
         report.errors.append(str(exc))
     return report

@@ -4,7 +4,7 @@ the receipts partners signed for what they stored."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, Index, String, Table, Text
 
 from accord.store.schema import metadata
 
@@ -50,3 +50,14 @@ receipts = Table(
     Column("added", BigInteger, nullable=False),
 )
 Index("ix_receipts_added", receipts.c.sender, receipts.c.added)
+
+# The receipts this node made for what a sender delivered, as signed (served to the sender).
+receipt_objects = Table(
+    "receipt_objects",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("sender", String(16), nullable=False),
+    Column("added", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+)
+Index("ix_receipt_objects_sender", receipt_objects.c.sender, receipt_objects.c.added)

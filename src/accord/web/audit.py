@@ -123,4 +123,8 @@ def disclosures_page(ctx: Ctx) -> Response:
     rows = redaction.disclosures(ctx.node.store, ctx.node.view(ctx.user), item_id) if item else []
     for r in rows:
         r["when"] = datetime.fromtimestamp(int(r["at"]) / 1_000_000, UTC)
+        got = r.get("receipt")
+        r["receipt_when"] = (
+            None if got is None else datetime.fromtimestamp(int(got["at"]) / 1_000_000, UTC)
+        )
     return ctx.render("disclosures.html", section="audit", item=item, item_id=item_id, rows=rows)

@@ -1,5 +1,6 @@
 """Trust between nodes: keys pinned per party (`party_keys`), the signed provenance of item
-versions (`provenance_entries`) and partners' signed receipts (`receipts`).
+versions (`provenance_entries`) and signed receipts (`receipts`, one row per item version;
+`receipt_objects`, the receipts this node made, served to their senders).
 
 Revision ID: 0015
 Revises: 0014
@@ -48,9 +49,19 @@ def upgrade() -> None:
         sa.Column("added", sa.BigInteger, nullable=False),
     )
     op.create_index("ix_receipts_added", "receipts", ["sender", "added"])
+    op.create_table(
+        "receipt_objects",
+        sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("sender", sa.String(16), nullable=False),
+        sa.Column("added", sa.BigInteger, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+    )
+    op.create_index("ix_receipt_objects_sender", "receipt_objects", ["sender", "added"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_receipt_objects_sender", "receipt_objects")
+    op.drop_table("receipt_objects")
     op.drop_index("ix_receipts_added", "receipts")
     op.drop_table("receipts")
     op.drop_table("provenance_entries")
