@@ -177,19 +177,27 @@ class Node:
         issued it: the header then authenticates, and without one the request is refused. A
         credential bound to a certificate is refused any secret, like a wrong one
         (`check_secret`), so its node never sends a password."""
+        if certificate is None:
+            return self._by_secret(header, snap, address)
         snap = snap or self.snapshot()
-        if certificate is not None:
-            bound = self._bound(certificate, snap)
-            if bound is not None or not header:
-                return throttle.guarded(
-                    self.store,
-                    self.config.throttle,
-                    certificate.account,
-                    address or "unknown",
-                    snap.auth_watch,
-                    lambda: _certified(bound, header),
-                )
+        bound = self._bound(certificate, snap)
+        if bound is None and header:
+            return self._by_secret(header, snap, address)
+        return throttle.guarded(
+            self.store,
+            self.config.throttle,
+            certificate.account,
+            address or "unknown",
+            snap.auth_watch,
+            lambda: _certified(bound, header),
+        )
+
+    def _by_secret(
+        self, header: str | None, snap: Snapshot | None, address: str | None
+    ) -> Principal:
+        # The header is read before the store: no credentials is a 401 even with the store down.
         name, secret = parse_authorization(header)
+        snap = snap or self.snapshot()
         return throttle.guarded(
             self.store,
             self.config.throttle,
