@@ -270,3 +270,25 @@ def _der(leaf: Leaf) -> bytes:
     import ssl
 
     return ssl.PEM_cert_to_DER_cert(Path(leaf.cert).read_text())
+
+
+def test_taxii2_client_reads_with_a_certificate_and_no_password(
+    live: LiveNode, pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The OASIS TAXII client (requests underneath: `cert=`, `verify=`) as a partner would run it."""
+    from taxii2client.v21 import Collection
+
+    # requests lets these override a session's `verify` (psf/requests#3829).
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+
+    cid = next(c.id for c in live.node.collections() if c.kind == "items")
+    items = Collection(
+        f"{live.url}/kor/collections/{cid}/", verify=pki.ca, cert=(pki.jpn.cert, pki.jpn.key)
+    )
+    try:
+        got = items.get_objects()
+    finally:
+        items.close()
+    by_password = get(live, pki, None, {"Authorization": basic("jpn-node", SECRETS["jpn-node"])})
+    assert sorted(o["id"] for o in got.get("objects", [])) == ids(by_password)
