@@ -76,6 +76,12 @@ NOT_RUN: dict[tuple[str, str], str] = {
         "names the production database host (db.internal); the next line runs on this test's store",
     ("docs/deployment.md", "accord serve --host 0.0.0.0 --port 8443 --workers 4 --certfile /etc/accord/tls.crt --keyfile /etc/accord/tls.key"):
         "binds every interface with the host's TLS files under /etc, and serves until stopped",
+    ("docs/deployment.md", "accord serve --host 0.0.0.0 --port 8443 --certfile /etc/accord/tls.crt --keyfile /etc/accord/tls.key --client-ca /etc/accord/partner-ca.pem"):
+        "binds every interface with the host's TLS files under /etc, and serves until stopped "
+        "(tests/cli/test_cli_mtls.py runs `accord serve --certfile --keyfile --client-ca` with test CAs)",
+    ("docs/federation.md", "accord peer add jpn --party JPN --url https://jpn.example:8443 --client-cert /etc/accord/kor-node.crt --client-key /etc/accord/kor-node.key --ca /etc/accord/jpn-ca.pem"):
+        "needs Japan's node over mutual TLS and the host's certificate files under /etc; "
+        "tests/cli/test_cli_mtls.py runs this form against a node asking for client certificates",
     ("docs/deployment.md", "pg_dump -Fc -f /backup/accord-$(date +%F).dump postgresql://accord@db.internal/accord"):
         "needs the production PostgreSQL host and a /backup volume",
     ("docs/deployment.md", "accord audit export -o /backup/audit-$(date +%F).jsonl"):

@@ -34,7 +34,13 @@ from accord.exchange.visibility import View, view_for
 from accord.limits import Limits, limits_from
 from accord.policy.world import World
 from accord.principals import Principal, throttle
-from accord.principals.service import PrincipalRecord, check_secret, lookup_principal
+from accord.principals.certificates import ClientCertificate
+from accord.principals.service import (
+    PrincipalRecord,
+    check_secret,
+    lookup_by_certificate,
+    lookup_principal,
+)
 from accord.principals.throttle import ThrottlePolicy
 from accord.registry import repository as registry_repo
 from accord.settings import Settings
@@ -100,6 +106,7 @@ class Node:
         self._world: tuple[int, World] | None = None
         self._collections: tuple[int, list[Collection]] | None = None
         self._credentials: tuple[int, dict[str, PrincipalRecord | None]] = (-1, {})
+        self._by_cert: tuple[int, dict[str, Principal | None]] = (-1, {})
         self.cursor_key = self._key("cursor_key")
         self.read_ahead = ReadAhead(config.read_ahead)
         ensure_collections(store, config.api_root, party)
@@ -149,12 +156,46 @@ class Node:
         return view_for(self.store.url, world, version, self.party, who, index, self.today())
 
     def authenticate(
-        self, header: str | None, snap: Snapshot | None = None, address: str | None = None
+        self,
+        header: str | None,
+        snap: Snapshot | None = None,
+        address: str | None = None,
+        certificate: ClientCertificate | None = None,
     ) -> Principal:
-        """Returns the principal an `Authorization` header proves; Basic (`name:secret`) or
-        Bearer/Token (`name:secret` as the token). Raises Unauthenticated, or Throttled (without
-        checking the secret) while the name or the client `address` (`client_address`) must wait
-        after failed attempts (accord.principals.throttle)."""
+        """Returns the principal the request proves: the partner credential bound to the verified
+        client `certificate` (`client_certificate(request.scope)`), else the credential of the
+        `Authorization` header, Basic (`name:secret`) or Bearer/Token (`name:secret` as the
+        token). Raises Unauthenticated, or Throttled (without checking anything) while the name,
+        the certificate or the client `address` (`client_address`) must wait after failed
+        attempts (accord.principals.throttle).
+
+        A client certificate bound to a credential is the request's one identity (TAXII 2.1
+        Appendix B; RFC 8446 §4.4.2): an `Authorization` header sent with it is refused, so a
+        certificate bound to one party's node never acts with another credential; a certificate
+        whose credential is revoked is refused, header or not. A certificate bound to none (a
+        national user's, where the node requires one of everyone) proves only that the client CA
+        issued it: the header then authenticates, and without one the request is refused. A
+        credential bound to a certificate is refused any secret, like a wrong one
+        (`check_secret`), so its node never sends a password."""
+        if certificate is None:
+            return self._by_secret(header, snap, address)
+        snap = snap or self.snapshot()
+        bound = self._bound(certificate, snap)
+        if bound is None and header:
+            return self._by_secret(header, snap, address)
+        return throttle.guarded(
+            self.store,
+            self.config.throttle,
+            certificate.account,
+            address or "unknown",
+            snap.auth_watch,
+            lambda: _certified(bound, header),
+        )
+
+    def _by_secret(
+        self, header: str | None, snap: Snapshot | None, address: str | None
+    ) -> Principal:
+        # The header is read before the store: no credentials is a 401 even with the store down.
         name, secret = parse_authorization(header)
         snap = snap or self.snapshot()
         return throttle.guarded(
@@ -165,6 +206,19 @@ class Node:
             snap.auth_watch,
             lambda: check_secret(self.record(name, snap), name, secret),
         )
+
+    def _bound(self, certificate: ClientCertificate, snap: Snapshot) -> Principal | None:
+        """Returns the credential bound to `certificate` (revoked ones too: `lookup_by_certificate`),
+        cached per process until any credential is added or revoked, by any process."""
+        version, known = self._by_cert
+        if version != snap.principals:
+            version, known = snap.principals, {}
+            self._by_cert = (version, known)
+        if certificate.sha256 not in known:
+            if len(known) >= 10_000:
+                known.clear()
+            known[certificate.sha256] = lookup_by_certificate(self.store, certificate)
+        return known[certificate.sha256]
 
     def record(self, name: str, snap: Snapshot) -> PrincipalRecord | None:
         """Returns the live credential named `name` (None: unknown or revoked), cached per
@@ -180,6 +234,20 @@ class Node:
         if len(known) < 10_000:
             known[name] = record
         return record
+
+
+def _certified(bound: Principal | None, header: str | None) -> Principal:
+    """Returns the live credential a client certificate is bound to; Unauthenticated for a
+    certificate bound to none or to a revoked credential (one answer for both), or sent with an
+    `Authorization` header."""
+    if bound is None or bound.revoked:
+        raise Unauthenticated("this client certificate is bound to no live credential")
+    if header:
+        raise Unauthenticated(
+            "a client certificate bound to a credential authenticates alone: "
+            "send no Authorization header with it"
+        )
+    return bound
 
 
 def node_config(settings: Settings, party: str) -> NodeConfig:

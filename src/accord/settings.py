@@ -62,6 +62,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 1, "Worker processes of `accord serve`"),
     Setting("certfile", None, "TLS certificate (PEM) for `accord serve`"),
     Setting("keyfile", None, "TLS private key (PEM) for `accord serve`", secret=False),
+    Setting(
+        "client_ca",
+        None,
+        "CA certificates (PEM) that client certificates must chain to: `accord serve` asks for "
+        "and verifies them (mutual TLS; needs certfile and keyfile)",
+    ),
+    Setting(
+        "client_certs",
+        "optional",
+        "With client_ca: optional (clients without a certificate use Basic or Bearer) | required "
+        "(no client without one gets past the TLS handshake)",
+    ),
     Setting("api_root", None, "TAXII API root name (default: the node's party, lower case)"),
     Setting("max_content_length", 10 * 1024 * 1024, "Largest request body accepted, in bytes"),
     Setting("max_page_size", 1000, "Most objects in one TAXII page"),

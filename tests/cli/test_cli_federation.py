@@ -133,7 +133,8 @@ def test_peer_add_list_remove(cli: Cli, jpn: LiveNode) -> None:
     assert added == {
         "name": "jpn", "party": "JPN", "url": jpn.url, "api_root": "jpn", "user": "kor-cli-peer",
         "push": True, "pull": False, "kind": "accord", "pull_from": ["items", "inbox"],
-        "push_to": "inbox", "markings": {}, "stix20": False,
+        "push_to": "inbox", "markings": {}, "stix20": False, "client_cert": None,
+        "client_key": None, "ca": None,
     }  # fmt: skip
     code, out, _ = cli("peer", "list", "--json")
     assert code == 0 and json.loads(out) == [added]

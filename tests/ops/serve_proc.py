@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -54,8 +55,17 @@ class Served:
         return self.log.read_text("utf-8", errors="replace")
 
 
-def serve(url: str, workdir: Path, workers: int = 1, date: str | None = "2017-06-01") -> Served:
-    """Starts `accord serve` on a free port over the store at `url`; returns once /readyz is 200."""
+def serve(
+    url: str,
+    workdir: Path,
+    workers: int = 1,
+    date: str | None = "2017-06-01",
+    args: tuple[str, ...] = (),
+    verify: ssl.SSLContext | None = None,
+) -> Served:
+    """Starts `accord serve` on a free port over the store at `url`, with `args` more (with
+    `verify`, TLS options: the server is then reached over HTTPS, trusting `verify`); returns
+    once /readyz is 200."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
     env.update(
@@ -66,19 +76,20 @@ def serve(url: str, workdir: Path, workers: int = 1, date: str | None = "2017-06
     log = workdir / f"serve-{port}.log"
     with log.open("wb") as fh:
         proc = subprocess.Popen(
-            [ACCORD, "serve", "--port", str(port), "--workers", str(workers)],
+            [ACCORD, "serve", "--port", str(port), "--workers", str(workers), *args],
             cwd=workdir,
             env=env,
             stdout=fh,
             stderr=subprocess.STDOUT,
         )
-    served = Served(proc, f"http://127.0.0.1:{port}", log)
+    served = Served(proc, f"{'https' if verify else 'http'}://127.0.0.1:{port}", log)
     deadline = time.time() + 60
     while time.time() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"accord serve exited {proc.returncode}: {served.logs()[-2000:]}")
         try:
-            if httpx.get(served.url + "/readyz", timeout=2).status_code == 200:
+            ready = httpx.get(served.url + "/readyz", timeout=2, verify=verify or True)
+            if ready.status_code == 200:
                 return served
         except httpx.HTTPError:
             pass

@@ -160,8 +160,10 @@ def start_node(
     as_of: date | None = None,
     throttle: ThrottlePolicy = LENIENT,
     metrics: str = "credential",
+    tls: dict[str, Any] | None = None,
 ) -> LiveNode:
-    """Starts a node on a free loopback port with the demo registry and samples."""
+    """Starts a node on a free loopback port with the demo registry and samples; over HTTPS with
+    `tls`, uvicorn's options as `accord serve` passes them (`accord.tls.serve_options`)."""
     store = open_store(url)
     settings = load_settings(environ={"ACCORD_PARTY": party})
     prepare(store, settings)
@@ -175,7 +177,12 @@ def start_node(
     node = Node(store, party, config)
     port = free_port()
     config = uvicorn.Config(
-        create_app(node), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        create_app(node),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        **(tls or {}),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -184,7 +191,10 @@ def start_node(
     while not server.started and time.time() < deadline:
         time.sleep(0.02)
     assert server.started, "the test node did not start"
-    return LiveNode(f"http://127.0.0.1:{port}", node, store, server, thread, api_root=party.lower())
+    scheme = "https" if tls else "http"
+    return LiveNode(
+        f"{scheme}://127.0.0.1:{port}", node, store, server, thread, api_root=party.lower()
+    )
 
 
 def add_test_principals(store: Store) -> None:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from accord.errors import Forbidden
 from accord.node import Node
 from accord.principals import Principal
+from accord.principals.certificates import client_certificate
 from accord.principals.service import ROLES
 from accord.principals.throttle import client_address
 
@@ -112,7 +113,11 @@ def caller(request: Request) -> Principal:
     Unauthenticated (401) / Forbidden (403) when `ACCESS` does not give it this endpoint."""
     node: Node = request.app.state.node
     address = client_address(request.client.host if request.client else None)
-    who = node.authenticate(request.headers.get("authorization"), address=address)
+    who = node.authenticate(
+        request.headers.get("authorization"),
+        address=address,
+        certificate=client_certificate(request.scope),
+    )
     key = route_key(request)
     if not allowed(key, who):
         if who.is_partner:

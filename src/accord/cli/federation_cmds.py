@@ -30,6 +30,7 @@ from accord.federation.peers import (
     require_secret,
 )
 from accord.federation.sync import sync_peer
+from accord.federation.transport import absolute, tls_context
 from accord.policy import World
 from accord.principals.authority import host_actor
 from accord.server import settle_collector
@@ -51,8 +52,13 @@ def peer_add(
         str, typer.Option("--url", help="The peer's base URL, e.g. https://jpn.example:8000")
     ],
     user: Annotated[
-        str, typer.Option("--user", help="The credential name this node presents to the peer.")
-    ],
+        str | None,
+        typer.Option(
+            "--user",
+            help="The credential name this node presents to the peer (optional with "
+            "--client-cert).",
+        ),
+    ] = None,
     api_root: Annotated[
         str | None,
         typer.Option(
@@ -106,31 +112,60 @@ def peer_add(
             "party, to verify the items it originates and its receipts.",
         ),
     ] = None,
+    client_cert: Annotated[
+        str | None,
+        typer.Option(
+            "--client-cert",
+            help="This node's client certificate (PEM) for mutual TLS: a peer that binds this "
+            "node's credential to it needs no secret, and none is sent.",
+        ),
+    ] = None,
+    client_key: Annotated[
+        str | None,
+        typer.Option(
+            "--client-key",
+            help="The private key (PEM, unencrypted) of --client-cert; only its path is kept.",
+        ),
+    ] = None,
+    ca: Annotated[
+        str | None,
+        typer.Option(
+            "--ca",
+            help="The CA (PEM) the peer's server certificate must chain to.",
+            show_default="the CAs httpx trusts",
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Add a peer: an accord node or any TAXII 2.1 server, by its base or discovery URL (TAXII
     discovery finds the API root and collections). Its secret is read from standard input, or
-    from ACCORD_PEER_PASSWORD."""
+    from ACCORD_PEER_PASSWORD; with --client-cert and --client-key this node may present its
+    certificate instead (mutual TLS), and then a secret is optional."""
     n = invocation()
     code = party.strip().upper()
     if code not in {p.code for p in n.registry().parties}:
         raise InputError(f"--party: {code!r} is not a known party")
+    if (client_cert is None) != (client_key is None):
+        raise InputError("--client-cert and --client-key go together")
+    if user is None and client_cert is None:
+        raise InputError("--user: name the credential this node presents to the peer")
     secret = os.environ.get("ACCORD_PEER_PASSWORD", "")
     if not secret and not sys.stdin.isatty():
         secret = sys.stdin.readline().strip()
-    require_secret(secret)
+    require_secret(secret, client_cert)
     public = None if key is None else keys.parse_key(key)
+    verify = tls_context(*map(absolute, (client_cert, client_key, ca)))
     table = _marking_map(n.node().world()[1], mapping or [])
     check_new_name(n.store, name)
-    found = resolve(url, user, secret, api_root, pull_from, push_to)
+    found = resolve(url, user or "", secret, api_root, pull_from, push_to, verify=verify)
     if found.kind == "accord" and (table.entries or stix20):
         raise InputError(
             "--map and --stix20 are for peers that are not accord nodes: "
             f"{found.url} is an accord node, whose items carry release markings"
         )
     peer = add_peer(
-        n.store, name, code, url, user, secret, api_root, push, pull, resolved=found,
-        markings=table, stix20=stix20,
+        n.store, name, code, url, user or "", secret, api_root, push, pull, resolved=found,
+        markings=table, stix20=stix20, client_cert=client_cert, client_key=client_key, ca=ca,
     )  # fmt: skip
     if public is not None:
         with n.store.begin() as conn:
@@ -212,6 +247,10 @@ def peer_show(name: str, json: JsonOpt = False) -> None:
         f"as {peer.user}: push {peer.push}, pull {peer.pull}"
     )
     console.print(f"  {_where(peer)}")
+    if peer.client_cert:
+        console.print(f"  presents the client certificate {peer.client_cert}")
+    if peer.ca:
+        console.print(f"  its server certificate must chain to {peer.ca}")
     if not peer.accord:
         console.print(f"  content is STIX {'2.0, upgraded to 2.1' if peer.stix20 else '2.1'}")
         for foreign_name, target in peer.markings.to_json().items():

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from accord.cli.app import Invocation, app, console, invocation, parse_date, print_json
@@ -62,10 +63,21 @@ def serve_cmd(
     keyfile: Annotated[
         Path | None, typer.Option("--keyfile", help="TLS private key (PEM).")
     ] = None,
+    client_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--client-ca",
+            help="CA certificates (PEM): ask clients for a certificate and verify it against "
+            "them (mutual TLS; a partner credential bound to its node's certificate needs no "
+            "password). ACCORD_CLIENT_CERTS=required refuses clients without one.",
+        ),
+    ] = None,
 ) -> None:
     """Run the node: TAXII 2.1 at /taxii2/. An empty store gets the demonstration scenario, sample
     items and two demonstration credentials, printed once."""
     import uvicorn
+
+    from accord.tls import serve_options  # uvicorn's protocols load only where a server runs
 
     n = invocation()
     s = n.settings
@@ -78,6 +90,7 @@ def serve_cmd(
         "workers": workers,
         "certfile": certfile,
         "keyfile": keyfile,
+        "client_ca": client_ca,
     }
     for k, v in overrides.items():
         if v is not None:
@@ -87,11 +100,17 @@ def serve_cmd(
     n_workers = workers if workers is not None else int(s.workers)
     cert = certfile or (Path(str(s.certfile)) if s.certfile else None)
     key = keyfile or (Path(str(s.keyfile)) if s.keyfile else None)
-    if (cert is None) != (key is None):
-        raise InputError("--certfile and --keyfile go together")
+    ca = client_ca or (Path(str(s.client_ca)) if s.client_ca else None)
+    tls = serve_options(
+        str(cert) if cert else None,
+        str(key) if key else None,
+        str(ca) if ca else None,
+        str(s.client_certs),
+    )
     if n_workers < 1:
         raise InputError("--workers must be at least 1")
     scheme = "https" if cert else "http"
+    mutual = f", client certificates {s.client_certs} (CA {ca})" if ca else ""
     if first.loaded:
         console.print(
             f"New store: demonstration scenario loaded, {first.samples} sample objects published."
@@ -100,7 +119,7 @@ def serve_cmd(
         console.print(f"  credential [bold]{name}[/] ({what}): {secret}")
     console.print(
         f"accord node of [bold]{party}[/] on {scheme}://{bind_host}:{bind_port}/taxii2/ "
-        f"(API root /{config.api_root}/, store {n.store.url}, {n_workers} worker(s))"
+        f"(API root /{config.api_root}/, store {n.store.url}, {n_workers} worker(s){mutual})"
     )
     uvicorn.run(
         "accord.server:app_factory",
@@ -108,8 +127,7 @@ def serve_cmd(
         host=bind_host,
         port=bind_port,
         workers=n_workers,
-        ssl_certfile=str(cert) if cert else None,
-        ssl_keyfile=str(key) if key else None,
+        **tls,
         log_level="warning",
         timeout_graceful_shutdown=30,
     )
@@ -161,12 +179,32 @@ def credential_add(
             "party, to verify the items it originates and its receipts.",
         ),
     ] = None,
+    cert_fingerprint: Annotated[
+        str | None,
+        typer.Option(
+            "--cert-fingerprint",
+            help="A partner node's client certificate, by SHA-256 fingerprint (`openssl x509 "
+            "-noout -fingerprint -sha256`): it authenticates by that certificate alone, with no "
+            "secret (mutual TLS: accord serve --client-ca).",
+        ),
+    ] = None,
+    cert_subject: Annotated[
+        str | None,
+        typer.Option(
+            "--cert-subject",
+            help="As --cert-fingerprint, by subject (RFC 4514, e.g. 'CN=jpn-node,O=Japan'): "
+            "any certificate the client CA issues with it, renewals included.",
+        ),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Add a credential: a user (--clearance) or another nation's node (--kind partner). The
     secret is read from standard input; with none, one is generated and printed once. Only its
-    salted slow hash is stored. Run on the node's host, the root of trust: the only place partner
-    credentials are created; the audit record names the host account."""
+    salted slow hash is stored. A partner node's credential bound to its client certificate
+    (--cert-fingerprint or --cert-subject) has no secret: its node authenticates by the
+    certificate alone and no password crosses the wire. Run on the node's host, the root of
+    trust: the only place partner credentials are created; the audit record names the host
+    account."""
     n = invocation()
     code = party.strip().upper()
     registry = n.registry()
@@ -189,8 +227,11 @@ def credential_add(
     if key is not None and kind != "partner":
         raise InputError("--key: a key is pinned for a partner node (--kind partner)")
     public = None if key is None else keys.parse_key(key)
+    bound = cert_fingerprint is not None or cert_subject is not None
+    if bound and kind != "partner":
+        raise InputError("--cert-fingerprint and --cert-subject bind a partner node's credential")
     secret = None
-    if not sys.stdin.isatty():
+    if not bound and not sys.stdin.isatty():
         text = sys.stdin.readline().strip()
         secret = text or None
     # The node's host is the root of trust (accord.principals.authority): by=None.
@@ -206,11 +247,13 @@ def credential_add(
         clearance=clearance,
         groups=group or (),
         roles=role or (),
+        cert_sha256=cert_fingerprint,
+        cert_subject=cert_subject,
     )
     if public is not None:
         with n.store.begin() as conn:
             keys.pin(conn, code, public, host_actor())
-    generated = secret is None
+    generated = secret is None and not bound
     if json:
         data: dict[str, Any] = principal.to_json()
         if public is not None:
@@ -220,6 +263,12 @@ def credential_add(
         print_json(data)
         return
     console.print(f"credential [bold]{name}[/] added ({kind} of {code})")
+    if principal.cert_sha256:
+        console.print(f"authenticates by the client certificate SHA-256 {principal.cert_sha256}")
+    elif principal.cert_subject:
+        console.print(
+            f"authenticates by a client certificate of subject {escape(principal.cert_subject)}"
+        )
     if generated:
         console.print(f"secret (shown once): {secret_out}")
 
@@ -232,9 +281,11 @@ def credential_list(json: JsonOpt = False) -> None:
         print_json(rows)
         return
     table = Table()
-    for col in ("name", "kind", "party", "clearance", "groups", "roles", "state"):
+    for col in ("name", "kind", "party", "clearance", "groups", "roles", "state", "by"):
         table.add_column(col)
     for r in rows:
+        cert: Any = r["certificate"]
+        by = "secret" if cert is None else f"certificate {cert['subject'] or cert['sha256'][:16]}"
         table.add_row(
             str(r["name"]),
             str(r["kind"]),
@@ -243,6 +294,7 @@ def credential_list(json: JsonOpt = False) -> None:
             " ".join(r["groups"]),  # type: ignore[arg-type]
             " ".join(r["roles"]),  # type: ignore[arg-type]
             "revoked" if r["revoked"] else "live",
+            escape(by),
         )
     console.print(table)
 

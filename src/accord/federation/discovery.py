@@ -19,6 +19,7 @@ assumed (`Resolved.kind` is None); `accord peer show` says so.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlparse
@@ -27,6 +28,7 @@ import httpx
 
 from accord.errors import InputError
 from accord.exchange.stix import MEDIA_TAXII
+from accord.federation.transport import auth
 
 #: What an accord node's collections are called (accord.exchange.collections).
 ACCORD_PULL = ("items", "inbox")
@@ -114,6 +116,20 @@ def _pick(
     return str(able[0]["id"]) if able else None
 
 
+def _tls_failure(exc: BaseException) -> str | None:
+    """Returns what the TLS layer said when it, not the network, failed a connection (the
+    peer's certificate does not chain to the CA, or the peer refused this node's certificate):
+    a peer that answers that way is no unreachable peer to record unresolved."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"its server certificate did not verify ({seen.verify_message})"
+        if isinstance(seen, ssl.SSLError):
+            return f"the TLS layer said {seen.reason or seen}"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def resolve(
     url: str,
     user: str,
@@ -122,22 +138,30 @@ def resolve(
     pull_from: str | None = None,
     push_to: str | None = None,
     timeout: float = 10.0,
+    verify: ssl.SSLContext | bool = True,
 ) -> Resolved:
     """Resolves a peer as its discovery, API root and collections describe it (module
     docstring). InputError names what the peer answered instead of what was needed; a peer that
-    does not answer at all gives an unresolved `Resolved` (kind None) with accord's collections."""
+    does not answer at all gives an unresolved `Resolved` (kind None) with accord's collections.
+    `verify` is httpx's (`accord.federation.transport.tls_context`: the peer's CA, this node's
+    client certificate); with an empty `secret` no Authorization header is sent."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InputError(f"--url: {url!r} is not an http(s) URL")
     headers = {"Accept": MEDIA_TAXII}
     try:
-        with httpx.Client(auth=(user, secret), headers=headers, timeout=timeout) as client:
+        with httpx.Client(
+            auth=auth(user, secret), headers=headers, timeout=timeout, verify=verify
+        ) as client:
             found, body = _discovery(client, url)
             root = _pick_root(found, body, api_root)
             status, listed = _get(
                 client, urljoin(root if root.endswith("/") else root + "/", "collections/")
             )
-    except httpx.TransportError:
+    except httpx.TransportError as exc:
+        refused = _tls_failure(exc)
+        if refused is not None:
+            raise InputError(f"TLS with {url} failed: {refused}") from None
         base = url.rstrip("/").removesuffix("/taxii2")
         return Resolved(base, (api_root or "").strip("/"), None, ACCORD_PULL, ACCORD_PUSH)
     if status != 200 or not isinstance(listed, dict):

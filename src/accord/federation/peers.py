@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import socket
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from accord.audit import log as audit
 from accord.errors import AccordError, InputError, NotFound
 from accord.exchange.foreign import MarkingMap
+from accord.federation import transport
 from accord.federation.discovery import ACCORD_PULL, ACCORD_PUSH, Resolved
 from accord.principals.authority import host_actor
 from accord.settings import Secret
@@ -49,6 +51,20 @@ class Peer:
     markings: MarkingMap = field(default_factory=MarkingMap)
     #: Its content is STIX 2.0, upgraded to 2.1 on the way in (accord.exchange.stix20).
     stix20: bool = False
+    #: Mutual TLS (accord.federation.transport): the paths of the client certificate and key
+    #: this node presents, and of the CA the peer's server certificate must chain to.
+    client_cert: str | None = None
+    client_key: str | None = None
+    ca: str | None = None
+
+    def tls(self) -> ssl.SSLContext | bool:
+        """Returns httpx's `verify` for this peer (`accord.federation.transport.tls_context`)."""
+        return transport.tls_context(self.client_cert, self.client_key, self.ca)
+
+    def auth(self) -> tuple[str, str] | None:
+        """Returns httpx's `auth`: None when this node authenticates by its client certificate
+        alone (no secret kept), so that no password crosses the wire."""
+        return transport.auth(self.user, self.secret.reveal())
 
     @property
     def accord(self) -> bool:
@@ -69,6 +85,9 @@ class Peer:
             "push_to": self.push_to,
             "markings": self.markings.to_json(),
             "stix20": self.stix20,
+            "client_cert": self.client_cert,
+            "client_key": self.client_key,
+            "ca": self.ca,
         }
 
 
@@ -77,11 +96,13 @@ def _check_new(conn: sa.Connection, name: str) -> None:
         raise InputError(f"a peer named {name!r} exists; remove it first")
 
 
-def require_secret(secret: str) -> None:
-    """Raises InputError when the secret this node would present to a peer is empty."""
-    if not secret:
+def require_secret(secret: str, client_cert: str | None = None) -> None:
+    """Raises InputError when this node would present nothing to a peer: no secret and no
+    client certificate."""
+    if not secret and client_cert is None:
         raise InputError(
-            "the peer's secret is empty (pipe it on stdin or set ACCORD_PEER_PASSWORD)"
+            "the peer's secret is empty (pipe it on stdin or set ACCORD_PEER_PASSWORD), and no "
+            "--client-cert authenticates this node instead"
         )
 
 
@@ -106,14 +127,23 @@ def add_peer(
     resolved: Resolved | None = None,
     markings: MarkingMap | None = None,
     stix20: bool = False,
+    client_cert: str | None = None,
+    client_key: str | None = None,
+    ca: str | None = None,
 ) -> Peer:
-    """Records a peer; raises InputError for a bad URL or a duplicate name. Trust in a foreign
-    node is set up on the node's host: the audit record names `actor`, by default the host
-    account (`accord.principals.authority.host_actor`)."""
+    """Records a peer; raises InputError for a bad URL, a duplicate name, no secret and no
+    client certificate, or certificate files that cannot be used (`client_cert`, `client_key`,
+    `ca`: paths, kept absolute; a client certificate or CA needs an https URL). Trust in a
+    foreign node is set up on the node's host: the audit record names `actor`, by default the
+    host account (`accord.principals.authority.host_actor`)."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InputError(f"--url: {url!r} is not an http(s) URL")
-    require_secret(secret)
+    require_secret(secret, client_cert)
+    client_cert, client_key, ca = map(transport.absolute, (client_cert, client_key, ca))
+    if (client_cert or ca) and parsed.scheme != "https":
+        raise InputError("--client-cert and --ca are for an https URL")
+    transport.tls_context(client_cert, client_key, ca)  # usable files, or InputError now
     where = resolved or Resolved(url.rstrip("/"), "", None, ACCORD_PULL, ACCORD_PUSH)
     if pull and resolved is not None and not where.pull_from:
         raise InputError("the peer lets this credential read no collection: add it with --no-pull")
@@ -135,6 +165,9 @@ def add_peer(
         where.push_to,
         markings or MarkingMap(),
         stix20,
+        client_cert,
+        client_key,
+        ca,
     )
     with store.begin() as conn:
         _check_new(conn, name)
@@ -145,7 +178,7 @@ def add_peer(
                 pull_from=" ".join(peer.pull_from), push_to=peer.push_to,
                 markings=orjson.dumps(peer.markings.to_json()).decode() if peer.markings.entries
                 else None,
-                stix20=stix20,
+                stix20=stix20, client_cert=client_cert, client_key=client_key, ca=ca,
             )
         )  # fmt: skip
         audit.append(
@@ -179,6 +212,9 @@ def list_peers(store: Store) -> list[Peer]:
             if r.markings
             else MarkingMap(),
             bool(r.stix20),
+            r.client_cert,
+            r.client_key,
+            r.ca,
         )
         for r in rows
     ]

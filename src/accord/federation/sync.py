@@ -114,7 +114,8 @@ Progress = Callable[[str, int], None]
 
 
 class PeerClient:
-    """A TAXII client for one peer: Basic auth, retries with backoff on transport errors and 5xx."""
+    """A TAXII client for one peer: Basic auth and/or a client certificate (mutual TLS:
+    `accord.federation.transport`), retries with backoff on transport errors and 5xx."""
 
     def __init__(
         self, peer: Peer, retries: int = 4, backoff: float = 0.2, timeout: float = 60
@@ -124,7 +125,8 @@ class PeerClient:
         self.backoff = backoff
         self.http = httpx.Client(
             base_url=peer.url,
-            auth=(peer.user, peer.secret.reveal()),
+            auth=peer.auth(),
+            verify=peer.tls(),
             headers={"Accept": MEDIA_TAXII},
             timeout=timeout,
         )

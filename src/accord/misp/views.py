@@ -29,6 +29,7 @@ from accord.misp import partner
 from accord.misp.feed import Feed, Source, event_json, manifest_json
 from accord.node import Node, Snapshot
 from accord.principals import Principal
+from accord.principals.certificates import client_certificate
 from accord.principals.throttle import client_address
 
 JSON = "application/json"
@@ -64,7 +65,8 @@ def _read(request: Request) -> tuple[Node, Principal, Feed, View]:
     node: Node = request.app.state.node
     snap = node.snapshot()
     address = client_address(request.client.host if request.client else None)
-    who = node.authenticate(request.headers.get("authorization"), snap, address)
+    cert = client_certificate(request.scope)
+    who = node.authenticate(request.headers.get("authorization"), snap, address, cert)
     party = str(request.path_params["party"]).upper()
     partner.may_read_feed(node, who, party)
     key = (node.store.url, who.name, who.party, snap, node.today())

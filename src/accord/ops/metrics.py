@@ -42,6 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.errors import Forbidden, NotFound, StoreError
 from accord.federation.peers import cursors
+from accord.principals.certificates import client_certificate
 from accord.principals.throttle import client_address
 from accord.store import Store
 from accord.store.audit_schema import audit_head, audit_log
@@ -278,7 +279,11 @@ def _may_scrape(request: Request, node: Any) -> None:
     if mode != "credential":
         raise NotFound("metrics are off on this node (setting `metrics`)")
     host = request.client.host if request.client else None
-    who = node.authenticate(request.headers.get("authorization"), address=client_address(host))
+    who = node.authenticate(
+        request.headers.get("authorization"),
+        address=client_address(host),
+        certificate=client_certificate(request.scope),
+    )
     if who.is_partner or not (who.roles & METRICS_ROLES):
         raise Forbidden("metrics are for users with the operator or auditor role")
 

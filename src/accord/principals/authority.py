@@ -128,8 +128,11 @@ def grant(
     clearance: str | None = None,
     groups: Sequence[str] = (),
     roles: Sequence[str] = (),
+    cert_sha256: str | None = None,
+    cert_subject: str | None = None,
 ) -> tuple[Principal, str]:
-    """Creates the credential when `by` may (`check_grant`); returns it and its secret. The
+    """Creates the credential when `by` may (`check_grant`); returns it and its secret ("" for a
+    partner credential bound to a client certificate: `cert_sha256` or `cert_subject`). The
     audit record names `by`'s credential, or the host account when `by` is None."""
     check_grant(world, node_party, by, kind, party, clearance, groups, roles)
     return add_principal(
@@ -142,6 +145,8 @@ def grant(
         groups=tuple(groups),
         roles=tuple(roles),
         actor=host_actor() if by is None else by.name,
+        cert_sha256=cert_sha256,
+        cert_subject=cert_subject,
     )
 
 

@@ -2,7 +2,9 @@
 
 A principal is a partner node (`kind="partner"`, acting for its `party`) or a user of the node
 (`kind="user"`: nationality `party`, `clearance` in the node's scheme, need-to-know `groups`,
-`roles`). Secrets are never stored or logged, only their scrypt hash.
+`roles`). Secrets are never stored or logged, only their scrypt hash. A partner credential may
+instead be bound to its node's client certificate (accord.principals.certificates): it then has
+no secret at all, and authenticates by the certificate alone (`lookup_by_certificate`).
 
 Authentication checks the row on every request (so a revocation takes effect at once, in every
 process) but pays the slow hash once per process for a given (name, secret, stored hash): the cache
@@ -11,6 +13,7 @@ is keyed by a keyed digest of the secret, never the secret itself.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -24,6 +27,7 @@ import sqlalchemy as sa
 
 from accord.audit import log as audit
 from accord.errors import InputError, NotFound, Unauthenticated
+from accord.principals import certificates
 from accord.principals.hashing import hash_secret, verify
 from accord.store import Store
 from accord.store.exchange_schema import principals
@@ -46,6 +50,14 @@ class Principal:
     groups: frozenset[str] = field(default_factory=frozenset)
     roles: frozenset[str] = field(default_factory=frozenset)
     revoked: bool = False
+    #: The client certificate a partner credential is bound to: SHA-256 fingerprint or subject.
+    cert_sha256: str | None = None
+    cert_subject: str | None = None
+
+    @property
+    def certificate_bound(self) -> bool:
+        """True for a credential that authenticates by its client certificate only."""
+        return self.cert_sha256 is not None or self.cert_subject is not None
 
     @property
     def is_partner(self) -> bool:
@@ -60,6 +72,9 @@ class Principal:
             "groups": sorted(self.groups),
             "roles": sorted(self.roles),
             "revoked": self.revoked,
+            "certificate": None
+            if not self.certificate_bound
+            else {"sha256": self.cert_sha256, "subject": self.cert_subject},
         }
 
 
@@ -73,6 +88,8 @@ def _row_to_principal(row: sa.Row[tuple[object, ...]]) -> Principal:
         groups=frozenset(orjson.loads(str(m["groups"]))),
         roles=frozenset(orjson.loads(str(m["roles"]))),
         revoked=m["revoked_at"] is not None,
+        cert_sha256=m["cert_sha256"],
+        cert_subject=m["cert_subject"],
     )
 
 
@@ -86,10 +103,18 @@ def add_principal(
     groups: tuple[str, ...] = (),
     roles: tuple[str, ...] = (),
     actor: str = "operator",
+    cert_sha256: str | None = None,
+    cert_subject: str | None = None,
 ) -> tuple[Principal, str]:
-    """Creates a principal; returns it and its secret (generated when `secret` is None).
+    """Creates a principal; returns it and its secret (generated when `secret` is None; "" for
+    a credential bound to a client certificate, which has none).
 
-    Raises InputError for a bad name, kind, role or an existing live name."""
+    `cert_sha256` (64 hex digits) or `cert_subject` (RFC 4514) bind a partner credential to its
+    node's client certificate (accord.principals.certificates): it then authenticates by that
+    certificate only, never by a secret. Raises InputError for a bad name, kind, role, an
+    existing live name, a binding on a user's credential or with a secret, or a certificate
+    already bound to another live credential (one certificate, one credential: it could
+    otherwise act for either)."""
     if not name or len(name) > 100 or any(c in name for c in ":/ \t\n"):
         raise InputError(f"{name!r} is not a usable credential name (no spaces, ':' or '/')")
     if kind not in KINDS:
@@ -99,6 +124,21 @@ def add_principal(
             raise InputError(f"{r!r} is not a role ({', '.join(ROLES)})")
     if secret is not None and len(secret) < 8:
         raise InputError("the secret must have at least 8 characters")
+    if cert_sha256 is not None:
+        cert_sha256 = certificates.fingerprint(cert_sha256)
+    if cert_subject is not None:
+        cert_subject = certificates.subject_name(cert_subject)
+    bound = cert_sha256 is not None or cert_subject is not None
+    if bound and kind != "partner":
+        raise InputError("only a partner node's credential is bound to a client certificate")
+    if bound and secret is not None:
+        raise InputError("a credential bound to a client certificate has no secret")
+    if cert_sha256 is not None and cert_subject is not None:
+        raise InputError(
+            "bind the credential to the certificate's fingerprint or subject, not both"
+        )
+    if bound:
+        secret = ""
     secret = secret if secret is not None else secrets.token_urlsafe(24)
     row = {
         "name": name,
@@ -107,9 +147,12 @@ def add_principal(
         "clearance": clearance,
         "groups": orjson.dumps(sorted(set(groups))).decode(),
         "roles": orjson.dumps(sorted(set(roles))).decode(),
-        "secret_hash": hash_secret(secret),
+        # A certificate-bound credential stores no hash: nothing verifies against "".
+        "secret_hash": "" if bound else hash_secret(secret),
         "created_at": int(time.time() * 1_000_000),
         "revoked_at": None,
+        "cert_sha256": cert_sha256,
+        "cert_subject": cert_subject,
     }
     with store.begin() as conn:
         found = conn.execute(
@@ -119,6 +162,8 @@ def add_principal(
             raise InputError(f"a credential named {name!r} exists; revoke it first")
         if found is not None:
             conn.execute(sa.delete(principals).where(principals.c.name == name))
+        if bound:
+            _check_unbound(conn, cert_sha256, cert_subject)
         conn.execute(sa.insert(principals).values(row))
         # Serving processes cache credentials until this counter moves (accord.node).
         bump(conn, "principals_version")
@@ -134,12 +179,33 @@ def add_principal(
                 "clearance": clearance,
                 "groups": sorted(set(groups)),
                 "roles": sorted(set(roles)),
+                **({"cert_sha256": cert_sha256} if cert_sha256 else {}),
+                **({"cert_subject": cert_subject} if cert_subject else {}),
             },
         )
     principal = Principal(
-        name, kind, party, clearance, frozenset(groups), frozenset(roles), revoked=False
+        name,
+        kind,
+        party,
+        clearance,
+        frozenset(groups),
+        frozenset(roles),
+        revoked=False,
+        cert_sha256=cert_sha256,
+        cert_subject=cert_subject,
     )
     return principal, secret
+
+
+def _check_unbound(conn: sa.Connection, sha256: str | None, subject: str | None) -> None:
+    """Raises InputError when a live credential is already bound to this fingerprint or subject."""
+    c = principals.c
+    column, value = (c.cert_sha256, sha256) if sha256 else (c.cert_subject, subject)
+    taken = conn.execute(
+        sa.select(c.name).where(column == value, c.revoked_at.is_(None)).limit(1)
+    ).scalar()
+    if taken is not None:
+        raise InputError(f"the credential {taken!r} is bound to this certificate; revoke it first")
 
 
 def list_principals(store: Store) -> list[Principal]:
@@ -190,6 +256,32 @@ def lookup_principal(store: Store, name: str) -> PrincipalRecord | None:
     return PrincipalRecord(_row_to_principal(row), str(row._mapping["secret_hash"]))
 
 
+def lookup_by_certificate(store: Store, cert: certificates.ClientCertificate) -> Principal | None:
+    """Returns the credential bound to the client certificate `cert`: the live one, else a
+    revoked one (`revoked` True: the certificate is to be refused), else None (bound to none).
+
+    A binding to the certificate's fingerprint (exactly this certificate) comes before one to
+    its subject, and decides alone: when the credentials bound to the fingerprint are all
+    revoked, the certificate is refused even if a live credential is bound to its subject, so
+    revoking the credential of a certificate always shuts that certificate out."""
+    c = principals.c
+    with store.read() as conn:
+        rows = conn.execute(
+            sa.select(principals).where(
+                sa.or_(c.cert_sha256 == cert.sha256, c.cert_subject == cert.subject)
+            )
+        ).all()
+    for exact in (True, False):
+        matched = [r for r in rows if (r._mapping["cert_sha256"] == cert.sha256) is exact]
+        if matched:
+            live = [r for r in matched if r._mapping["revoked_at"] is None]
+            if len(live) == 1:
+                return _row_to_principal(live[0])
+            # All revoked, or several live (which `add_principal` never makes): refused.
+            return dataclasses.replace(_row_to_principal(matched[0]), revoked=True)
+    return None
+
+
 @functools.cache
 def dummy_hash() -> str:
     """Returns a stored-form hash of a random secret nobody knows, made once per process with the
@@ -204,7 +296,10 @@ def check_secret(record: PrincipalRecord | None, name: str, secret: str) -> Prin
     An unknown or revoked name does the same work as a live one, a scrypt verification against
     `dummy_hash()` cached under the same kind of key, so neither the message nor the time taken
     tells whether the name exists (PRODUCT.md §7; docs/security.md, "Authentication")."""
-    stored = dummy_hash() if record is None else record.secret_hash
+    # A certificate-bound credential has no secret: refused at the same cost as a wrong one,
+    # so a password sent for it learns nothing, not even that the name is bound.
+    bound = record is not None and record.principal.certificate_bound
+    stored = dummy_hash() if record is None or bound else record.secret_hash
     key = (name, hmac.new(_CACHE_KEY, secret.encode(), hashlib.sha256).digest(), stored)
     ok = _verified.get(key)
     if ok is None:
@@ -212,7 +307,7 @@ def check_secret(record: PrincipalRecord | None, name: str, secret: str) -> Prin
         if len(_verified) > 10_000:
             _verified.clear()
         _verified[key] = ok
-    if not ok or record is None:
+    if not ok or record is None or bound:
         raise Unauthenticated("invalid credentials")
     return record.principal
 

@@ -91,7 +91,12 @@ principals = Table(
     Column("secret_hash", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("revoked_at", BigInteger, nullable=True),
+    # A partner credential bound to its node's client certificate (accord.principals.certificates,
+    # migration 0016): by SHA-256 fingerprint (hex) or by subject (RFC 4514); its secret_hash is "".
+    Column("cert_sha256", String(64), nullable=True),
+    Column("cert_subject", Text, nullable=True),
 )
+Index("ix_principals_cert_sha256", principals.c.cert_sha256)
 
 statuses = Table(
     "statuses",

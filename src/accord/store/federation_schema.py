@@ -26,6 +26,11 @@ peers = Table(
     # For a peer that is not an accord node: its marking table (JSON) and STIX 2.0 opt-in.
     Column("markings", Text, nullable=True),
     Column("stix20", Boolean, nullable=True),
+    # Mutual TLS with the peer (migration 0016): paths of the client certificate and key this node
+    # presents, and of the CA its server certificate must chain to; never the files' contents.
+    Column("client_cert", Text, nullable=True),
+    Column("client_key", Text, nullable=True),
+    Column("ca", Text, nullable=True),
 )
 
 # Every object version read from a peer that is not an accord node, by collection: such a peer

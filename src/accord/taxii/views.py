@@ -33,6 +33,7 @@ from accord.exchange.visibility import View
 from accord.node import Node, Snapshot
 from accord.policy.access import User
 from accord.principals import Principal
+from accord.principals.certificates import client_certificate
 from accord.principals.throttle import client_address
 from accord.taxii import cursor, media, params, quota
 from accord.taxii.statuses import get_status, save_status
@@ -87,7 +88,8 @@ def _authenticate(request: Request, node: Node) -> Principal:
     snap = node.snapshot()
     request.state.snap = snap
     address = client_address(request.client.host if request.client else None)
-    return node.authenticate(request.headers.get("authorization"), snap, address)
+    cert = client_certificate(request.scope)
+    return node.authenticate(request.headers.get("authorization"), snap, address, cert)
 
 
 def _snap(request: Request) -> Snapshot:
