@@ -235,6 +235,7 @@ def remove_peer(store: Store, name: str, actor: str | None = None) -> None:
             raise NotFound(f"no peer named {name!r}")
         conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.peer == name))
         conn.execute(sa.delete(peer_received).where(peer_received.c.peer == name))
+        conn.execute(sa.delete(meta).where(meta.c.key == f"receipts_after:{name}"))
         audit.append(
             conn, "credential", actor or host_actor(), f"peer:{name}", {"action": "peer-remove"}
         )

@@ -52,6 +52,8 @@ from accord.federation.peers import (
 )
 from accord.node import Node
 from accord.principals import Principal
+from accord.store.meta import get_meta
+from accord.store.meta import put as put_meta
 from accord.trust import keys
 from accord.trust import receipts as rc
 
@@ -585,8 +587,11 @@ def collect_receipts(node: Node, peer: Peer, client: PeerClient, report: SyncRep
     store = node.store
     pinned = keys.keys_of(store, peer.party)
     path = f"/{peer.api_root}/x-accord/receipts/"
+    # The peer's own `next` for its receipts (its clock): kept apart from the sync cursors, which
+    # `--again` moves back and `peer show` lists.
+    cursor = f"receipts_after:{peer.name}"
     while True:
-        after = get_cursor(store, peer.name, "receipts", "receipts")
+        after = int(get_meta(store, cursor) or 0)
         r = client.request("GET", path, params={"added_after": str(after)})
         if r.status_code == 404:
             return
@@ -608,7 +613,7 @@ def collect_receipts(node: Node, peer: Peer, client: PeerClient, report: SyncRep
                 verified = bool(pinned) and rc.verify(body, pinned) is None
                 report.receipts += signatures.record_receipt(conn, body, verified, now)
             if position > after:
-                put_cursor(conn, peer.name, "receipts", "receipts", position)
+                put_meta(conn, cursor, str(position))
         if not page.get("more") or position <= after:
             return
 
