@@ -588,3 +588,45 @@ def test_a_receipt_signed_by_another_key_is_kept_unverified(fed: Federation) -> 
         fed.nodes["KOR"].store, str(ITEMS["A"]["id"]), "JPN", "2016-05-01T00:00:00.000Z"
     )
     assert got is not None and got["verified"] is False
+
+
+@pytest.mark.parametrize("fed", BACKENDS, indirect=True)
+def test_a_key_rotation_mid_stream_loses_nothing(fed: Federation) -> None:
+    """Korea rotates its key between two syncs. The next sync announces the new key, signed by
+    the old one; Japan verifies and pins it; Korea's next item, signed with the new key, is
+    verified there, and the items signed before still verify. A forged announcement (signed by
+    a key that is not the one pinned) is refused."""
+    from accord.trust import keys
+
+    _pin_everyone(fed)
+    fed.at(AFTER)
+    (first,) = fed.sync("KOR", "jpn")
+    assert first["ok"] and fed.held("JPN") == {"A", "B"}
+    kor = fed.nodes["KOR"]
+    old = keys.public_hex(keys.node_key(kor.store))
+    keys.rotate(kor.store, "KOR", "test")
+    new = keys.public_hex(keys.node_key(kor.store))
+    items = next(c for c in list_collections(kor.store, "kor") if c.kind == "items")
+    d = indicator(7, B)
+    assert all(
+        o.ok
+        for o in add_objects(kor.store, items, [d], Writer.host("analyst", "KOR"), lambda m: None)
+    )
+    (second,) = fed.sync("KOR", "jpn")
+    assert second["ok"] and second["push_refused"] == 0, second
+    jpn = fed.nodes["JPN"].store
+    pinned = {k.public_key: k for k in keys.keys_of(jpn, "KOR")}
+    assert pinned[new].retired_at is None and pinned[old].retired_at is not None
+    with jpn.read() as conn:
+        held = conn.execute(sa.select(objects.c.stix_id).where(objects.c.stix_id == d["id"])).all()
+    assert len(held) == 1  # signed with the new key, verified with it
+    # A forged announcement: the USA node claims a rotation of its key signed by another key.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from accord.errors import Unprocessable
+
+    forged = dict(keys.announcements(kor.store)[0])
+    forged["x_party"] = "USA"
+    forged["x_new_key"] = keys.public_hex(Ed25519PrivateKey.generate())
+    with pytest.raises(Unprocessable), jpn.begin() as conn:
+        keys.accept_rotation(conn, forged, "USA")

@@ -579,6 +579,26 @@ class _Reader:
         self._put(None)
 
 
+def announce_keys(node: Node, peer: Peer, client: PeerClient) -> None:
+    """Sends the peer each key rotation of this node it has not yet accepted, oldest first
+    (`accord.trust.keys.rotate`); a refusal ends the sync with the peer's reason."""
+    store = node.store
+    for announcement in keys.announcements(store):
+        sent = f"key_announced:{peer.name}:{announcement['id']}"
+        if get_meta(store, sent):
+            continue
+        r = client.request(
+            "POST",
+            f"/{peer.api_root}/x-accord/keys/",
+            content=orjson.dumps(announcement),
+            headers={"Content-Type": MEDIA_TAXII},
+        )
+        if r.status_code != 200:
+            raise PeerUnavailable(_refusal(peer, r))
+        with store.begin() as conn:
+            put_meta(conn, sent, "1")
+
+
 def collect_receipts(node: Node, peer: Peer, client: PeerClient, report: SyncReport) -> None:
     """Collects the receipts the peer signed for what this node delivered to it (its pulls
     and this node's pushes), verifies each with the key pinned for the peer's party and keeps
@@ -642,6 +662,8 @@ def sync_peer(
                 if progress:
                     progress(direction, count)
 
+            if peer.accord:  # a new key first: what follows is signed with it
+                announce_keys(node, peer, client)
             if peer.push:
                 push(node, peer, client, report, step, page)
             if peer.pull:

@@ -264,6 +264,11 @@ def accept_rotation(conn: sa.Connection, announcement: dict[str, Any], sender: s
         raise Unprocessable("a key rotation needs x_old_key, x_new_key, x_at and x_signature")
     assert isinstance(old, str) and isinstance(new, str) and isinstance(sig, str)
     new = parse_key(new, "x_new_key")
+    if (
+        conn.execute(sa.select(party_keys.c.party).where(party_keys.c.party == sender)).first()
+        is None
+    ):
+        return f"no key of {sender} is pinned here: nothing to replace"
     rows = conn.execute(
         sa.select(party_keys).where(party_keys.c.party == sender, party_keys.c.public_key == old)
     ).first()
