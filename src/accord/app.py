@@ -75,6 +75,7 @@ def create_app(node: Node, sync_interval: float = 0) -> Starlette:
         Route("/{api_root}/", views.api_root, methods=["GET"]),
         Route("/{api_root}/status/{status_id}/", views.status, methods=["GET"]),
         Route("/{api_root}/collections/", views.collections, methods=["GET"]),
+        Route("/{api_root}/x-accord/checkpoint/", views.audit_checkpoint, methods=["GET"]),
         Route(c + "/", views.collection, methods=["GET"]),
         Route(c + "/objects/", views.get_objects, methods=["GET"]),
         Route(c + "/objects/", views.add_objects, methods=["POST"]),
