@@ -76,12 +76,6 @@ NOT_RUN: dict[tuple[str, str], str] = {
         "names the production database host (db.internal); the next line runs on this test's store",
     ("docs/deployment.md", "accord serve --host 0.0.0.0 --port 8443 --workers 4 --certfile /etc/accord/tls.crt --keyfile /etc/accord/tls.key"):
         "binds every interface with the host's TLS files under /etc, and serves until stopped",
-    ("docs/deployment.md", "pg_dump -Fc -f /backup/accord-$(date +%F).dump postgresql://accord@db.internal/accord"):
-        "needs the production PostgreSQL host and a /backup volume",
-    ("docs/deployment.md", "accord audit export -o /backup/audit-$(date +%F).jsonl"):
-        "writes to the host's /backup volume (docs/federation.md runs `accord audit export -o`)",
-    ("docs/deployment.md", "accord audit key > /backup/audit-public-key.hex     # once; partners keep it too"):
-        "writes to the host's /backup volume (docs/federation.md runs `accord audit key`)",
 }  # fmt: skip
 
 # Before the doc's first line: a pipeline fails when any part fails, and curl fails on an HTTP

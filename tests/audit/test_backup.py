@@ -190,6 +190,8 @@ def test_against_refuses_a_forged_file(store: Store, tmp_path: Path) -> None:
     (tmp_path / "junk").write_text("hello")
     with pytest.raises(InputError):
         against.compare(store, tmp_path / "junk")
+    (tmp_path / "empty.jsonl").write_text("")  # the export of an empty log holds nothing
+    assert against.compare(store, tmp_path / "empty.jsonl").intact
 
 
 def test_restore_refuses_what_is_not_an_intact_backup(store: Store, tmp_path: Path) -> None:

@@ -79,14 +79,20 @@ def compare(store: Store, path: Path) -> Comparison:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
     first = text.lstrip()[:1]
+    if first == b"":
+        return Comparison(str(path), "export")  # the export of an empty log
     if first != b"{":
         raise InputError(f"{path} is neither a signed checkpoint nor an audit export")
     try:
         whole = orjson.loads(text)
     except orjson.JSONDecodeError:
         whole = None  # JSON lines: an export
-    if isinstance(whole, dict) and isinstance(whole.get("checkpoint"), dict):
+    if isinstance(whole, dict) and "checkpoint" in whole and "out" in whole:
         whole = whole["checkpoint"]  # what `accord backup --json` printed: its checkpoint
+        if whole is None:
+            out = Comparison(str(path), "checkpoint")
+            out.notes.append("the backup's audit log was empty: it holds the store to nothing")
+            return out
     if isinstance(whole, dict) and "signature" in whole:
         return _against_checkpoint(store, str(path), checkpoints.parse(whole))
     return _against_export(store, str(path), text.splitlines())

@@ -43,7 +43,6 @@ from accord.audit.checkpoints import Checkpoint
 from accord.errors import InputError, StoreConflict, StoreError
 from accord.store import Store, open_store, translate_errors
 from accord.store.audit_schema import audit_checkpoints, audit_head
-from accord.store.engine import HEAD_REVISION
 from accord.store.schema import meta, metadata
 
 #: Rows copied per statement, both ways.
@@ -219,7 +218,8 @@ def message(seq: int) -> str:
 
 @contextlib.contextmanager
 def _open_backup(path: Path) -> Iterator[Store]:
-    # A backup of an older schema is migrated in a copy, never in place.
+    # Read from a copy: the backup itself is never written to (opening a store switches it to
+    # WAL; a backup of an older schema is migrated), and may sit on read-only media.
     try:
         with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
             version = db.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -228,11 +228,9 @@ def _open_backup(path: Path) -> Iterator[Store]:
     if version is None:
         raise InputError(f"{path} is not a backup made by `accord backup` (no schema version)")
     with tempfile.TemporaryDirectory(prefix="accord-restore-") as tmp:
-        source = path
-        if version[0] != HEAD_REVISION:
-            source = Path(tmp) / "backup.db"
-            shutil.copyfile(path, source)
-        store = open_store(f"sqlite:///{source}")
+        copy = Path(tmp) / "backup.db"
+        shutil.copyfile(path, copy)
+        store = open_store(f"sqlite:///{copy}")
         try:
             yield store
         finally:
@@ -268,8 +266,9 @@ def restore(store: Store, path: Path, actor: str, force: bool = False) -> Restor
     store that holds anything but its settings is replaced only with `force` (StoreConflict
     otherwise, naming what it holds): a restore forgets every record after N, so the chain says
     so, and `replaced` in the record names the head it replaced. Refuses (InputError) a file
-    that is not a backup, or whose chain or signed head does not verify. Every process of the
-    node must be stopped first: they cache what the store held."""
+    that is not a backup, or whose chain or signed head does not verify. The backup is read from
+    a copy in the temporary directory (TMPDIR), never written to. Every process of the node must
+    be stopped first: they cache what the store held."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"no backup at {path}")
