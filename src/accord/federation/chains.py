@@ -88,12 +88,14 @@ def check(store: Store, name: str, key: str | None, fetch: Fetch) -> str | None:
     body) for its head checkpoint (seq None) or record seq's."""
     before = held(store, name)
     status, body = fetch(None)
+    if status != 200 and before is None:
+        # Nothing held yet: a node that serves no checkpoints (an older accord), or an answer
+        # the rest of the sync reports anyway (a withdrawn credential). Nothing to hold it to.
+        return None
     if status == 404:
-        if before is None:
-            return None  # a node that serves no checkpoints (an older accord): nothing to hold
         return (
             f"peer {name} no longer serves its audit checkpoint "
-            f"(it signed record {before[0].seq} before)"
+            f"(it signed record {before[0].seq if before else 0} before)"
         )
     if status != 200:
         return f"peer {name}'s audit checkpoint: HTTP {status}"
