@@ -228,3 +228,47 @@ def test_a_sqlite_backup_restores_into_either_store(store: Store, tmp_path: Path
     again = backup.backup(store, tmp_path / "again.db")
     assert again.records == 8 and again.checkpoint is not None
     assert again.checkpoint.public_key == key
+
+
+def _publish(store: Store, n: int, level: str) -> bool:
+    from accord.exchange import markings as mk
+    from accord.exchange.authority import Writer
+    from accord.exchange.collections import list_collections
+    from accord.exchange.ingest import add_objects
+    from accord.policy.marking import Marking
+
+    m = Marking.of("KOR", level, ["general-military"], groups=["military"])
+    items = next(c for c in list_collections(store, "kor") if c.kind == "items")
+    obj = {
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+        "created": "2017-01-01T00:00:00.000Z",
+        "modified": "2017-01-01T00:00:00.000Z",
+        "pattern": f"[ipv4-addr:value = '198.51.100.{n}']",
+        "pattern_type": "stix",
+        "valid_from": "2017-01-01T00:00:00Z",
+        "object_marking_refs": [mk.marking_id(m)],
+    }
+    outcomes = add_objects(
+        store, items, [mk.marking_definition(m), obj], Writer.host("analyst", "KOR"), lambda m: None
+    )
+    return all(o.ok for o in outcomes)
+
+
+def test_a_restored_node_goes_on_storing_items(store: Store, tmp_path: Path) -> None:
+    """Items and markings come back with their numbers, and new ones are numbered after them
+    (on PostgreSQL the identity sequences are moved past the restored rows)."""
+    from accord.server import prepare
+    from accord.settings import load_settings
+
+    src = open_store(sqlite_store(tmp_path / "src.db"))
+    try:
+        prepare(src, load_settings(environ={"ACCORD_PARTY": "KOR"}), extras=False)
+        assert _publish(src, 1, "II")
+        backup.backup(src, tmp_path / "b.db")
+    finally:
+        src.close()
+    backup.restore(store, tmp_path / "b.db", "cli:test")
+    assert _publish(store, 2, "III")  # a new marking and a new object: new ids
+    assert log.verify(store).ok
