@@ -5,6 +5,7 @@ Korea's chain forked, records it, and `accord sync` exits 1. Live nodes on loopb
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,6 +144,9 @@ def test_a_partner_sees_the_fork_a_restore_makes(
         gc.unfreeze()
         gc.set_threshold(*threshold)
     assert code == 1 and "audit chain forked" in out
+    code, out, _ = cli("peer", "show", "kor", "--json", env={"ACCORD_PARTY": "JPN"})
+    assert code == 0 and json.loads(out)["audit_checkpoint"]["fork"] == error
+    assert json.loads(out)["audit_checkpoint"]["seq"] == n
 
 
 def test_a_chain_that_ends_below_the_signed_record_is_a_fork(pair: Pair, tmp_path: Path) -> None:
