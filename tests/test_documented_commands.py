@@ -82,12 +82,6 @@ NOT_RUN: dict[tuple[str, str], str] = {
     ("docs/federation.md", "accord peer add jpn --party JPN --url https://jpn.example:8443 --client-cert /etc/accord/kor-node.crt --client-key /etc/accord/kor-node.key --ca /etc/accord/jpn-ca.pem"):
         "needs Japan's node over mutual TLS and the host's certificate files under /etc; "
         "tests/cli/test_cli_mtls.py runs this form against a node asking for client certificates",
-    ("docs/deployment.md", "pg_dump -Fc -f /backup/accord-$(date +%F).dump postgresql://accord@db.internal/accord"):
-        "needs the production PostgreSQL host and a /backup volume",
-    ("docs/deployment.md", "accord audit export -o /backup/audit-$(date +%F).jsonl"):
-        "writes to the host's /backup volume (docs/federation.md runs `accord audit export -o`)",
-    ("docs/deployment.md", "accord audit key > /backup/audit-public-key.hex     # once; partners keep it too"):
-        "writes to the host's /backup volume (docs/federation.md runs `accord audit key`)",
 }  # fmt: skip
 
 # Before the doc's first line: a pipeline fails when any part fails, and curl fails on an HTTP

@@ -78,6 +78,7 @@ def create_app(node: Node, sync_interval: float = 0) -> Starlette:
         Route("/{api_root}/x-accord/receipts/", taxii_receipts.receipts, methods=["GET"]),
         Route("/{api_root}/x-accord/keys/", taxii_receipts.key_rotation, methods=["POST"]),
         Route("/{api_root}/collections/", views.collections, methods=["GET"]),
+        Route("/{api_root}/x-accord/checkpoint/", views.audit_checkpoint, methods=["GET"]),
         Route(c + "/", views.collection, methods=["GET"]),
         Route(c + "/objects/", views.get_objects, methods=["GET"]),
         Route(c + "/objects/", views.add_objects, methods=["POST"]),

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from accord.audit.log import GENESIS, Verdict, record_hash, verify_after
-from accord.errors import StoreError
+from accord.errors import InputError, StoreError
 from accord.store import Store
 from accord.store import meta as meta_store
 from accord.store.audit_schema import audit_checkpoints, audit_head, audit_log
@@ -90,6 +90,54 @@ def _sign(store: Store, at: tuple[int, str] | None) -> Checkpoint | None:
             seq, time.time_ns() // 1000, digest, pub, key.sign(_message(seq, digest)).hex()
         )
         conn.execute(sa.insert(audit_checkpoints).values(**cp.to_json()))
+    return cp
+
+
+def sign_record(store: Store, seq: int | None = None) -> Checkpoint | None:
+    """Returns a checkpoint of record `seq` (the head when None) signed now and kept nowhere:
+    what a partner asks for to hold this node to its chain (`GET …/x-accord/checkpoint/`).
+    None when the log holds no such record. One read and one signature: Ed25519 signatures are
+    deterministic, so asking again for the same record gets the same signature."""
+    key = signing_key(store)
+    with store.read() as conn:
+        if seq is None:
+            row = conn.execute(
+                sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+            ).first()
+        else:
+            row = conn.execute(
+                sa.select(audit_log.c.seq, audit_log.c.hash).where(audit_log.c.seq == seq)
+            ).first()
+    if row is None or int(row[0]) == 0:
+        return None
+    return make(key, int(row[0]), str(row[1]))
+
+
+def make(key: Ed25519PrivateKey, seq: int, digest: str) -> Checkpoint:
+    """Returns record `seq` (whose hash is `digest`) signed now with `key`."""
+    pub = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+    return Checkpoint(
+        seq, time.time_ns() // 1000, digest, pub, key.sign(_message(seq, digest)).hex()
+    )
+
+
+def parse(data: object) -> Checkpoint:
+    """Returns the checkpoint in `data` (as `Checkpoint.to_json` writes it), or raises InputError
+    naming what is wrong. The signature is not checked here (`check_signature`)."""
+    if not isinstance(data, dict):
+        raise InputError("not a signed checkpoint (a JSON object with seq, hash, signature…)")
+    try:
+        cp = Checkpoint(
+            seq=int(data["seq"]),
+            at=int(data.get("at", 0)),
+            hash=str(data["hash"]),
+            public_key=str(data["public_key"]),
+            signature=str(data["signature"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"not a signed checkpoint: {exc.__class__.__name__} {exc}") from None
+    if cp.seq < 1 or len(cp.hash) != 64 or len(cp.public_key) != 64 or len(cp.signature) != 128:
+        raise InputError("not a signed checkpoint: seq, hash, public_key or signature malformed")
     return cp
 
 

@@ -37,6 +37,7 @@ KINDS = (
     "compromise",
     "sync",
     "polyinstance",  # a write kept as its writer's own instance (accord.exchange.authority)
+    "restore",  # the store was restored from a backup (accord.audit.backup)
 )
 
 
@@ -267,6 +268,35 @@ def verify_after(store: Store, start_seq: int = 0, start_hash: str = GENESIS) ->
         reason = f"records after {expected - 1} are missing (the head names record {head_seq})"
         return Verdict(False, count, prev, expected, reason)
     return Verdict(True, count, prev)
+
+
+@dataclass(frozen=True)
+class Restore:
+    """A restore the chain records: its record `seq` and time `at` (microseconds), and the
+    backup's head `from_seq` (the chain continued from there: records after it that the store
+    held before are not in it)."""
+
+    seq: int
+    at: int
+    from_seq: int
+
+    def to_json(self) -> dict[str, object]:
+        return {"seq": self.seq, "at": self.at, "from_seq": self.from_seq}
+
+
+def restores(store: Store) -> list[Restore]:
+    """Returns every restore recorded in the chain, oldest first."""
+    with store.read() as conn:
+        rows = conn.execute(
+            sa.select(audit_log.c.seq, audit_log.c.at, audit_log.c.body)
+            .where(audit_log.c.kind == "restore")
+            .order_by(audit_log.c.seq)
+        ).all()
+    out = []
+    for seq, at, body in rows:
+        backup = orjson.loads(body).get("backup", {})
+        out.append(Restore(int(seq), int(at), int(backup.get("seq", 0))))
+    return out
 
 
 def export(store: Store) -> Iterator[dict[str, Any]]:

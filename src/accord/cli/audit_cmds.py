@@ -1,4 +1,4 @@
-"""Audit commands: verify, disclosures, export, checkpoint, key."""
+"""Audit commands: verify, disclosures, export, checkpoint, key; and the node's backup and restore."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from accord.audit import checkpoints, log
+from accord.audit import against, backup, checkpoints, log
 from accord.cli.app import app, console, invocation, print_json
 from accord.errors import InputError
 from accord.trust import receipts
@@ -25,24 +25,71 @@ def _when(us: int) -> str:
     return datetime.fromtimestamp(us / 1_000_000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _runs(seqs: list[tuple[int, int]]) -> str:
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in seqs)
+
+
 @audit_app.command("verify")
-def verify_cmd(json: JsonOpt = False) -> None:
-    """Prove the chain unbroken, or name the first altered, missing or reordered record.
-    Exit 0 when intact, 1 when broken."""
+def verify_cmd(
+    against_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="A signed checkpoint (`audit checkpoint --json`) or an export (`audit export`) "
+            "kept apart from the store: name the records the store lacks.",
+        ),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Prove the chain unbroken, or name the first altered, missing or reordered record; name
+    every restore from a backup; with --against, the records the store lacks. Exit 0 when
+    intact, 1 when broken or when the store lacks records of the file."""
     store = invocation().store
     verdict = log.verify(store)
     problems = checkpoints.verify_checkpoints(store) if verdict.ok else []
-    ok = verdict.ok and not problems
+    restores = log.restores(store)
+    found = against.compare(store, against_file) if against_file is not None else None
+    ok = verdict.ok and not problems and (found is None or found.intact)
     if json:
-        print_json({**verdict.to_json(), "ok": ok, "checkpoint_problems": problems})
-    elif ok:
-        console.print(f"audit chain intact: {verdict.records} records, head {verdict.head[:16]}…")
+        out: dict[str, object] = {
+            **verdict.to_json(),
+            "ok": ok,
+            "checkpoint_problems": problems,
+            "restores": [{**r.to_json(), "at": _when(r.at)} for r in restores],
+        }
+        if found is not None:
+            c = found.to_json()
+            out.update(intact=c.pop("intact"), missing=c.pop("missing"),
+                       differs=c.pop("differs"), lacks=c.pop("lacks"), against=c)  # fmt: skip
+        print_json(out)
+        raise typer.Exit(0 if ok else 1)
+    if not verdict.ok:
+        console.print(f"[red]audit chain BROKEN[/] at record {verdict.first_bad}: {verdict.reason}")
+    elif problems:
+        console.print(f"[red]checkpoints do not verify[/]: {'; '.join(problems)}")
     else:
+        console.print(f"audit chain intact: {verdict.records} records, head {verdict.head[:16]}…")
+    for r in restores:
         console.print(
-            f"[red]audit chain BROKEN[/] at record {verdict.first_bad}: {verdict.reason}"
-            if not verdict.ok
-            else f"[red]checkpoints do not verify[/]: {'; '.join(problems)}"
+            f"record {r.seq}: {backup.message(r.from_seq)} on {_when(r.at)} "
+            f"(records after {r.from_seq} that the store held before are not in this chain)"
         )
+    if found is not None:
+        for p in found.problems:
+            console.print(f"[red]{against_file}[/]: {p}")
+        lacks = found.lacks()
+        if lacks:
+            n = sum(b - a + 1 for a, b in lacks)
+            console.print(
+                f"[red]the store lacks {n} record(s) of {against_file}[/]: {_runs(lacks)} "
+                f"({len(found.missing)} missing, {len(found.differs)} held with other content)"
+            )
+        elif not found.problems:
+            console.print(
+                f"every record of {against_file} is in the chain ({found.checked} checked)"
+            )
+        for note in found.notes:
+            console.print(note)
     raise typer.Exit(0 if ok else 1)
 
 
@@ -144,3 +191,48 @@ def checkpoint_cmd(json: JsonOpt = False) -> None:
 def key_cmd() -> None:
     """Print the node's audit public key (hex), for partners that keep its checkpoints."""
     typer.echo(checkpoints.public_key_hex(invocation().store))
+
+
+@app.command("backup")
+def backup_cmd(
+    out: Annotated[Path, typer.Argument(help="The backup file to write (a new file).")],
+    json: JsonOpt = False,
+) -> None:
+    """Back up the whole store to one file while the node runs: a consistent snapshot with a
+    signed checkpoint of its audit chain's head inside. The file holds the node's audit key and
+    every item: keep it as you keep the store."""
+    made = backup.backup(invocation().store, out)
+    if json:
+        print_json(made.to_json())
+        return
+    cp = made.checkpoint
+    signed = f", head {cp.hash[:16]}… signed" if cp else ""
+    console.print(
+        f"backed up to {made.out}: {made.records} audit records{signed} "
+        f"({made.size / 1e6:.1f} MB in {made.seconds:.1f} s)"
+    )
+
+
+@app.command("restore")
+def restore_cmd(
+    file: Annotated[Path, typer.Argument(help="A file `accord backup` wrote.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a store that is not empty.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Restore the store from a backup (every process of the node stopped). The chain records
+    "restored from a backup at record N": the records after N are gone, and it says so.
+    Refuses a store that is not empty unless --force."""
+    from accord.principals.authority import host_actor
+
+    done = backup.restore(invocation().store, file, host_actor(), force=force)
+    if json:
+        print_json(done.to_json())
+        return
+    replaced = "" if done.replaced is None else f"; it replaced a chain of {done.replaced} records"
+    console.print(
+        f"{backup.message(done.records)} (record {done.seq} says so){replaced}. "
+        "Run `accord audit verify --against` with the latest checkpoint or export kept apart "
+        "to name what the restore lost."
+    )

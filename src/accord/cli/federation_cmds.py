@@ -16,6 +16,7 @@ from accord.errors import InputError
 from accord.exchange import notices
 from accord.exchange.foreign import MarkingMap, parse_entry
 from accord.exchange.stix import format_us, parse_timestamp_us
+from accord.federation import chains
 from accord.federation import notices as sending
 from accord.federation.discovery import resolve
 from accord.federation.peers import (
@@ -225,10 +226,15 @@ def peer_list(json: JsonOpt = False) -> None:
 
 @peer_app.command("show")
 def peer_show(name: str, json: JsonOpt = False) -> None:
-    """Show a peer, where sync stands with it (its cursors) and whether a sync holds it now."""
+    """Show a peer, where sync stands with it (its cursors), the signed checkpoint of its audit
+    chain held (and a fork found) and whether a sync holds it now."""
     store = invocation().store
     peer = get_peer(store, name)
     held = holder(store, name)
+    kept = chains.held(store, name)
+    checkpoint = None
+    if kept is not None:
+        checkpoint = {**kept[0].to_json(), "at": format_us(kept[0].at), "fork": kept[1]}
     shown = [
         {
             "direction": c.direction,
@@ -240,7 +246,9 @@ def peer_show(name: str, json: JsonOpt = False) -> None:
     ]
     syncing = None if held is None else {"by": held[0], "until": format_us(int(held[1] * 1e6))}
     if json:
-        print_json({**peer.to_json(), "cursors": shown, "syncing": syncing})
+        print_json(
+            {**peer.to_json(), "cursors": shown, "syncing": syncing, "audit_checkpoint": checkpoint}
+        )
         return
     console.print(
         f"peer {peer.name} ({peer.party}) at {peer.url}, API root /{peer.api_root}/, "
@@ -261,6 +269,11 @@ def peer_show(name: str, json: JsonOpt = False) -> None:
         )
     if not shown:
         console.print("  never synchronised")
+    if kept is not None:
+        cp, fork = kept
+        console.print(f"  its audit chain signed at record {cp.seq}: {cp.hash[:16]}…")
+        if fork:
+            console.print(f"  [red]{fork}[/]")
     if held is not None:
         console.print(f"  a sync holds it now: process {held[0]}")
 

@@ -24,7 +24,7 @@ from accord.federation.discovery import ACCORD_PULL, ACCORD_PUSH, Resolved
 from accord.principals.authority import host_actor
 from accord.settings import Secret
 from accord.store import Store
-from accord.store.federation_schema import peer_received, peers, sync_cursors
+from accord.store.federation_schema import peer_checkpoints, peer_received, peers, sync_cursors
 from accord.store.schema import meta
 
 
@@ -228,14 +228,16 @@ def get_peer(store: Store, name: str) -> Peer:
 
 
 def remove_peer(store: Store, name: str, actor: str | None = None) -> None:
-    """Removes a peer and its cursors (audited as `actor`, by default the host account); raises
-    NotFound."""
+    """Removes a peer, its cursors and the audit checkpoint held of it (a peer added again is
+    trusted afresh: `accord.federation.chains`); audited as `actor`, by default the host
+    account; raises NotFound."""
     with store.begin() as conn:
         if conn.execute(sa.delete(peers).where(peers.c.name == name)).rowcount == 0:
             raise NotFound(f"no peer named {name!r}")
         conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.peer == name))
         conn.execute(sa.delete(peer_received).where(peer_received.c.peer == name))
         conn.execute(sa.delete(meta).where(meta.c.key == f"receipts_after:{name}"))
+        conn.execute(sa.delete(peer_checkpoints).where(peer_checkpoints.c.peer == name))
         audit.append(
             conn, "credential", actor or host_actor(), f"peer:{name}", {"action": "peer-remove"}
         )

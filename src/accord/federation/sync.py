@@ -40,6 +40,7 @@ from accord.exchange.marking_rows import MarkingIndex, marking_definitions, mark
 from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import refusal_body, release_body
 from accord.exchange.stix import MEDIA_TAXII, format_us, parse_timestamp_us, version_of
+from accord.federation import chains
 from accord.federation.peers import (
     Peer,
     Rewound,
@@ -638,6 +639,21 @@ def collect_receipts(node: Node, peer: Peer, client: PeerClient, report: SyncRep
             return
 
 
+def _hold_to_chain(node: Node, peer: Peer, client: PeerClient, report: SyncReport) -> None:
+    """Checks that the peer's audit chain still passes through the checkpoint held of it
+    (`accord.federation.chains`); a fork is an error of the report, and the sync goes on."""
+    base = f"/{peer.api_root}/{chains.PATH}"
+
+    def fetch(seq: int | None) -> tuple[int, bytes]:
+        r = client.request("GET", base, params={} if seq is None else {"seq": str(seq)})
+        return r.status_code, r.content
+
+    pinned = [k.public_key for k in keys.keys_of(node.store, peer.party) if k.retired_at is None]
+    problem = chains.check(node.store, peer.name, pinned or None, fetch)
+    if problem is not None:
+        report.errors.append(problem)
+
+
 def sync_peer(
     node: Node,
     peer: Peer,
@@ -656,6 +672,8 @@ def sync_peer(
         with syncing(node.store, peer.name) as renew, PeerClient(peer, retries=retries) as client:
             if again is not None:
                 report.again = (again, rewind(node.store, peer.name, again))
+            if peer.accord:
+                _hold_to_chain(node, peer, client, report)
 
             def step(direction: str, count: int) -> None:
                 renew()  # a long sync keeps its hold on the peer

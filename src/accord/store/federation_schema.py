@@ -53,3 +53,20 @@ sync_cursors = Table(
     Column("position", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
 )
+
+# The newest signed checkpoint of each peer's audit chain this node holds
+# (accord.federation.chains): the peer's chain must still pass through it at the next sync.
+# `public_key` is the key it verified with (trust on first use unless the peer's key is
+# pinned); `fork` is the fork last reported, recorded once in this node's audit trail.
+peer_checkpoints = Table(
+    "peer_checkpoints",
+    metadata,
+    Column("peer", String(100), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
+    Column("received_at", BigInteger, nullable=False),
+    Column("fork", Text, nullable=True),
+)

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from accord.audit import checkpoints
 from accord.audit import log as audit
 from accord.errors import Forbidden, InputError, NotFound, TooLarge, Unprocessable
 from accord.exchange import abroad, notices, publishing, queries
@@ -182,6 +183,26 @@ def status(request: Request, node: Node, who: Principal) -> Response:
         node.store, root, str(request.path_params["status_id"]), who.name, node.config.limits
     )
     return taxii_response(body)
+
+
+@endpoint()
+def audit_checkpoint(request: Request, node: Node, who: Principal) -> Response:
+    """This node's audit chain, signed now (not TAXII: accord's own resource under the API
+    root): the head, or record `seq` with `?seq=N` — its seq, hash, time and signature,
+    nothing of what the records say. A partner keeps the newest and asks for the same record
+    at its next sync: a chain that no longer passes through it has forked
+    (`accord.federation.chains`). One read and one signature a request, as throttled as any."""
+    _root(request, node)
+    raw = request.query_params.get("seq")
+    seq = None
+    if raw is not None:
+        if not raw.isdigit() or not 0 < int(raw) < 2**63:
+            raise InputError("seq: a record number (1 or more)")
+        seq = int(raw)
+    cp = checkpoints.sign_record(node.store, seq)
+    if cp is None:
+        raise NotFound("no such audit record" if seq is not None else "the audit log is empty")
+    return _json(cp.to_json())
 
 
 @endpoint()

@@ -41,6 +41,7 @@ KIND_LABELS = {
     "compromise": N_("compromise"),
     "sync": N_("sync"),
     "polyinstance": N_("polyinstance"),
+    "restore": N_("restore"),
 }
 
 
