@@ -102,7 +102,9 @@ def test_what_a_node_originates_is_signed_before_the_items(kor: Store) -> None:
     assert prov["object_refs"] == sorted(signed)  # a note about exactly the items it signs
 
 
-@pytest.mark.parametrize("case", ["intact", "altered", "forged", "unsigned", "re-marked"])
+@pytest.mark.parametrize(
+    "case", ["intact", "altered", "forged", "unsigned", "re-marked", "replayed"]
+)
 def test_a_delivery_is_checked_against_the_originators_pinned_key(
     kor: Store, store: Store, case: str
 ) -> None:
@@ -125,6 +127,9 @@ def test_a_delivery_is_checked_against_the_originators_pinned_key(
         claimed["key"] = keys.fingerprint(keys.public_hex(keys.node_key(kor)))  # Korea's
     elif case == "unsigned":
         prov = None
+    elif case == "replayed":
+        # An old version passed off as a new one: its `modified` moved forward, nothing else.
+        item["modified"] = "2018-01-01T00:00:00.000Z"
     elif case == "re-marked":
         other = Marking.of("KOR", "III", ["general-military"])
         item["object_marking_refs"] = [mk.marking_id(other)]
@@ -141,6 +146,7 @@ def test_a_delivery_is_checked_against_the_originators_pinned_key(
         "forged": "unsigned",  # the forged provenance is refused, so nothing vouches for it
         "unsigned": "unsigned",
         "re-marked": "re-marked",
+        "replayed": "unsigned",  # no provenance vouches for that version
     }[case]
     assert expected in outcome.message, outcome
     if case == "forged":
