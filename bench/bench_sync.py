@@ -9,6 +9,10 @@ Side by side in the same run, against the same server:
   the size sync uses, following `next`), no storing;
 - pull: Japan's node runs `accord sync kor` (pull only) into a fresh store;
 - push: Korea's node runs `accord sync jpn` (push only) to a fresh Japanese node;
+- each of these twice per repetition, back to back: with originator signatures verified and
+  receipts signed (Korea's key pinned, `ACCORD_SIGNATURES=pinned`) and with both off
+  (`ACCORD_SIGNATURES=off`); Korea's items are vouched for by signed provenance notes (one per
+  marking) in both;
 - bare receiver (a bound, not accord): the same pages fetched on a thread, parsed, each object
   given its id hash and serialised, and inserted into a fresh receiver store's objects table in
   transactions of sync's size — no checks, no registry re-check, no audit record, no cursor:
@@ -48,10 +52,14 @@ from accord.exchange.ingest import INSERT_COLUMNS, id_hash  # noqa: E402
 from accord.federation.sync import PAGE, PULL_BATCH  # noqa: E402 — pages of sync's size
 from accord.store import open_store  # noqa: E402
 
+#: Signatures on (Korea's key pinned, verified, receipts signed) and off, alternating.
+MODES = ("pinned", "off")
+
 
 def load_kor(url: str, n: int) -> None:
-    """Bulk-loads n objects under 200 KOR II/III markings (all releasable to Japan)."""
-    bt.bulk_load(url, n, n_markings=200, hide_half=False)
+    """Bulk-loads n objects under 200 KOR II/III markings (all releasable to Japan), each
+    marking's items vouched for by one signed provenance note."""
+    bt.bulk_load(url, n, n_markings=200, hide_half=False, signed=True)
 
 
 def partner() -> httpx.Client:
@@ -182,65 +190,98 @@ def main() -> int:
         results["bare_receiver"] = round(bare_receiver(kor_base, work, a.reps))
         results["bare_receiver_ratio"] = round(results["bare_receiver"] / results["ceiling"], 3)
         print(f"bare receiver (a bound): {results['bare_receiver']}/s", file=sys.stderr)
-        pulls, pushes, idles, nets = [], [], [], []
+        pulls: dict[str, list[float]] = {m: [] for m in MODES}
+        pushes: dict[str, list[float]] = {m: [] for m in MODES}
+        idles: list[float] = []
+        nets: list[float] = []
+        kor_key = json.loads(
+            subprocess.run([ACCORD, "key", "show", "--json"], env=kor.env, cwd=work, check=True,
+                           capture_output=True, text=True).stdout
+        )["public_key"]  # fmt: skip
         for rep in range(a.reps):
-            # pull: a fresh Japanese store pulls from Korea's server
-            jdir = work / f"jpn-pull-{rep}"
-            jdir.mkdir()
-            jenv = {**os.environ, "ACCORD_DATABASE_URL": f"sqlite:///{jdir / 'jpn.db'}", "ACCORD_PARTY": "JPN",
-                    "ACCORD_DATE": "2017-06-01", "ACCORD_PEER_PASSWORD": "bench-jpn-pass"}  # fmt: skip
-            subprocess.run(
-                [ACCORD, "init", "--party", "JPN"],
-                env=jenv,
-                cwd=jdir,
-                check=True,
-                capture_output=True,
-            )
-            subprocess.run(
-                [ACCORD, "demo", "--json"], env=jenv, cwd=jdir, check=True, capture_output=True
-            )
-            subprocess.run([ACCORD, "peer", "add", "kor", "--party", "KOR", "--url", kor_base, "--user", "bench-jpn",
-                            "--no-push"], env=jenv, cwd=jdir, check=True, capture_output=True)  # fmt: skip
-            el, rep_json = timed_sync(jenv, jdir, "kor")
-            pulls.append(rep_json["pulled"] / el)
-            print(f"pull run {rep}: {rep_json['pulled']} objects in {el:.1f} s", file=sys.stderr)
-            assert rep_json["pull_refused"] == 0, rep_json
-            # The same command with nothing left to pull: the process's start-up and one empty
-            # page, part of every figure above (a sync inside `accord serve` does not pay it).
-            idle, again = timed_sync(jenv, jdir, "kor")
-            assert again["pulled"] == 0, again
-            idles.append(idle)
-            nets.append(rep_json["pulled"] / max(el - idle, 1e-9))
-            # push: Korea pushes to a fresh Japanese server
-            pdir = work / f"jpn-push-{rep}"
-            pdir.mkdir()
-            jsrv = bt.AccordServer(f"sqlite:///{pdir / 'jpn.db'}", pdir, date="2017-06-01")
-            jsrv.env["ACCORD_PARTY"] = "JPN"
-            jsrv.cli("init", "--party", "JPN")
-            jsrv.cli("demo", "--json")
-            jsrv.cli(
-                "credential", "add", "kor-peer", "--party", "KOR", "--kind", "partner",
-                stdin="kor-peer-pass\n",
-            )  # fmt: skip
-            jbase = jsrv.start()
-            kenv = {**kor.env, "ACCORD_PEER_PASSWORD": "kor-peer-pass"}
-            subprocess.run(
-                [ACCORD, "peer", "remove", "jpn"], env=kenv, cwd=work, capture_output=True
-            )
-            subprocess.run([ACCORD, "peer", "add", "jpn", "--party", "JPN", "--url", jbase, "--user", "kor-peer",
-                            "--no-pull"], env=kenv, cwd=work, check=True, capture_output=True)  # fmt: skip
-            try:
-                el, rep_json = timed_sync(kenv, work, "jpn")
-            finally:
-                jsrv.stop()
-            pushed = rep_json["pushed"]
-            pushes.append(pushed / el)
-            print(f"push run {rep}: {pushed} objects in {el:.1f} s", file=sys.stderr)
-        results["pull"] = round(statistics.median(pulls))
-        results["push"] = round(statistics.median(pushes))
+            for mode in MODES:
+                # pull: a fresh Japanese store pulls from Korea's server, verifying Korea's
+                # signatures (its key pinned, ACCORD_SIGNATURES=pinned) or not (off).
+                jdir = work / f"jpn-pull-{rep}-{mode}"
+                jdir.mkdir()
+                jenv = {**os.environ, "ACCORD_DATABASE_URL": f"sqlite:///{jdir / 'jpn.db'}", "ACCORD_PARTY": "JPN",
+                        "ACCORD_DATE": "2017-06-01", "ACCORD_PEER_PASSWORD": "bench-jpn-pass",
+                        "ACCORD_SIGNATURES": mode}  # fmt: skip
+                subprocess.run(
+                    [ACCORD, "init", "--party", "JPN"], env=jenv, cwd=jdir, check=True, capture_output=True
+                )  # fmt: skip
+                subprocess.run(
+                    [ACCORD, "demo", "--json"], env=jenv, cwd=jdir, check=True, capture_output=True
+                )
+                pin = ["--key", kor_key] if mode == "pinned" else []
+                add = [ACCORD, "peer", "add", "kor", "--party", "KOR", "--url", kor_base,
+                       "--user", "bench-jpn", "--no-push", *pin]  # fmt: skip
+                subprocess.run(add, env=jenv, cwd=jdir, check=True, capture_output=True)
+                el, rep_json = timed_sync(jenv, jdir, "kor")
+                pulls[mode].append(rep_json["pulled"] / el)
+                print(
+                    f"pull run {rep} ({mode}): {rep_json['pulled']} objects in {el:.1f} s",
+                    file=sys.stderr,
+                )
+                assert rep_json["pull_refused"] == 0, rep_json
+                if mode == "pinned":
+                    assert rep_json["receipts"] == 0  # receipts go to Korea on its own sync
+                    # The same command with nothing left to pull: the process's start-up and one
+                    # empty page, part of every figure above (a sync inside `accord serve` does
+                    # not pay it).
+                    idle, again = timed_sync(jenv, jdir, "kor")
+                    assert again["pulled"] == 0, again
+                    idles.append(idle)
+                    nets.append(rep_json["pulled"] / max(el - idle, 1e-9))
+            for mode in MODES:
+                # push: Korea pushes to a fresh Japanese server, which verifies Korea's
+                # signatures and signs receipts (pinned) or neither (off).
+                pdir = work / f"jpn-push-{rep}-{mode}"
+                pdir.mkdir()
+                jsrv = bt.AccordServer(f"sqlite:///{pdir / 'jpn.db'}", pdir, date="2017-06-01")
+                jsrv.env["ACCORD_PARTY"] = "JPN"
+                jsrv.env["ACCORD_SIGNATURES"] = mode
+                jsrv.cli("init", "--party", "JPN")
+                jsrv.cli("demo", "--json")
+                pin = ["--key", kor_key] if mode == "pinned" else []
+                jsrv.cli(
+                    "credential", "add", "kor-peer", "--party", "KOR", "--kind", "partner", *pin,
+                    stdin="kor-peer-pass\n",
+                )  # fmt: skip
+                jbase = jsrv.start()
+                kenv = {**kor.env, "ACCORD_PEER_PASSWORD": "kor-peer-pass"}
+                subprocess.run(
+                    [ACCORD, "peer", "remove", "jpn"], env=kenv, cwd=work, capture_output=True
+                )
+                subprocess.run([ACCORD, "peer", "add", "jpn", "--party", "JPN", "--url", jbase, "--user", "kor-peer",
+                                "--no-pull"], env=kenv, cwd=work, check=True, capture_output=True)  # fmt: skip
+                try:
+                    el, rep_json = timed_sync(kenv, work, "jpn")
+                finally:
+                    jsrv.stop()
+                pushed = rep_json["pushed"]
+                pushes[mode].append(pushed / el)
+                print(f"push run {rep} ({mode}): {pushed} objects in {el:.1f} s, "
+                      f"{rep_json['receipts']} receipted", file=sys.stderr)  # fmt: skip
+        results["pull"] = round(statistics.median(pulls["pinned"]))
+        results["push"] = round(statistics.median(pushes["pinned"]))
+        results["pull_unsigned"] = round(statistics.median(pulls["off"]))
+        results["push_unsigned"] = round(statistics.median(pushes["off"]))
         results["pull_ratio"] = round(results["pull"] / results["ceiling"], 3)
         results["push_ratio"] = round(results["push"] / results["ceiling"], 3)
-        results["runs"] = {"pull": [round(x) for x in pulls], "push": [round(x) for x in pushes]}
+        # Signatures' cost: paired per repetition (the two modes ran back to back).
+        results["signatures_pull"] = round(
+            statistics.median(a / b for a, b in zip(pulls["pinned"], pulls["off"], strict=True)), 3
+        )
+        results["signatures_push"] = round(
+            statistics.median(a / b for a, b in zip(pushes["pinned"], pushes["off"], strict=True)),
+            3,
+        )
+        results["pull_vs_bare_receiver"] = round(results["pull"] / results["bare_receiver"], 3)
+        results["runs"] = {
+            "pull": {m: [round(x) for x in v] for m, v in pulls.items()},
+            "push": {m: [round(x) for x in v] for m, v in pushes.items()},
+        }
         results["idle_sync_s"] = round(statistics.median(idles), 2)
         # Informative only: the pull without the command's own start-up (what a sync inside
         # `accord serve` would take); the figures above are the command's.
@@ -252,7 +293,9 @@ def main() -> int:
         f"ceiling {results['ceiling']}/s | pull {results['pull']}/s ({results['pull_ratio']:.0%}) | "
         f"push {results['push']}/s ({results['push_ratio']:.0%}); an idle `accord sync` takes "
         f"{results['idle_sync_s']} s (pull without it: {results['pull_without_startup']}/s); "
-        f"bare receiver {results['bare_receiver']}/s ({results['bare_receiver_ratio']:.0%})",
+        f"bare receiver {results['bare_receiver']}/s ({results['bare_receiver_ratio']:.0%}); "
+        f"signatures on/off: pull {results['signatures_pull']}, push {results['signatures_push']}; "
+        f"signed pull / bare receiver {results['pull_vs_bare_receiver']:.0%}",
         file=sys.stderr,
     )
     print(json.dumps(results))

@@ -292,11 +292,15 @@ def raw_insert_runs(work: Path, n: int = 10_000, reps: int = 3) -> list[float]:
 # ---- a million objects -------------------------------------------------------------------------
 
 
-def bulk_load(url: str, n: int, n_markings: int = 2000, hide_half: bool = True) -> None:
+def bulk_load(
+    url: str, n: int, n_markings: int = 2000, hide_half: bool = True, signed: bool = False
+) -> None:
     """Loads `n` indicators under `n_markings` KOR markings straight into the store, with the
     marking-definitions as objects of the collection (as ingest stores them). With `hide_half`,
     half the markings are at level I (no Korea–Japan row: hidden from JPN), the rest at II or III
-    (released to JPN); without it, all are at II or III."""
+    (released to JPN); without it, all are at II or III. With `signed`, each marking's items are
+    vouched for by one provenance note signed with the node's key, dated before them, as if each
+    marking's items had been published in one envelope (accord.exchange.signatures)."""
     sys.path.insert(0, str(ROOT / "src"))
     import sqlalchemy as sa
 
@@ -326,8 +330,22 @@ def bulk_load(url: str, n: int, n_markings: int = 2000, hide_half: bool = True) 
     with store.begin() as conn:
         conn.execute(sa.insert(markings), rows)
         ids = [r[0] for r in conn.execute(sa.select(markings.c.id).order_by(markings.c.id))]
-    t0 = time.time_ns() // 1000 - n
+    t0 = time.time_ns() // 1000 - n - len(rows)
     ts = "2024-01-01T00:00:00.000Z"
+    from accord.trust.keys import node_key
+    from accord.trust.provenance import build as build_provenance
+    from accord.trust.provenance import content_hash
+
+    key = node_key(store) if signed else None
+    partner_ids = [
+        mk.marking_id(Marking.of("KOR", m.level, ["general-military"]))
+        for m in (
+            Marking.of("KOR", "I" if hide_half and k % 2 == 0 else ("II" if k % 4 in (1, 2) else "III"),
+                       ["general-military"])
+            for k in range(n_markings)
+        )
+    ]  # fmt: skip
+    entries: dict[int, list[tuple[str, str, str]]] = {}
     batch = [
         {
             "coll": items.key,
@@ -360,21 +378,35 @@ def bulk_load(url: str, n: int, n_markings: int = 2000, hide_half: bool = True) 
         batch.append(
             {
                 "coll": items.key, "stix_id": oid, "idh": id_hash(oid), "type": "indicator", "version": ts,
-                "version_key": "2024-01-01T00:00:00.000000Z", "spec_version": "2.1", "date_added": t0 + i,
+                "version_key": "2024-01-01T00:00:00.000000Z", "spec_version": "2.1",
+                "date_added": t0 + len(rows) + i,
                 "marking": mid, "deleted": False, "multi": False, "published_by": "bench",
                 "body": orjson.dumps(body).decode(),
             }
         )  # fmt: skip
+        if signed:
+            entries.setdefault(i % len(ids), []).append((oid, ts, content_hash(body)))
         if len(batch) == 20000:
             with store.begin() as conn:
                 conn.execute(sa.insert(objects), batch)
             batch = []
+    for k, signed_entries in entries.items():
+        m_id = rows[k]["stix_id"]
+        note = build_provenance("KOR", key, partner_ids[k], m_id, signed_entries, t0 + k)
+        batch.append(
+            {
+                "coll": items.key, "stix_id": note["id"], "idh": id_hash(note["id"]), "type": "note",
+                "version": note["modified"], "version_key": note["modified"][:-1] + "000Z",
+                "spec_version": "2.1", "date_added": t0 + k, "marking": ids[k], "deleted": False,
+                "multi": False, "published_by": "bench", "body": orjson.dumps(note).decode(),
+            }
+        )  # fmt: skip
     if batch:
         with store.begin() as conn:
             conn.execute(sa.insert(objects), batch)
     with store.begin() as conn:
         conn.execute(sa.update(sa.table("collections", sa.column("id"), sa.column("last_added"))).where(
-            sa.column("id") == items.id).values(last_added=t0 + n))  # fmt: skip
+            sa.column("id") == items.id).values(last_added=t0 + len(rows) + n))  # fmt: skip
         conn.exec_driver_sql("ANALYZE")
     store.close()
 

@@ -78,6 +78,8 @@ class NodeConfig:
     limits: Limits = field(default_factory=Limits)
     #: The settings file's table of foreign markings (peers that are not accord nodes).
     foreign_markings: MarkingMap = field(default_factory=MarkingMap)
+    #: Originator signatures of what accord peers deliver: pinned | required | off.
+    signatures: str = "pinned"
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,7 @@ def node_config(settings: Settings, party: str) -> NodeConfig:
         metrics=_choice(settings, "metrics", METRICS_MODES),
         limits=limits_from(settings),
         foreign_markings=MarkingMap.from_json(settings.foreign_markings, "foreign_markings"),
+        signatures=_choice(settings, "signatures", ("pinned", "required", "off")),
     )
 
 

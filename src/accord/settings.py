@@ -169,6 +169,14 @@ SETTINGS: tuple[Setting, ...] = (
         "public (anyone who can reach the port)",
     ),
     Setting(
+        "signatures",
+        "pinned",
+        "What a receiver does with originator signatures of items accord peers deliver: pinned "
+        "(verify where the originator's key is pinned, else store as unverified provenance) | "
+        "required (refuse what cannot be verified) | off (no verification and no receipts: only "
+        "to measure their cost)",
+    ),
+    Setting(
         "foreign_markings",
         {},
         "Markings of peers that are not accord nodes → release markings, as a table "

@@ -25,6 +25,7 @@ from accord.node import Node, NodeConfig
 from accord.policy.access import User, may_access
 from accord.principals import add_principal, revoke_principal
 from accord.store.exchange_schema import objects
+from accord.trust.provenance import is_provenance
 from accord.web.sessions import COOKIE
 
 # In the full suite, not the fast loop (-m "not slow"): a real browser.
@@ -51,15 +52,16 @@ USERS = ("analyst", "clerk", "chief")
 
 
 def stored_items(live: LiveNode) -> dict[str, set[int]]:
-    """Every stored object that is an item (not a marking-definition): id → its marking rows."""
+    """Every stored object that is an item (not a marking-definition nor a signed provenance
+    note): id → its marking rows."""
     out: dict[str, set[int]] = {}
     with live.store.read() as conn:
-        for sid, mrow, kind in conn.execute(
-            sa.select(objects.c.stix_id, objects.c.marking, objects.c.type).where(
+        for sid, mrow, kind, body in conn.execute(
+            sa.select(objects.c.stix_id, objects.c.marking, objects.c.type, objects.c.body).where(
                 objects.c.deleted.is_(False)
             )
         ):
-            if kind != "marking-definition":
+            if kind != "marking-definition" and not is_provenance(orjson.loads(body)):
                 out.setdefault(sid, set()).add(mrow)
     return out
 

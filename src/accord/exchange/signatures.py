@@ -39,6 +39,7 @@ SIGN = ""  # the node's own people and host: what they originate is signed
 PINNED = "pinned"  # a peer: verified where the originator's key is pinned
 REQUIRED = "required"  # a peer: every item verified, an originator without a pinned key refused
 UNVERIFIED = "unverified"  # a peer that is not an accord node: nothing to verify
+OFF = "off"  # a peer, with verification and receipts switched off (to measure their cost)
 
 
 def _originator(obj: dict[str, Any]) -> str:

@@ -91,6 +91,12 @@ class Peer:
         }
 
 
+def meta_key(kind: str, name: str) -> str:
+    """Returns the `accord_meta` key of a value kept per peer (keys are at most 64 characters;
+    a peer's name may be 100)."""
+    return f"{kind}:{hashlib.sha256(name.encode()).hexdigest()[:32]}"
+
+
 def _check_new(conn: sa.Connection, name: str) -> None:
     if conn.execute(sa.select(peers.c.name).where(peers.c.name == name)).first():
         raise InputError(f"a peer named {name!r} exists; remove it first")
@@ -236,7 +242,7 @@ def remove_peer(store: Store, name: str, actor: str | None = None) -> None:
             raise NotFound(f"no peer named {name!r}")
         conn.execute(sa.delete(sync_cursors).where(sync_cursors.c.peer == name))
         conn.execute(sa.delete(peer_received).where(peer_received.c.peer == name))
-        conn.execute(sa.delete(meta).where(meta.c.key == f"receipts_after:{name}"))
+        conn.execute(sa.delete(meta).where(meta.c.key == meta_key("receipts_after", name)))
         conn.execute(sa.delete(peer_checkpoints).where(peer_checkpoints.c.peer == name))
         audit.append(
             conn, "credential", actor or host_actor(), f"peer:{name}", {"action": "peer-remove"}

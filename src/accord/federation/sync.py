@@ -45,6 +45,7 @@ from accord.federation.peers import (
     Peer,
     Rewound,
     get_cursor,
+    meta_key,
     put_cursor,
     put_received,
     received,
@@ -378,7 +379,7 @@ class _Pull(_Exchange):
         self.writer = replace(
             Writer.of(sender, node.view(sender).rows, node.party),
             pulled=True,
-            provenance=signatures.PINNED if peer.accord else signatures.UNVERIFIED,
+            provenance=node.config.signatures if peer.accord else signatures.UNVERIFIED,
         )
         # The outcomes of the batch being stored, counted inside its transaction (`record`).
         self.stored = 0
@@ -585,7 +586,7 @@ def announce_keys(node: Node, peer: Peer, client: PeerClient) -> None:
     (`accord.trust.keys.rotate`); a refusal ends the sync with the peer's reason."""
     store = node.store
     for announcement in keys.announcements(store):
-        sent = f"key_announced:{peer.name}:{announcement['id']}"
+        sent = meta_key("key_announced", f"{peer.name}\n{announcement['id']}")
         if get_meta(store, sent):
             continue
         r = client.request(
@@ -610,7 +611,7 @@ def collect_receipts(node: Node, peer: Peer, client: PeerClient, report: SyncRep
     path = f"/{peer.api_root}/x-accord/receipts/"
     # The peer's own `next` for its receipts (its clock): kept apart from the sync cursors, which
     # `--again` moves back and `peer show` lists.
-    cursor = f"receipts_after:{peer.name}"
+    cursor = meta_key("receipts_after", peer.name)
     while True:
         after = int(get_meta(store, cursor) or 0)
         r = client.request("GET", path, params={"added_after": str(after)})

@@ -22,6 +22,7 @@ from accord.exchange.visibility import View
 from accord.misp.feed import Feed, Source, build_feed
 from accord.node import Node, Snapshot
 from accord.principals import Principal
+from accord.trust.provenance import is_provenance
 
 CHANNEL = "misp-feed"
 _PAGE = 1000
@@ -53,8 +54,11 @@ def partner_sources(
             )
             stored = {r.seq: r for r in rows}
             for r in abroad.partner_rows(rows, grouped, who.party):
+                body = orjson.loads(r.body)
+                if is_provenance(body):
+                    continue  # accord's signed provenance: for accord nodes, not MISP events
                 m = index.by_row[r.marking].without_groups()
-                out.append(Source(c.id, stored[r.seq], orjson.loads(r.body), m))
+                out.append(Source(c.id, stored[r.seq], body, m))
             if not more or not rows:
                 break
             after = rows[-1].date_added

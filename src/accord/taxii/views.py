@@ -466,7 +466,7 @@ def delete_object(request: Request, node: Node, who: Principal) -> Response:
         c.key,
         str(request.path_params["object_id"]),
         q,
-        Writer.of(who, view.rows, node.party),
+        Writer.of(who, view.rows, node.party, node.config.signatures),
     )
     if n == 0:
         raise NotFound("no such object (or version) in this collection")
@@ -564,7 +564,7 @@ def _store_envelope(
         node.store,
         c,
         posted,
-        Writer.of(who, node.view(who, snap).rows, node.party),
+        Writer.of(who, node.view(who, snap).rows, node.party, node.config.signatures),
         publish_check(node, who, c, snap),
         then=record,
         markings_top=snap.markings,
