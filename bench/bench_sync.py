@@ -131,7 +131,7 @@ def bare_receiver(base: str, work: Path, reps: int) -> float:
                 added += 1
                 ver = o.get("modified") or o.get("created")
                 rows.append((1, o["id"], id_hash(o["id"]), o["type"], ver, ver, "2.1", added, 1,
-                             False, False, "peer:kor", orjson.dumps(o).decode()))  # fmt: skip
+                             False, False, "peer:kor", orjson.dumps(o).decode(), "KOR", ""))  # fmt: skip
             batch += 1
             if rows and (batch >= PULL_BATCH or objs is None):
                 db.execute("BEGIN IMMEDIATE")

@@ -444,6 +444,11 @@ class _Writes:
         self.new_rows: list[tuple[Any, ...]] = []
         self.multi: set[str] = set()  # ids that now have several versions in the collection
         self.shadowed: list[list[str]] = []  # [id, version, the original's marking id]: audited
+        # What a receipt lists (id, version, content hash when known, marking row, object), when
+        # the writer is an accord peer (accord.exchange.signatures).
+        self.receipted: list[tuple[str, str, str | None, int, dict[str, Any]]] | None = (
+            [] if writer.provenance in (signatures.PINNED, signatures.REQUIRED) else None
+        )
 
     def decide_each(
         self,
@@ -515,6 +520,9 @@ class _Writes:
                  by, body, owner, inst)
             )  # fmt: skip
             outcomes[i] = Outcome(True, oid, ver, "stored")
+            if self.receipted is not None and obj["type"] != "marking-definition":
+                digest = verifier.hashes.get((oid, ver)) if verifier is not None else None
+                self.receipted.append((oid, ver, digest, row_id, obj))
         self.last_added = last
 
     def _markings(self, releases: _ReleaseDecisions) -> dict[int, tuple[str, Marking]]:
@@ -530,14 +538,11 @@ class _Writes:
         envelope stores (not marking-definitions nor provenance notes)."""
         markings = self._markings(releases)
         out = []
-        for r in self.new_rows:
-            if r[3] == "marking-definition":
+        for oid, ver, digest, row, obj in self.receipted or ():
+            if pv.is_provenance(obj):
                 continue
-            body = orjson.loads(r[12])
-            if pv.is_provenance(body):
-                continue
-            m = markings[r[8]][1]
-            out.append((r[1], r[4], pv.content_hash(body), f"{m.originator} {m.level}"))
+            m = markings[row][1]
+            out.append((oid, ver, digest or pv.content_hash(obj), f"{m.originator} {m.level}"))
         return out
 
     def sign(

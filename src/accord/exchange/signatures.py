@@ -28,8 +28,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from accord.exchange import markings as mk
 from accord.exchange.authority import Writer
+from accord.exchange.set_params import member, set_param
 from accord.policy.marking import Marking
-from accord.store.trust_schema import party_keys, provenance_entries, receipt_objects, receipts
+from accord.store.trust_schema import party_keys, provenance_entries, receipt_objects
 from accord.trust import provenance as pv
 from accord.trust import receipts as rc
 from accord.trust.keys import PartyKey
@@ -57,6 +58,9 @@ def keys_by_party(conn: sa.Connection) -> dict[str, list[PartyKey]]:
     return out
 
 
+_ENTRIES_SQL: dict[str, sa.Select[Any]] = {}
+
+
 class Verifier:
     """Checks one envelope's deliveries against their originators' signed provenance."""
 
@@ -72,6 +76,7 @@ class Verifier:
         self.refused: dict[str, str] = {}  # provenance id → why its signature fails
         self.entries: dict[tuple[str, str], pv.Entry] = {}
         self.fresh: list[dict[str, Any]] = []  # verified provenance objects of this envelope
+        self.hashes: dict[tuple[str, str], str] = {}  # content hashes computed, for the receipt
         ids: set[str] = set()
         for _, obj, _, _, _ in checked:
             if pv.is_provenance(obj):
@@ -92,11 +97,14 @@ class Verifier:
                 ids.add(obj["id"])
         ids -= {sid for sid, _ in self.entries}
         if ids:
-            c = provenance_entries.c
-            for sid, ver, originator, h, marking, pid in conn.execute(
-                sa.select(
+            dialect = conn.dialect.name
+            if dialect not in _ENTRIES_SQL:
+                c = provenance_entries.c
+                _ENTRIES_SQL[dialect] = sa.select(
                     c.stix_id, c.version, c.originator, c.hash, c.marking, c.provenance
-                ).where(c.stix_id.in_(sorted(ids)))
+                ).where(member(c.stix_id, "ids", dialect))
+            for sid, ver, originator, h, marking, pid in conn.execute(
+                _ENTRIES_SQL[dialect], {"ids": set_param(ids, dialect)}
             ).all():
                 self.entries.setdefault((sid, ver), pv.Entry(originator, h, marking, pid))
 
@@ -115,7 +123,8 @@ class Verifier:
             return None  # no key pinned for the originator: stored as unverified provenance
         if not pinned:
             return None if self.mode != REQUIRED else f"no key is pinned for {originator}"
-        if pv.content_hash(obj) != entry.hash:
+        digest = self.hashes[(oid, version)] = pv.content_hash(obj)
+        if digest != entry.hash:
             return f"altered: its content is not what {originator} signed"
         refs = obj.get("object_marking_refs") or ()
         if entry.marking not in refs:
@@ -127,34 +136,29 @@ class Verifier:
         record_entries(conn, [p for p in self.fresh if p["id"] in stored])
 
 
+def _insert_new(
+    conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """Inserts rows through the driver's executemany, skipping those whose key is held (one
+    statement, no look-up first: `ON CONFLICT DO NOTHING`, SQLite and PostgreSQL alike)."""
+    if rows:
+        mark = "%s" if conn.dialect.name == "postgresql" else "?"
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join(mark for _ in columns)}) ON CONFLICT DO NOTHING",
+            rows,
+        )
+
+
 def record_entries(conn: sa.Connection, bodies: list[dict[str, Any]]) -> None:
     """Records the entries of provenance objects (signed here or verified) for later lookups."""
-    rows = {
-        (sid, ver, e.originator): {
-            "stix_id": sid,
-            "version": ver,
-            "originator": e.originator,
-            "hash": e.hash,
-            "marking": e.marking,
-            "provenance": e.provenance,
-        }
-        for body in bodies
-        for sid, ver, e in pv.entries_of(body)
-    }
-    if not rows:
-        return
-    c = provenance_entries.c
-    held = {
-        (s, v, o)
-        for s, v, o in conn.execute(
-            sa.select(c.stix_id, c.version, c.originator).where(
-                c.stix_id.in_(sorted({k[0] for k in rows}))
-            )
-        ).all()
-    }
-    fresh = [r for k, r in rows.items() if k not in held]
-    if fresh:
-        conn.execute(sa.insert(provenance_entries), fresh)
+    rows = [row for body in bodies for row in pv.entry_rows(body)]
+    _insert_new(
+        conn,
+        "provenance_entries",
+        ("stix_id", "version", "originator", "hash", "marking", "provenance"),
+        rows,
+    )
 
 
 def sign_rows(
@@ -201,32 +205,22 @@ def make_receipt(
             id=body["id"], sender=writer.party, added=at, body=orjson.dumps(body).decode()
         )
     )
-    record_receipt(conn, body, verified=True, added=at)
 
 
 def record_receipt(conn: sa.Connection, body: dict[str, Any], verified: bool, added: int) -> int:
-    """Keeps one row per item version of a receipt (skipping versions already receipted by the
-    same receiver); returns how many rows were added."""
-    c = receipts.c
+    """Keeps one row per item version of a receipt (a version already receipted by the same
+    receiver keeps its first receipt); returns how many versions it lists."""
     receiver, sender = str(body["receiver"]), str(body["sender"])
-    wanted = {(str(e[0]), str(e[1])): e for e in body["entries"]}
-    held = {
-        (s, v)
-        for s, v in conn.execute(
-            sa.select(c.stix_id, c.version).where(
-                c.receiver == receiver,
-                c.sender == sender,
-                c.stix_id.in_(sorted({k[0] for k in wanted})),
-            )
-        ).all()
-    }
-    fresh = [
-        {"receiver": receiver, "sender": sender, "stix_id": sid, "version": ver, "hash": e[2],
-         "level": e[3], "at": int(body["at"]), "receipt": body["id"], "verified": verified,
-         "added": added}
-        for (sid, ver), e in wanted.items()
-        if (sid, ver) not in held
-    ]  # fmt: skip
-    if fresh:
-        conn.execute(sa.insert(receipts), fresh)
-    return len(fresh)
+    at, rid = int(body["at"]), str(body["id"])
+    rows = [
+        (receiver, sender, str(e[0]), str(e[1]), str(e[2]), str(e[3]), at, rid, verified, added)
+        for e in body["entries"]
+    ]
+    _insert_new(
+        conn,
+        "receipts",
+        ("receiver", "sender", "stix_id", "version", "hash", "level", "at", "receipt",
+         "verified", "added"),
+        rows,
+    )  # fmt: skip
+    return len(rows)

@@ -33,9 +33,8 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -52,7 +51,8 @@ def canonical(obj: Mapping[str, Any]) -> bytes:
     """Returns the object's canonical form (module docstring): its JSON without
     `object_marking_refs`, keys sorted, no whitespace."""
     if _UNSIGNED in obj:
-        obj = {k: v for k, v in obj.items() if k != _UNSIGNED}
+        obj = dict(obj)
+        del obj[_UNSIGNED]
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 
 
@@ -126,8 +126,7 @@ def build(
     }
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One item version a verified provenance object vouches for."""
 
     originator: str
@@ -136,12 +135,20 @@ class Entry:
     provenance: str
 
 
-def entries_of(body: Mapping[str, Any]) -> Iterable[tuple[str, str, Entry]]:
-    """Yields (id, version, entry) for each item version of a provenance note."""
+def entries_of(body: Mapping[str, Any]) -> list[tuple[str, str, Entry]]:
+    """Returns (id, version, entry) for each item version of a provenance note (the note's
+    fields verified: `verify`)."""
     ext = _ext(body)
     originator, marking, pid = ext["originator"], ext["marking"], body["id"]
-    for e in ext["entries"]:
-        yield str(e[0]), str(e[1]), Entry(originator, str(e[2]), marking, pid)
+    return [(e[0], e[1], Entry(originator, e[2], marking, pid)) for e in ext["entries"]]
+
+
+def entry_rows(body: Mapping[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
+    """Returns the note's entries as rows of `provenance_entries` (id, version, originator,
+    hash, marking, note id)."""
+    ext = _ext(body)
+    originator, marking, pid = ext["originator"], ext["marking"], body["id"]
+    return [(e[0], e[1], originator, e[2], marking, pid) for e in ext["entries"]]
 
 
 def verify(body: Mapping[str, Any], keys: Mapping[str, Sequence[PartyKey]]) -> str | None:
