@@ -39,6 +39,7 @@ from accord.exchange.ingest import Outcome, Prepared, prepare
 from accord.exchange.marking_rows import MarkingIndex, marking_definitions, marking_index
 from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import refusal_body, release_body
+from accord.exchange.set_params import member, set_param
 from accord.exchange.stix import MEDIA_TAXII, format_us, parse_timestamp_us, version_of
 from accord.federation import chains
 from accord.federation.peers import (
@@ -56,6 +57,7 @@ from accord.node import Node
 from accord.principals import Principal
 from accord.store.meta import get_meta
 from accord.store.meta import put as put_meta
+from accord.store.trust_schema import provenance_entries
 from accord.trust import keys
 from accord.trust import receipts as rc
 
@@ -233,6 +235,7 @@ class _Push(_Exchange):
         # hundreds of markings. (Until then it is sent again: envelopes in flight together may
         # be stored in either order, and an object must never arrive before its marking.)
         self.acked: set[int] = set()
+        self.notes_acked: set[str] = set()  # provenance notes the peer has acknowledged
         # A peer that is not an accord node also gets an ACS 3.0 marking beside accord's own
         # (accord.exchange.acs), so that its tools keep the originator's restrictions.
         self.acs: dict[int, tuple[str, bytes]] | None = None if peer.accord else {}
@@ -250,32 +253,71 @@ class _Push(_Exchange):
                 position = get_cursor(store, self.peer.name, "push", c.id)
                 query = queries.Query(versions=("all",))
                 rows, _ = queries.page(store, c.key, self.visible, query, position, page)
-                flight: deque[tuple[list[queries.Row], set[int], Future[httpx.Response]]] = deque()
+                flight: deque[
+                    tuple[list[queries.Row], set[int], list[queries.Row], Future[httpx.Response]]
+                ] = deque()
                 while rows or flight:
                     if rows and len(flight) < 2:
                         needed = {x.marking for x in rows} - self.acked
-                        flight.append((rows, needed, pool.submit(self.post, rows, needed)))
+                        notes = self.notes_for(c, rows)
+                        sending = pool.submit(self.post, rows, needed, notes)
+                        flight.append((rows, needed, notes, sending))
                         rows, _ = queries.page(
                             store, c.key, self.visible, query, rows[-1].date_added, page
                         )
                         continue
-                    done, carried, sending = flight.popleft()
+                    done, carried, notes, sending = flight.popleft()
                     try:
                         self.settle(c, done, carried, sending.result())
+                        self.notes_acked.update(r.stix_id for r in (*notes, *done))
                     except BaseException:
-                        for _, _, f in flight:
+                        for *_, f in flight:
                             f.cancel()
                         raise
 
-    def post(self, rows: list[queries.Row], markings: set[int]) -> httpx.Response:
-        """Sends one envelope: the rows and the marking-definitions `markings` names."""
+    def notes_for(self, c: Collection, rows: list[queries.Row]) -> list[queries.Row]:
+        """Returns the signed provenance notes the page's items need that the peer has not yet
+        acknowledged and the page does not carry: like marking-definitions, a note goes with
+        every envelope that needs it until one carrying it is acknowledged (envelopes in flight
+        together may be stored in either order: an item must never arrive before its
+        signature)."""
+        items = {
+            (r.stix_id, r.version)
+            for r in rows
+            if not r.stix_id.startswith(("marking-definition--", "note--"))
+        }
+        if not items:
+            return []
+        store = self.node.store
+        dialect = store.dialect
+        pe = provenance_entries.c
+        with store.read() as conn:
+            found = conn.execute(
+                sa.select(pe.stix_id, pe.version, pe.provenance).where(
+                    member(pe.stix_id, "ids", dialect)
+                ),
+                {"ids": set_param({sid for sid, _ in items}, dialect)},
+            ).all()
+        wanted = {p for sid, ver, p in found if (sid, ver) in items}
+        wanted -= self.notes_acked | {r.stix_id for r in rows}
+        if not wanted:
+            return []
+        query = queries.Query(ids=tuple(sorted(wanted)), versions=("all",))
+        notes, _ = queries.page(store, c.key, self.visible, query, None, len(wanted) + 1)
+        return notes
+
+    def post(
+        self, rows: list[queries.Row], markings: set[int], notes: list[queries.Row]
+    ) -> httpx.Response:
+        """Sends one envelope: the rows, the marking-definitions `markings` names and the
+        provenance `notes` its items need (`notes_for`)."""
         # What leaves the node carries no national need-to-know groups (accord.exchange.abroad).
         store = self.node.store
         now = marking_index(store)
         definitions = abroad.partner_definitions(
             markings, now, marking_definitions(store, markings)
         )
-        served = abroad.partner_rows(rows, abroad.forms(store.url, now), self.peer.party)
+        served = abroad.partner_rows([*notes, *rows], abroad.forms(store.url, now), self.peer.party)
         if self.acs is not None:
             definitions, served = self.with_acs(now, definitions, served)
         return self.client.request(
