@@ -761,3 +761,25 @@ def test_a_stix20_peer_is_upgraded_only_when_declared(
             assert "STIX 2.0" in json.dumps(refusal["body"])
     finally:
         server.stop()
+
+
+def test_peer_add_pins_the_peers_key(cli: Cli, jpn: LiveNode) -> None:
+    """`accord peer add … --key KEY` pins the key Japan's `accord key show` prints, for Japan; a
+    malformed key is refused before the peer is contacted or recorded."""
+    from accord.trust import keys
+
+    key = keys.public_hex(keys.node_key(jpn.store))
+    code, _, err = cli(
+        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url, "--user", "kor-cli-peer",
+        "--key", "00ff", stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert code == 2 and "64 hexadecimal characters" in err
+    assert json.loads(cli("peer", "list", "--json")[1]) == []
+    code, out, err = cli(
+        "peer", "add", "jpn", "--party", "JPN", "--url", jpn.url, "--user", "kor-cli-peer",
+        "--key", key, "--json", stdin=SECRET + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["key"] == {"public_key": key, "fingerprint": keys.fingerprint(key)}
+    pinned = json.loads(cli("key", "list", "--json")[1])
+    assert {(k["party"], k["public_key"]) for k in pinned} >= {("JPN", key)}
