@@ -10,7 +10,15 @@ import typer
 
 from accord.cli.app import app, console, invocation, parse_date, print_json
 from accord.cli.node_cmds import (
+    AtOpt,
+    CollectionOpt,
+    DryRunOpt,
     JsonOpt,
+    NofornOpt,
+    OrconOpt,
+    PurposeOpt,
+    RelToOpt,
+    TopicOpt,
     host_user,
     option_marking,
     previews_of,
@@ -41,13 +49,11 @@ def import_cmd(
     level: Annotated[
         str | None, typer.Option("--level", help="Level for events without accord tags.")
     ] = None,
-    topic: Annotated[list[str] | None, typer.Option("--topic", help="Topic (repeatable).")] = None,
-    purpose: Annotated[str, typer.Option("--purpose", help="Purpose (R4).")] = DEFAULT_PURPOSE,
-    rel_to: Annotated[
-        list[str] | None, typer.Option("--rel-to", help="REL TO party (repeatable).")
-    ] = None,
-    noforn: Annotated[bool, typer.Option("--noforn", help="Never to another party.")] = False,
-    orcon: Annotated[bool, typer.Option("--orcon", help="Originator controlled.")] = False,
+    topic: TopicOpt = None,
+    purpose: PurposeOpt = DEFAULT_PURPOSE,
+    rel_to: RelToOpt = None,
+    noforn: NofornOpt = False,
+    orcon: OrconOpt = False,
     group: Annotated[
         list[str] | None,
         typer.Option(
@@ -55,13 +61,9 @@ def import_cmd(
             help="Need-to-know group at this node (repeatable, R9), for every event imported.",
         ),
     ] = None,
-    collection: Annotated[
-        str, typer.Option("--collection", help="Collection id or alias.")
-    ] = "items",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the preview only.")] = False,
-    at: Annotated[
-        str | None, typer.Option("--at", help="Preview date.", show_default="today")
-    ] = None,
+    collection: CollectionOpt = "items",
+    dry_run: DryRunOpt = False,
+    at: AtOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Publish MISP events as this node's items: misp-stix converts each to STIX 2.1; an event's

@@ -485,19 +485,28 @@ def print_published(pub: dict[str, Any] | None) -> None:
         console.print(f"  {f['id']}: {f['message']}")
 
 
+# The marking options `accord publish` and `accord misp import` share (one declaration each).
+TopicOpt = Annotated[list[str] | None, typer.Option("--topic", help="Topic (repeatable).")]
+PurposeOpt = Annotated[str, typer.Option("--purpose", help="Purpose (R4).")]
+RelToOpt = Annotated[list[str] | None, typer.Option("--rel-to", help="REL TO party (repeatable).")]
+NofornOpt = Annotated[bool, typer.Option("--noforn", help="Never to another party.")]
+OrconOpt = Annotated[bool, typer.Option("--orcon", help="Originator controlled.")]
+CollectionOpt = Annotated[str, typer.Option("--collection", help="Collection id or alias.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the preview only.")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="Preview date.", show_default="today")]
+
+
 @app.command("publish")
 def publish_cmd(
     file: Annotated[Path, typer.Argument(help="STIX objects: a bundle, an envelope or a list.")],
     level: Annotated[
         str | None, typer.Option("--level", help="Level for objects without a release marking.")
     ] = None,
-    topic: Annotated[list[str] | None, typer.Option("--topic", help="Topic (repeatable).")] = None,
-    purpose: Annotated[str, typer.Option("--purpose", help="Purpose (R4).")] = DEFAULT_PURPOSE,
-    rel_to: Annotated[
-        list[str] | None, typer.Option("--rel-to", help="REL TO party (repeatable).")
-    ] = None,
-    noforn: Annotated[bool, typer.Option("--noforn", help="Never to another party.")] = False,
-    orcon: Annotated[bool, typer.Option("--orcon", help="Originator controlled.")] = False,
+    topic: TopicOpt = None,
+    purpose: PurposeOpt = DEFAULT_PURPOSE,
+    rel_to: RelToOpt = None,
+    noforn: NofornOpt = False,
+    orcon: OrconOpt = False,
     group: Annotated[
         list[str] | None,
         typer.Option(
@@ -507,13 +516,9 @@ def publish_cmd(
             "readable by partners only.",
         ),
     ] = None,
-    collection: Annotated[
-        str, typer.Option("--collection", help="Collection id or alias.")
-    ] = "items",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the preview only.")] = False,
-    at: Annotated[
-        str | None, typer.Option("--at", help="Preview date.", show_default="today")
-    ] = None,
+    collection: CollectionOpt = "items",
+    dry_run: DryRunOpt = False,
+    at: AtOpt = None,
     stix20_opt: Annotated[
         bool,
         typer.Option(
