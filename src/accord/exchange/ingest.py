@@ -526,12 +526,18 @@ class _Writes:
         self.last_added = last
 
     def _markings(self, releases: _ReleaseDecisions) -> dict[int, tuple[str, Marking]]:
-        """Returns marking row → (its STIX id here, the marking), the envelope's new ones too."""
-        markings = {row: (self.index.stix_ids[row], m) for row, m in self.index.by_row.items()}
-        for ref, row in releases.rows.items():
-            if isinstance(row, int) and ref in releases.envelope:
-                markings[row] = (ref, releases.envelope[ref])
-        return markings
+        """Returns marking row → (its STIX id here, the marking) for the rows this envelope
+        writes (the index's markings, or one the envelope registered)."""
+        new = {
+            row: (ref, releases.envelope[ref])
+            for ref, row in releases.rows.items()
+            if isinstance(row, int) and ref in releases.envelope
+        }
+        index = self.index
+        return {
+            row: new[row] if row in new else (index.stix_ids[row], index.by_row[row])
+            for row in {r[8] for r in self.new_rows}
+        }
 
     def stored_entries(self, releases: _ReleaseDecisions) -> list[tuple[str, str, str, str]]:
         """Returns (id, version, content hash, level as marked) of the item versions this
