@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import typer
@@ -18,11 +18,12 @@ from rich.console import Console
 from accord import clock
 from accord.cli.help_forms import AccordGroup
 from accord.errors import InputError
-from accord.node import Node, node_config
-from accord.registry import repository
-from accord.registry.model import Registry
 from accord.settings import Settings, load_settings
-from accord.store import Store, open_store
+
+if TYPE_CHECKING:
+    from accord.node import Node
+    from accord.registry.model import Registry
+    from accord.store import Store
 
 app = typer.Typer(
     name="accord",
@@ -64,6 +65,10 @@ app.add_typer(consents_app, name="consents")
 
 console = Console(highlight=False, soft_wrap=True)
 
+#: `--purpose`'s default: `accord.policy.marking.DEFAULT_PURPOSE`, written out so that building the
+#: commands does not load the policy engine (tests/cli/test_cli_startup.py holds the two equal).
+DEFAULT_PURPOSE = "defence"
+
 
 class Invocation:
     """What one command works with: the settings, the store (opened and migrated on first use)
@@ -77,6 +82,8 @@ class Invocation:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from accord.store import open_store  # SQLAlchemy: only for commands that use the store
+
             self._store = open_store(str(self.settings.database_url))
         return self._store
 
@@ -84,6 +91,7 @@ class Invocation:
         """Returns the node these settings describe, set up first on an empty store (the
         demonstration scenario, as `accord serve` does, without sample items or credentials)."""
         if self._node is None:
+            from accord.node import Node, node_config
             from accord.server import prepare  # the first-run setup, without the web stack
 
             party, _ = prepare(self.store, self.settings, extras=False)
@@ -91,10 +99,14 @@ class Invocation:
         return self._node
 
     def registry(self) -> Registry:
+        from accord.registry import repository
+
         return repository.load(self.store)
 
     def party(self) -> str | None:
         """Returns this node's party: the `party` setting, else the one `accord init` recorded."""
+        from accord.registry import repository
+
         override = self.settings.party
         return str(override) if override else repository.get_meta(self.store, "party")
 

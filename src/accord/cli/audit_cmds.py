@@ -10,10 +10,8 @@ import orjson
 import typer
 from rich.table import Table
 
-from accord.audit import against, backup, checkpoints, log
 from accord.cli.app import app, console, invocation, print_json
 from accord.errors import InputError
-from accord.trust import receipts
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -44,6 +42,8 @@ def verify_cmd(
     """Prove the chain unbroken, or name the first altered, missing or reordered record; name
     every restore from a backup; with --against, the records the store lacks. Exit 0 when
     intact, 1 when broken or when the store lacks records of the file."""
+    from accord.audit import against, backup, checkpoints, log
+
     store = invocation().store
     verdict = log.verify(store)
     problems = checkpoints.verify_checkpoints(store) if verdict.ok else []
@@ -96,6 +96,9 @@ def verify_cmd(
 @audit_app.command("disclosures")
 def disclosures_cmd(item_id: str, json: JsonOpt = False) -> None:
     """Every party that received any version of an item: when, on which basis, at which level."""
+    from accord.audit import log
+    from accord.trust import receipts
+
     store = invocation().store
     rows = receipts.with_receipts(store, item_id, log.disclosures(store, item_id))
     if json:
@@ -143,6 +146,8 @@ def receipts_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Receipts: which releases of item versions the receiving nodes have signed for."""
+    from accord.trust import receipts
+
     if not missing:
         raise InputError("say what to list: --missing (releases still without a receipt)")
     age = 0 if older_than is None else _duration(older_than)
@@ -166,6 +171,8 @@ def export_cmd(
     ] = None,
 ) -> None:
     """Write the whole log as JSON lines, oldest first."""
+    from accord.audit import log
+
     lines = (orjson.dumps(r).decode() + "\n" for r in log.export(invocation().store))
     if output is None:
         for line in lines:
@@ -178,6 +185,8 @@ def export_cmd(
 @audit_app.command("checkpoint")
 def checkpoint_cmd(json: JsonOpt = False) -> None:
     """Sign the current head of the chain with the node's Ed25519 key."""
+    from accord.audit import checkpoints
+
     cp = checkpoints.checkpoint(invocation().store)
     if json:
         print_json(cp.to_json() if cp else None)
@@ -190,6 +199,8 @@ def checkpoint_cmd(json: JsonOpt = False) -> None:
 @audit_app.command("key")
 def key_cmd() -> None:
     """Print the node's audit public key (hex), for partners that keep its checkpoints."""
+    from accord.audit import checkpoints
+
     typer.echo(checkpoints.public_key_hex(invocation().store))
 
 
@@ -201,6 +212,8 @@ def backup_cmd(
     """Back up the whole store to one file while the node runs: a consistent snapshot with a
     signed checkpoint of its audit chain's head inside. The file holds the node's audit key and
     every item: keep it as you keep the store."""
+    from accord.audit import backup
+
     made = backup.backup(invocation().store, out)
     if json:
         print_json(made.to_json())
@@ -224,6 +237,7 @@ def restore_cmd(
     """Restore the store from a backup (every process of the node stopped). The chain records
     "restored from a backup at record N": the records after N are gone, and it says so.
     Refuses a store that is not empty unless --force."""
+    from accord.audit import backup
     from accord.principals.authority import host_actor
 
     done = backup.restore(invocation().store, file, host_actor(), force=force)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, TaskID
@@ -13,29 +13,11 @@ from rich.table import Table
 
 from accord.cli.app import app, console, invocation, print_json
 from accord.errors import InputError
-from accord.exchange import notices
-from accord.exchange.foreign import MarkingMap, parse_entry
-from accord.exchange.stix import format_us, parse_timestamp_us
-from accord.federation import chains
-from accord.federation import notices as sending
-from accord.federation.discovery import resolve
-from accord.federation.peers import (
-    Peer,
-    add_peer,
-    check_new_name,
-    cursors,
-    get_peer,
-    holder,
-    list_peers,
-    remove_peer,
-    require_secret,
-)
-from accord.federation.sync import sync_peer
-from accord.federation.transport import absolute, tls_context
-from accord.policy import World
-from accord.principals.authority import host_actor
-from accord.server import settle_collector
-from accord.trust import keys
+
+if TYPE_CHECKING:
+    from accord.exchange.foreign import MarkingMap
+    from accord.federation.peers import Peer
+    from accord.policy import World
 
 peer_app = typer.Typer(
     help="Partner nodes this node pushes to and pulls from.", no_args_is_help=True
@@ -142,6 +124,12 @@ def peer_add(
     discovery finds the API root and collections). Its secret is read from standard input, or
     from ACCORD_PEER_PASSWORD; with --client-cert and --client-key this node may present its
     certificate instead (mutual TLS), and then a secret is optional."""
+    from accord.federation.discovery import resolve
+    from accord.federation.peers import add_peer, check_new_name, require_secret
+    from accord.federation.transport import absolute, tls_context
+    from accord.principals.authority import host_actor
+    from accord.trust import keys
+
     n = invocation()
     code = party.strip().upper()
     if code not in {p.code for p in n.registry().parties}:
@@ -187,6 +175,8 @@ def peer_add(
 
 def _marking_map(world: World, entries: list[str]) -> MarkingMap:
     """Returns the `--map` entries as a table, each marking checked against the registry."""
+    from accord.exchange.foreign import MarkingMap, parse_entry
+
     parsed = []
     for text in entries:
         foreign_name, marking = parse_entry(text)
@@ -212,6 +202,8 @@ def _where(peer: Peer) -> str:
 @peer_app.command("list")
 def peer_list(json: JsonOpt = False) -> None:
     """List peers (never their secrets)."""
+    from accord.federation.peers import list_peers
+
     peers = list_peers(invocation().store)
     if json:
         print_json([p.to_json() for p in peers])
@@ -228,6 +220,10 @@ def peer_list(json: JsonOpt = False) -> None:
 def peer_show(name: str, json: JsonOpt = False) -> None:
     """Show a peer, where sync stands with it (its cursors), the signed checkpoint of its audit
     chain held (and a fork found) and whether a sync holds it now."""
+    from accord.exchange.stix import format_us
+    from accord.federation import chains
+    from accord.federation.peers import cursors, get_peer, holder
+
     store = invocation().store
     peer = get_peer(store, name)
     held = holder(store, name)
@@ -281,6 +277,8 @@ def peer_show(name: str, json: JsonOpt = False) -> None:
 @peer_app.command("remove")
 def peer_remove(name: str, json: JsonOpt = False) -> None:
     """Remove a peer and its sync cursors."""
+    from accord.federation.peers import remove_peer
+
     remove_peer(invocation().store, name)
     if json:
         print_json({"name": name, "removed": True})
@@ -290,6 +288,8 @@ def peer_remove(name: str, json: JsonOpt = False) -> None:
 
 def _since(value: str) -> int:
     """Returns `--since` (a date, or an RFC 3339 UTC timestamp) as microseconds since the epoch."""
+    from accord.exchange.stix import parse_timestamp_us
+
     try:
         if len(value) == 10:
             day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
@@ -327,6 +327,11 @@ def sync_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Push to and pull from peers now. Exit 1 when any peer could not be synchronised."""
+    from accord.exchange.stix import format_us
+    from accord.federation.peers import list_peers
+    from accord.federation.sync import sync_peer
+    from accord.server import settle_collector
+
     if again and peer is None:
         raise InputError("--again needs a PEER: it sends again to one peer what it already has")
     if since is not None and not again:
@@ -392,6 +397,8 @@ def notice_reclassify(
     json: JsonOpt = False,
 ) -> None:
     """Re-mark one of this node's items and notify every party it was released to."""
+    from accord.federation import notices as sending
+
     _show(
         sending.send_originator_notice(
             invocation().node(), "reclassification", item, new_level=level
@@ -403,6 +410,8 @@ def notice_reclassify(
 @notice_app.command("destroy")
 def notice_destroy(item: str, json: JsonOpt = False) -> None:
     """Ask every party one of this node's items was released to, to destroy it."""
+    from accord.federation import notices as sending
+
     _show(sending.send_originator_notice(invocation().node(), "destruction", item), json)
 
 
@@ -415,12 +424,16 @@ def notice_compromise(
     json: JsonOpt = False,
 ) -> None:
     """Report the loss or compromise of a held item to its originator's node, at once."""
+    from accord.federation import notices as sending
+
     _show(sending.report_compromise(invocation().node(), item, description), json)
 
 
 @notice_app.command("list")
 def notice_list(json: JsonOpt = False) -> None:
     """Every reclassification, destruction and compromise recorded at this node."""
+    from accord.exchange import notices
+
     rows = notices.notices(invocation().store)
     if json:
         print_json(rows)

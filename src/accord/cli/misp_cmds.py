@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from accord.cli.app import app, console, invocation, parse_date, print_json
+from accord.cli.app import DEFAULT_PURPOSE, app, console, invocation, parse_date, print_json
 from accord.cli.node_cmds import (
     AtOpt,
     CollectionOpt,
@@ -27,13 +27,11 @@ from accord.cli.node_cmds import (
     store_as_host,
 )
 from accord.errors import InputError
-from accord.exchange import publishing
-from accord.exchange.marking_rows import marking_index
-from accord.misp import feed as misp_feed
-from accord.misp import importing, partner
-from accord.policy.marking import DEFAULT_PURPOSE, Marking, parse_groups
-from accord.policy.world import World
-from accord.principals import Principal
+
+if TYPE_CHECKING:
+    from accord.misp import importing
+    from accord.policy.marking import Marking
+    from accord.policy.world import World
 
 misp_app = typer.Typer(
     help="MISP: import MISP events, write a partner's MISP feed.", no_args_is_help=True
@@ -69,6 +67,12 @@ def import_cmd(
     """Publish MISP events as this node's items: misp-stix converts each to STIX 2.1; an event's
     accord tags give its release marking, else --level and --topic do. Every file is read and
     converted before anything is stored; each file is then stored in one transaction."""
+    from accord.exchange import publishing
+    from accord.exchange.marking_rows import marking_index
+    from accord.misp import importing
+    from accord.policy.marking import parse_groups
+    from accord.policy.world import World
+
     n = invocation()
     party = n.node().party
     world = World(n.registry())
@@ -142,6 +146,8 @@ def _event_marking(
     """Returns the release marking an event is published under: its accord tags' (with the
     node's --group), else the options'. InputError names the event when it has neither, or
     when its tags name another originator or a marking the registry does not know."""
+    from accord.policy.marking import Marking
+
     where = f"{e.path}: event {e.uuid}"
     if e.marking is None:
         if default is None:
@@ -177,6 +183,10 @@ def feed_cmd(
     """Write what is releasable to a partner today as a MISP feed: manifest.json, hashes.csv and
     one file per event; exactly what the partner would read over TAXII, recorded as a release
     to it in the audit trail."""
+    from accord.misp import feed as misp_feed
+    from accord.misp import partner
+    from accord.principals import Principal
+
     n = invocation()
     node = n.node()
     code = to.strip().upper()

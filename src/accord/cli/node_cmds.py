@@ -7,28 +7,30 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli.app import Invocation, app, console, invocation, parse_date, print_json
+from accord.cli.app import (
+    DEFAULT_PURPOSE,
+    Invocation,
+    app,
+    console,
+    invocation,
+    parse_date,
+    print_json,
+)
 from accord.errors import AccordError, InputError
-from accord.exchange import publishing, stix20
-from accord.exchange.authority import Writer
-from accord.exchange.collections import Collection
-from accord.exchange.marking_rows import marking_index
-from accord.exchange.preview import preview
-from accord.node import node_config
-from accord.policy.marking import DEFAULT_PURPOSE, Marking, parse_groups
-from accord.policy.world import World
-from accord.principals import authority, list_principals
-from accord.principals.authority import grant, host_actor
-from accord.server import prepare
 from accord.settings import SETTINGS
-from accord.trust import keys
+
+if TYPE_CHECKING:
+    from accord.exchange import stix20
+    from accord.exchange.collections import Collection
+    from accord.policy.marking import Marking
+    from accord.policy.world import World
 
 credential_app = typer.Typer(help="Credentials of partner nodes and users.", no_args_is_help=True)
 app.add_typer(credential_app, name="credential")
@@ -77,6 +79,8 @@ def serve_cmd(
     items and two demonstration credentials, printed once."""
     import uvicorn
 
+    from accord.node import node_config
+    from accord.server import prepare
     from accord.tls import serve_options  # uvicorn's protocols load only where a server runs
 
     n = invocation()
@@ -205,6 +209,10 @@ def credential_add(
     certificate alone and no password crosses the wire. Run on the node's host, the root of
     trust: the only place partner credentials are created; the audit record names the host
     account."""
+    from accord.policy.world import World
+    from accord.principals.authority import grant, host_actor
+    from accord.trust import keys
+
     n = invocation()
     code = party.strip().upper()
     registry = n.registry()
@@ -276,6 +284,8 @@ def credential_add(
 @credential_app.command("list")
 def credential_list(json: JsonOpt = False) -> None:
     """List credentials (never their secrets)."""
+    from accord.principals import list_principals
+
     rows = [p.to_json() for p in list_principals(invocation().store)]
     if json:
         print_json(rows)
@@ -302,6 +312,8 @@ def credential_list(json: JsonOpt = False) -> None:
 @credential_app.command("revoke")
 def credential_revoke(name: str, json: JsonOpt = False) -> None:
     """Revoke a credential at once, in every serving process."""
+    from accord.principals import authority
+
     authority.revoke(invocation().store, name)
     if json:
         print_json({"name": name, "revoked": True})
@@ -313,6 +325,8 @@ def credential_revoke(name: str, json: JsonOpt = False) -> None:
 def credential_unlock(name: str, json: JsonOpt = False) -> None:
     """Unlock a credential locked after failed sign-ins and forget its failures, at once in every
     serving process; an audit record names the credential. Exit 2 when no credential has NAME."""
+    from accord.principals import authority
+
     was_locked = authority.unlock(invocation().store, name, address="cli")
     if json:
         print_json({"name": name, "unlocked": True, "was_locked": was_locked})
@@ -326,6 +340,8 @@ def credential_unlock(name: str, json: JsonOpt = False) -> None:
 
 def _read_objects(path: Path) -> tuple[list[Any], bool]:
     """Returns the file's objects, and whether it is a STIX 2.0 bundle (`spec_version` "2.0")."""
+    from accord.exchange import stix20
+
     try:
         data = orjson.loads(path.read_bytes())
     except FileNotFoundError:
@@ -344,6 +360,8 @@ def _read_objects(path: Path) -> tuple[list[Any], bool]:
 def _stix21(path: Path, posted: list[Any], bundle20: bool, upgrade: bool) -> stix20.Upgraded:
     """Returns the objects as STIX 2.1: upgraded (`stix20.upgrade`) with `--stix20`; without
     it, STIX 2.0 content is refused whole (InputError), naming what is 2.0 and the option."""
+    from accord.exchange import stix20
+
     if upgrade:
         return stix20.upgrade(posted)
     old = [o for o in posted if stix20.is_stix20(o)]
@@ -371,6 +389,8 @@ def option_marking(
 ) -> Marking | None:
     """Returns the release marking the options name (`--level`, `--topic`, …), checked against
     the registry, or None without `--level`. InputError names what is wrong."""
+    from accord.policy.marking import Marking, parse_groups
+
     if level is None and group:
         raise InputError("--group: name the marking too (--level, --topic) for unmarked objects")
     if level is None:
@@ -423,6 +443,8 @@ def previews_of(
     world: World, party: str, groups: dict[str, tuple[Marking, list[str]]], day: date
 ) -> list[dict[str, Any]]:
     """Returns, per release marking, who could receive its objects on `day`."""
+    from accord.exchange.preview import preview
+
     return [
         {
             "marking": m.to_json(),
@@ -440,6 +462,9 @@ def store_as_host(
     """Stores `objects` in one transaction with the node's authority (accord.exchange.authority);
     the audit trail names the operating-system user who ran the command. Returns the summary
     `--json` prints."""
+    from accord.exchange import publishing
+    from accord.exchange.authority import Writer
+
     target = items_collection(n, collection)
     outcomes = publishing.store_objects(
         n.store, target, objects, Writer.host(host_user(), party), publish_check(party, world)
@@ -530,6 +555,10 @@ def publish_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Publish STIX objects as this node's items, after showing who could receive each today."""
+    from accord.exchange import publishing, stix20
+    from accord.exchange.marking_rows import marking_index
+    from accord.policy.world import World
+
     n = invocation()
     party = n.node().party
     world = World(n.registry())

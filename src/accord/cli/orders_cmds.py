@@ -14,12 +14,9 @@ import orjson
 import typer
 from rich.table import Table
 
-from accord import clock
 from accord.cli.app import app, console, invocation, parse_date, print_json
 from accord.errors import InputError, Refused
-from accord.logistics import exchange, money, reports, service
 from accord.logistics.model import DOCUMENT_KINDS, METHODS, STATUSES, OrderState
-from accord.logistics.rules import OrderRefused
 
 orders_app = typer.Typer(
     help="Mutual logistics support orders under ACSA/MLSA agreements (R10–R12).",
@@ -72,6 +69,9 @@ def _method(value: str, option: str) -> str:
 def _run(json: bool, op: Callable[[], OrderState]) -> None:
     """Runs one order operation and prints the order; a refusal with --json is printed as an
     object `{refused: true, rules, message, problems}` and exits 1."""
+    from accord.logistics import service
+    from accord.logistics.rules import OrderRefused
+
     try:
         state = op()
     except Refused as exc:
@@ -87,6 +87,8 @@ def _run(json: bool, op: Callable[[], OrderState]) -> None:
 
 
 def _print_order(s: OrderState) -> None:
+    from accord.logistics import money
+
     o = s.order
     console.print(f"[bold]{o.id}[/]  {s.status}")
     console.print(
@@ -154,6 +156,8 @@ def create_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Raise an order; refused (exit 1) naming R10/R11 when no agreement covers it."""
+    from accord.logistics import service
+
     n = invocation()
     lines = service.parse_lines(line)
     day = parse_date(on, "--date")
@@ -191,6 +195,8 @@ def accept_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Accept an order: fixes its settlement method and deadline rule (R12)."""
+    from accord.logistics import service
+
     n = invocation()
     method = _method(settlement, "--settlement") if settlement else None
     day = parse_date(on, "--date")
@@ -208,6 +214,8 @@ def reject_cmd(
     order_id: IdArg, reason: ReasonOpt, on: DateOpt = None, by: ByOpt = None, json: JsonOpt = False
 ) -> None:
     """Reject a requested order."""
+    from accord.logistics import service
+
     n = invocation()
     day = parse_date(on, "--date")
     _run(
@@ -221,6 +229,8 @@ def cancel_cmd(
     order_id: IdArg, reason: ReasonOpt, on: DateOpt = None, by: ByOpt = None, json: JsonOpt = False
 ) -> None:
     """Cancel an order that has not been delivered."""
+    from accord.logistics import service
+
     n = invocation()
     day = parse_date(on, "--date")
     _run(
@@ -239,6 +249,8 @@ def amend_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Replace an undelivered order's lines (all of them); an accepted order needs accepting again."""
+    from accord.logistics import service
+
     n = invocation()
     lines = service.parse_lines(line)
     day = parse_date(on, "--date")
@@ -266,6 +278,8 @@ def deliver_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Record the signed receipt (never signed by the person who ordered)."""
+    from accord.logistics import service
+
     n = invocation()
     got: dict[str, str] = {}
     for spec in received or []:
@@ -295,6 +309,8 @@ def invoice_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Record the supplier's invoice (cash deadlines run from its date)."""
+    from accord.logistics import money, service
+
     n = invocation()
     amounts: dict[str, int] = {}
     for spec in amount or []:
@@ -326,6 +342,8 @@ def settle_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Record one settlement step: a payment, a replacement in kind or an equal-value exchange."""
+    from accord.logistics import money, service
+
     n = invocation()
     minor, cur = money.parse_money(amount)
     m = _method(method, "--method")
@@ -356,6 +374,8 @@ def attach_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Store a source document (its bytes and SHA-256) on the order."""
+    from accord.logistics import service
+
     if kind not in DOCUMENT_KINDS:
         raise InputError(f"--kind: {kind!r} is not one of {', '.join(DOCUMENT_KINDS)}")
     try:
@@ -382,6 +402,8 @@ def attach_cmd(
 @orders_app.command("close")
 def close_cmd(order_id: IdArg, on: DateOpt = None, by: ByOpt = None, json: JsonOpt = False) -> None:
     """Close an order: only with its receipt, its documents and full settlement (R12)."""
+    from accord.logistics import service
+
     n = invocation()
     day = parse_date(on, "--date")
     _run(json, lambda: service.close(n.store, n.registry(), order_id, by=_by(by), on=day))
@@ -390,6 +412,8 @@ def close_cmd(order_id: IdArg, on: DateOpt = None, by: ByOpt = None, json: JsonO
 @orders_app.command("show")
 def show_cmd(order_id: IdArg, json: JsonOpt = False) -> None:
     """Show an order with its lines, amounts, documents and every transition."""
+    from accord.logistics import service
+
     state, transitions = service.get(invocation().store, order_id)
     if json:
         print_json(service.order_json(state, transitions))
@@ -415,6 +439,8 @@ def list_cmd(
     json: JsonOpt = False,
 ) -> None:
     """List orders, newest first, with their open amounts."""
+    from accord.logistics import money, service
+
     for s in status or []:
         if s not in STATUSES:
             raise InputError(f"--status: {s!r} is not one of {', '.join(STATUSES)}")
@@ -450,6 +476,8 @@ def export_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
 ) -> None:
     """Write orders with their transitions and documents as JSON for the other node."""
+    from accord.logistics import exchange
+
     n = invocation()
     data = exchange.export(n.store, n.party(), peer.upper() if peer else None)
     text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
@@ -474,6 +502,8 @@ def import_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Ingest a peer's export (idempotent); exit 1 when an order conflicts or is refused."""
+    from accord.logistics import exchange
+
     n = invocation()
     result = exchange.import_data(n.store, n.registry(), _read_export(file))
     if json:
@@ -496,6 +526,8 @@ def reconcile_cmd(
     json: JsonOpt = False,
 ) -> None:
     """List every difference between our orders with PEER and its export; exit 1 if any."""
+    from accord.logistics import exchange
+
     n = invocation()
     diffs = exchange.reconcile(n.store, peer.upper(), _read_export(file), n.party())
     if json:
@@ -528,6 +560,8 @@ def _pov_party() -> str:
 def _emit(
     rows: list[dict[str, Any]], columns: list[str], json: bool, csv: bool, title: str
 ) -> None:
+    from accord.logistics import reports
+
     if json:
         print_json(rows)
     elif csv:
@@ -554,6 +588,9 @@ def balances_cmd(
     csv: CsvOpt = False,
 ) -> None:
     """Receivables and payables per partner and currency, from this node's point of view."""
+    from accord import clock
+    from accord.logistics import reports
+
     me = _pov_party()
     day = parse_date(at) if at else clock.fixed(invocation().settings.date)
     rows = reports.present(
@@ -574,6 +611,8 @@ def ageing_cmd(
     csv: CsvOpt = False,
 ) -> None:
     """Open amounts by days overdue (current, 1-29, 30-89, 90-179, 180-364, 365+)."""
+    from accord.logistics import reports
+
     me = _pov_party()
     day = parse_date(at)
     rows = reports.present(reports.ageing(invocation().store, me, day), reports.AGEING_AMOUNTS)
@@ -588,6 +627,8 @@ def report_cmd(
     csv: CsvOpt = False,
 ) -> None:
     """Annual report by partner, agreement and fund: acquisitions and transfers (domain.md §3.6)."""
+    from accord.logistics import reports
+
     me = _pov_party()
     rows = reports.present(reports.annual(invocation().store, me, year), reports.ANNUAL_AMOUNTS)
     cols = [
@@ -611,6 +652,8 @@ def report_cmd(
 @ledger_app.command("verify")
 def verify_cmd(json: JsonOpt = False) -> None:
     """Replay every order's transitions and check the derived balances against them."""
+    from accord.logistics import reports
+
     problems = reports.verify(invocation().store)
     if json:
         print_json({"ok": not problems, "problems": problems})

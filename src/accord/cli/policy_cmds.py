@@ -10,10 +10,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from accord.cli.app import app, console, invocation, parse_date, print_json
-from accord.policy import DEFAULT_PURPOSE, Marking, World, decide, diff, marking_universe
-from accord.policy.whatif import summarise
-from accord.registry import files
+from accord.cli.app import DEFAULT_PURPOSE, app, console, invocation, parse_date, print_json
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 AtOpt = Annotated[
@@ -55,6 +52,8 @@ def check_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Decide and explain whether an item may be released to a party (rules R1–R8)."""
+    from accord.policy import Marking, World, decide
+
     day = parse_date(at)
     marking = Marking.of(
         _party(originator),
@@ -104,6 +103,10 @@ def whatif_cmd(
 ) -> None:
     """Show what would become (or stop being) releasable, and which routes would stop needing
     the hub, if the file's records were real. Nothing is stored."""
+    from accord.policy import World, diff, marking_universe
+    from accord.policy.whatif import summarise
+    from accord.registry import files
+
     day = parse_date(at)
     part, lines = files.read_file(scenario)
     real = World(invocation().registry())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,9 +21,11 @@ from accord.cli.app import (
     print_json,
 )
 from accord.errors import InputError, NotFound
-from accord.registry import files, lifecycle, precision, service
-from accord.registry.model import Agreement, AgreementKind, EventKind, Registry
-from accord.registry.repository import Changes
+
+if TYPE_CHECKING:
+    from accord.registry import lifecycle
+    from accord.registry.model import Agreement, Registry
+    from accord.registry.repository import Changes
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 AtOpt = Annotated[
@@ -51,6 +53,8 @@ def init_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Create or migrate the store and record this node's party."""
+    from accord.registry import service
+
     n = invocation()
     code = party.strip().upper()
     service.init_node(n.store, code)
@@ -72,6 +76,8 @@ def init_cmd(
 @app.command("demo")
 def demo_cmd(at: AtOpt = None, json: JsonOpt = False) -> None:
     """Load the demonstration scenario (idempotent) and print the agreement network on a date."""
+    from accord.registry import service
+
     n = invocation()
     day = parse_date(at)
     changes = service.load_demo(n.store)
@@ -94,6 +100,8 @@ def demo_cmd(at: AtOpt = None, json: JsonOpt = False) -> None:
 
 
 def _network_table(registry: Registry, rows: list[dict[str, Any]], day: date) -> None:
+    from accord.registry import lifecycle
+
     by_id = {a.id: a for a in registry.agreements}
     kinds = sorted({r["kind"] for r in rows})
     for kind in kinds:
@@ -125,6 +133,8 @@ def import_cmd(
     json: JsonOpt = False,
 ) -> None:
     """Import a registry file, all or nothing; re-importing the same file changes nothing."""
+    from accord.registry import service
+
     changes = service.import_file(invocation().store, file)
     if json:
         print_json(_changes_json(changes))
@@ -141,6 +151,8 @@ def export_cmd(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write.")] = None,
 ) -> None:
     """Write the registry (or parts of it) as YAML or JSON that `accord import` reads back."""
+    from accord.registry import files
+
     registry = invocation().registry()
     if only:
         registry = files.select(registry, only)
@@ -200,6 +212,9 @@ def parties_show(code: str, json: JsonOpt = False) -> None:
 def _agreement_rows(
     registry: Registry, parties: list[str], kind: str | None, day: date, only_in_force: bool
 ) -> list[dict[str, Any]]:
+    from accord.registry import lifecycle
+    from accord.registry.model import AgreementKind
+
     known = {p.code for p in registry.parties}
     wanted = [p.strip().upper() for p in parties]
     for p in wanted:
@@ -262,6 +277,8 @@ def agreements_list(
 
 def agreement_detail(ag: Agreement, day: date) -> dict[str, Any]:
     """Returns the agreement as JSON data with its timeline and its next renewal deadline."""
+    from accord.registry import lifecycle, precision
+
     st = lifecycle.status(ag, day)
     deadline = lifecycle.next_renewal_deadline(ag, day)
     data = ag.model_dump(mode="json", exclude_defaults=True)
@@ -298,6 +315,9 @@ def agreement_detail(ag: Agreement, day: date) -> dict[str, Any]:
 def _since(ag: Agreement, day: date) -> str:
     """`; in force by 2016-12-31 (S11)`: since when, as exactly as the record says, with its
     sources; empty when the agreement is not in force on `day`."""
+    from accord.registry import lifecycle, precision
+    from accord.registry.model import EventKind
+
     if not lifecycle.in_force(ag, day):
         return ""
     entry = [

@@ -8,8 +8,6 @@ import typer
 from rich.table import Table
 
 from accord.cli.app import app, console, invocation, print_json
-from accord.principals.authority import host_actor
-from accord.trust import keys
 
 key_app = typer.Typer(
     help="This node's signing key, and the keys of other nations it has pinned.",
@@ -23,6 +21,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")
 @key_app.command("show")
 def key_show(json: JsonOpt = False) -> None:
     """Print this node's public key and fingerprint: the text partners pin with --key."""
+    from accord.trust import keys
+
     n = invocation()
     public = keys.public_hex(keys.node_key(n.store))
     data = {"party": n.party(), "public_key": public, "fingerprint": keys.fingerprint(public)}
@@ -37,6 +37,9 @@ def key_show(json: JsonOpt = False) -> None:
 def key_rotate(json: JsonOpt = False) -> None:
     """Make a new signing key; the next sync announces it to every peer, signed by the old one.
     What the old key signed stays verifiable."""
+    from accord.principals.authority import host_actor
+    from accord.trust import keys
+
     n = invocation()
     announcement = keys.rotate(n.store, n.party() or "", host_actor())
     data = {
@@ -57,6 +60,8 @@ def key_rotate(json: JsonOpt = False) -> None:
 @key_app.command("list")
 def key_list(json: JsonOpt = False) -> None:
     """List the keys pinned per party (and this node's retired ones)."""
+    from accord.trust import keys
+
     found = [k.to_json() for ks in keys.pinned(invocation().store).values() for k in ks]
     if json:
         print_json(found)
