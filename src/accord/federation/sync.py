@@ -41,7 +41,7 @@ from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import refusal_body, release_body
 from accord.exchange.set_params import member, set_param
 from accord.exchange.stix import MEDIA_TAXII, format_us, parse_timestamp_us, version_of
-from accord.federation import chains
+from accord.federation import chains, transport
 from accord.federation.peers import (
     Peer,
     Rewound,
@@ -132,7 +132,7 @@ class PeerClient:
         self.http = httpx.Client(
             base_url=peer.url,
             auth=peer.auth(),
-            verify=peer.tls(),
+            verify=transport.verify_for(peer.url, peer.tls()),  # plain HTTP: no CA bundle read
             headers={"Accept": MEDIA_TAXII},
             timeout=timeout,
         )

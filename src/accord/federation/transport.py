@@ -45,6 +45,16 @@ def tls_context(
     return context
 
 
+def verify_for(url: str, verify: ssl.SSLContext | bool) -> ssl.SSLContext | bool:
+    """Returns `verify` for a client whose every request goes to `url`'s origin. httpx builds its
+    default context (the CA bundle read from disk: ~50-90 ms) when the client is made, even when
+    no request will use TLS; a plain-HTTP peer without certificate files gets instead a context
+    that trusts no CA, so that a request that did turn to HTTPS would fail, never go unverified."""
+    if verify is True and url.lower().startswith("http://"):
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies hostnames, trusts no CA
+    return verify
+
+
 def _why(exc: OSError) -> str:
     """Says why a file was refused: the OpenSSL reason or the OS error, never the file."""
     return str(getattr(exc, "reason", None) or exc.strerror or type(exc).__name__)

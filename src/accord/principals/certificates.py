@@ -28,8 +28,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography import x509
-
 from accord.errors import InputError
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -46,6 +44,8 @@ class ClientCertificate:
 
     @classmethod
     def from_der(cls, der: bytes) -> ClientCertificate:
+        from cryptography import x509  # on first use: x509 is ~30 ms to import
+
         cert = x509.load_der_x509_certificate(der)
         return cls(der, hashlib.sha256(der).hexdigest(), cert.subject.rfc4514_string())
 
@@ -92,6 +92,8 @@ def subject_name(text: str) -> str:
     # part of RFC 4514's grammar: dropped before parsing (an escaped comma stays a comma).
     parts = (p.partition("=") for p in re.split(r"(?<!\\),", text.strip()))
     spaced = ",".join(f"{k.strip()}{eq}{v.strip()}" for k, eq, v in parts)
+    from cryptography import x509
+
     try:
         name = x509.Name.from_rfc4514_string(spaced)
     except ValueError as exc:
