@@ -48,9 +48,10 @@ import bench_taxii as bt  # noqa: E402
 ACCORD = bt.ACCORD
 TAXII = bt.TAXII
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-from accord.exchange.ingest import INSERT_COLUMNS, id_hash  # noqa: E402
+from accord.exchange.ingest import INSERT_COLUMNS  # noqa: E402
 from accord.federation.sync import PAGE, PULL_BATCH  # noqa: E402 — pages of sync's size
 from accord.store import open_store  # noqa: E402
+from accord.store.exchange_schema import id_hash  # noqa: E402
 
 #: Signatures on (Korea's key pinned, verified, receipts signed) and off, alternating.
 MODES = ("pinned", "off")

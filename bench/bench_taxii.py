@@ -306,11 +306,10 @@ def bulk_load(
 
     from accord.exchange import markings as mk
     from accord.exchange.collections import ensure_collections
-    from accord.exchange.ingest import id_hash
     from accord.policy.marking import Marking
     from accord.registry import service
     from accord.store import open_store
-    from accord.store.exchange_schema import markings, objects
+    from accord.store.exchange_schema import id_hash, markings, objects
 
     store = open_store(url)
     service.load_demo(store)
@@ -332,6 +331,7 @@ def bulk_load(
         ids = [r[0] for r in conn.execute(sa.select(markings.c.id).order_by(markings.c.id))]
     t0 = time.time_ns() // 1000 - n - len(rows)
     ts = "2024-01-01T00:00:00.000Z"
+    from accord.exchange.signatures import record_entries
     from accord.trust.keys import node_key
     from accord.trust.provenance import build as build_provenance
     from accord.trust.provenance import content_hash
@@ -390,9 +390,11 @@ def bulk_load(
             with store.begin() as conn:
                 conn.execute(sa.insert(objects), batch)
             batch = []
+    notes: list[dict[str, object]] = []
     for k, signed_entries in entries.items():
         m_id = rows[k]["stix_id"]
         note = build_provenance("KOR", key, partner_ids[k], m_id, signed_entries, t0 + k)
+        notes.append(note)
         batch.append(
             {
                 "coll": items.key, "stix_id": note["id"], "idh": id_hash(note["id"]), "type": "note",
@@ -404,6 +406,9 @@ def bulk_load(
     if batch:
         with store.begin() as conn:
             conn.execute(sa.insert(objects), batch)
+            # As ingest records what it signs (accord.exchange.signatures): a push finds the
+            # notes each page's items need through these entries.
+            record_entries(conn, notes)
     with store.begin() as conn:
         conn.execute(sa.update(sa.table("collections", sa.column("id"), sa.column("last_added"))).where(
             sa.column("id") == items.id).values(last_added=t0 + len(rows) + n))  # fmt: skip

@@ -30,6 +30,7 @@ from accord.exchange.collections import (
 from accord.exchange.foreign import MarkingMap
 from accord.exchange.marking_rows import marking_index
 from accord.exchange.readahead import ReadAhead
+from accord.exchange.signatures import Vouched
 from accord.exchange.visibility import View, view_for
 from accord.limits import Limits, limits_from
 from accord.policy.world import World
@@ -111,6 +112,9 @@ class Node:
         self._by_cert: tuple[int, dict[str, Principal | None]] = (-1, {})
         self.cursor_key = self._key("cursor_key")
         self.read_ahead = ReadAhead(config.read_ahead)
+        # Originator signatures verified in this process (accord.exchange.signatures): a note
+        # stored by one envelope vouches for the next envelopes' items without a look-up.
+        self.vouched: Vouched = {}
         ensure_collections(store, config.api_root, party)
 
     def snapshot(self) -> Snapshot:

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from accord.exchange.ingest import id_hash
 from accord.exchange.queries import Query, page, version_page
 from accord.store import open_store
 from accord.store.engine import HEAD_REVISION, Store, alembic_config
+from accord.store.exchange_schema import id_hash
 
 
 def _alembic(store: Store, step: str, revision: str) -> None:

@@ -13,7 +13,6 @@ marking, and the rows go to the driver's executemany as plain tuples.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -33,7 +32,7 @@ from accord.exchange.set_params import member, set_param
 from accord.exchange.stix import inspect, timestamp_key
 from accord.policy.marking import Marking
 from accord.store import Store
-from accord.store.exchange_schema import collections, objects
+from accord.store.exchange_schema import collections, id_hash, objects
 from accord.trust import provenance as pv
 from accord.trust.keys import node_key
 
@@ -60,12 +59,6 @@ _STORED = frozenset({"stored", "restored"})
 # A function deciding whether the publisher may store an object under this marking: returns
 # None when it may, or the reason it may not.
 PublishCheck = Callable[[Marking], str | None]
-
-
-def id_hash(stix_id: str) -> int:
-    """Returns the 64-bit hash of an object id kept in `objects.idh` (the first 8 bytes of its
-    SHA-256, signed): lookups by id go through the index (coll, idh) and then compare the id."""
-    return int.from_bytes(hashlib.sha256(stix_id.encode()).digest()[:8], "big", signed=True)
 
 
 # ---- the structural checks ----------------------------------------------------------------
@@ -248,6 +241,7 @@ def add_objects(
     may_publish: PublishCheck,
     then: Callable[[sa.Connection, list[Outcome]], None] | None = None,
     markings_top: int | None = None,
+    vouched: signatures.Vouched | None = None,
 ) -> list[Outcome]:
     """Stores the usable objects of an envelope (as posted, or `prepare`d) in one transaction;
     returns one outcome per object in order. Unusable objects (malformed, without a release
@@ -262,7 +256,8 @@ def add_objects(
     writer may not see, nor change what anyone else reads (docs/security.md). `then` runs inside
     the same transaction with the outcomes (the audit record and the status resource).
     `markings_top` is the newest marking's row id when the caller has just read it
-    (`marking_index`)."""
+    (`marking_index`); `vouched`, the signed provenance verified earlier in the same exchange
+    (`signatures.Verifier`)."""
     ready = posted if isinstance(posted, Prepared) else prepare(posted)
     releases = _ReleaseDecisions(ready, writer, may_publish, marking_index(store, markings_top))
     hashes = {obj["id"]: h for _, obj, _, _, h in ready.checked}
@@ -275,7 +270,7 @@ def add_objects(
         last_added = _lock_collection(conn, collection)
         known = _known_ids(conn, store.dialect, hashes, writer.name)
         verifier = (
-            signatures.Verifier(conn, ready.checked, writer)
+            signatures.Verifier(conn, ready.checked, writer, vouched)
             if writer.provenance in (signatures.PINNED, signatures.REQUIRED)
             else None
         )
@@ -292,7 +287,7 @@ def add_objects(
         _move_collection(conn, collection, writes.last_added)
         done = [o for o in writes.outcomes if o is not None]
         if verifier is not None:
-            verifier.record(conn, {o.id for o in done if o.ok})
+            verifier.record(conn, {o.id: o.stored for o in done if o.ok})
         if then is not None:
             then(conn, done)
     return done
@@ -542,14 +537,14 @@ class _Writes:
     def stored_entries(self, releases: _ReleaseDecisions) -> list[tuple[str, str, str, str]]:
         """Returns (id, version, content hash, level as marked) of the item versions this
         envelope stores (not marking-definitions nor provenance notes)."""
-        markings = self._markings(releases)
-        out = []
-        for oid, ver, digest, row, obj in self.receipted or ():
-            if pv.is_provenance(obj):
-                continue
-            m = markings[row][1]
-            out.append((oid, ver, digest or pv.content_hash(obj), f"{m.originator} {m.level}"))
-        return out
+        levels = {
+            row: f"{m.originator} {m.level}" for row, (_, m) in self._markings(releases).items()
+        }
+        return [
+            (oid, ver, digest or pv.content_hash(obj), levels[row])
+            for oid, ver, digest, row, obj in self.receipted or ()
+            if not (obj["type"] == pv.PROVENANCE_TYPE and pv.is_provenance(obj))
+        ]
 
     def sign(
         self, conn: sa.Connection, key: Ed25519PrivateKey, releases: _ReleaseDecisions

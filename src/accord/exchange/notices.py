@@ -26,14 +26,14 @@ from accord.audit import log as audit
 from accord.errors import InputError, NotFound
 from accord.exchange import markings as mk
 from accord.exchange.collections import change_versions
-from accord.exchange.ingest import Outcome, id_hash
+from accord.exchange.ingest import Outcome
 from accord.exchange.marking_rows import ensure_marking, marking_index
 from accord.exchange.visibility import View
 from accord.policy.marking import Marking
 from accord.policy.world import World
 from accord.principals import Principal
 from accord.store import Store
-from accord.store.exchange_schema import collections, objects
+from accord.store.exchange_schema import collections, id_hash, objects
 
 
 class Holding(Protocol):

@@ -24,6 +24,7 @@ from accord.exchange.collections import Collection
 from accord.exchange.ingest import Outcome, Prepared, PublishCheck, add_objects
 from accord.exchange.marking_rows import MarkingIndex
 from accord.exchange.releases import record_ingest
+from accord.exchange.signatures import Vouched
 from accord.exchange.stix import check_object
 from accord.policy.marking import Marking
 from accord.store import Store
@@ -118,12 +119,14 @@ def store_objects(
     then: Callable[[sa.Connection, list[Outcome]], None] | None = None,
     markings_top: int | None = None,
     raw: bytes | None = None,
+    vouched: Vouched | None = None,
 ) -> list[Outcome]:
     """Stores an envelope as `writer` (`ingest.add_objects`) and records its receipt and
     refusals in the audit trail, with the writer as actor, in the same transaction; `then` runs
     there too (a TAXII status resource, a federation cursor). `raw`, the envelope's body when
     there is one, names it in the refusal record (its size and SHA-256). Returns one outcome per
-    object."""
+    object. `vouched`: the provenance an exchange verified on earlier pages
+    (`signatures.Verifier`)."""
 
     def record(conn: sa.Connection, outcomes: list[Outcome]) -> None:
         record_ingest(conn, writer, collection.id, outcomes, raw)
@@ -131,5 +134,12 @@ def store_objects(
             then(conn, outcomes)
 
     return add_objects(
-        store, collection, posted, writer, may_publish, then=record, markings_top=markings_top
+        store,
+        collection,
+        posted,
+        writer,
+        may_publish,
+        then=record,
+        markings_top=markings_top,
+        vouched=vouched,
     )

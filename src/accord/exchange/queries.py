@@ -21,11 +21,11 @@ from accord.errors import Forbidden
 from accord.exchange import authority
 from accord.exchange.authority import Writer
 from accord.exchange.collections import change_versions
-from accord.exchange.ingest import KnownId, held_versions, id_hash
+from accord.exchange.ingest import KnownId, held_versions
 from accord.exchange.set_params import member, set_param
 from accord.exchange.stix import timestamp_key
 from accord.store import Store
-from accord.store.exchange_schema import objects
+from accord.store.exchange_schema import id_hash, objects
 
 
 @dataclass(frozen=True)

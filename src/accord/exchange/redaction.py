@@ -39,11 +39,10 @@ import sqlalchemy as sa
 
 from accord.audit import log
 from accord.errors import NotFound
-from accord.exchange.ingest import id_hash
 from accord.exchange.visibility import View
 from accord.store import Store
 from accord.store.audit_schema import audit_log
-from accord.store.exchange_schema import collections, objects
+from accord.store.exchange_schema import collections, id_hash, objects
 from accord.trust import receipts
 
 HIDDEN = "(withheld: an item you may not see)"

@@ -28,9 +28,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from accord.exchange import markings as mk
 from accord.exchange.authority import Writer
-from accord.exchange.set_params import member, set_param
+from accord.exchange.set_params import set_param
 from accord.policy.marking import Marking
-from accord.store.trust_schema import party_keys, provenance_entries, receipt_objects
+from accord.store.exchange_schema import id_hash
+from accord.store.trust_schema import party_keys, receipt_objects
 from accord.trust import provenance as pv
 from accord.trust import receipts as rc
 from accord.trust.keys import PartyKey
@@ -49,6 +50,7 @@ def _originator(obj: dict[str, Any]) -> str:
 
 
 def keys_by_party(conn: sa.Connection) -> dict[str, list[PartyKey]]:
+    """Returns every pinned key (this node's own included) by party."""
     rows = conn.execute(sa.select(party_keys)).all()
     out: dict[str, list[PartyKey]] = {}
     for r in rows:
@@ -58,28 +60,69 @@ def keys_by_party(conn: sa.Connection) -> dict[str, list[PartyKey]]:
     return out
 
 
-_ENTRIES_SQL: dict[str, sa.Select[Any]] = {}
+#: Item versions one provenance note lists at most: ~145 bytes each, so a note stays near
+#: 150 kB, far below any envelope limit (a node's max_content_length is 10 MiB by default).
+NOTE_ENTRIES = 1000
+
+#: Entries of verified provenance notes by (id, version): one envelope's, or those a node's
+#: process verified (`Verifier`'s `vouched`, `accord.node.Node.vouched`), so that a note read on
+#: one page or envelope vouches for the items of the following ones without a look-up. The store
+#: keeps them all (`provenance_entries`); the process keeps at most `VOUCHED_KEPT`.
+Vouched = dict[tuple[str, str], pv.Entry]
+VOUCHED_KEPT = 200_000  # ~50 MB
+
+
+def _entries_sql(dialect: str) -> str:
+    """The look-up of the stored entries of a set of id hashes (one parameter, `set_params`);
+    the caller keeps the rows of its ids."""
+    if dialect == "postgresql":
+        where = "idh = ANY(%(ids)s::BIGINT[])"
+    else:
+        where = "idh IN (SELECT value FROM json_each(?))"
+    return (
+        "SELECT stix_id, version, originator, hash, marking, provenance "
+        f"FROM provenance_entries WHERE {where}"
+    )
+
+
+def stored_entries(conn: sa.Connection, ids: set[str]) -> list[tuple[str, str, str, str, str, str]]:
+    """Returns the stored entries (id, version, originator, hash, marking, note id) of `ids`."""
+    dialect = conn.dialect.name
+    param: Any = set_param({id_hash(i) for i in ids}, dialect)
+    found = conn.exec_driver_sql(
+        _entries_sql(dialect), {"ids": param} if dialect == "postgresql" else (param,)
+    ).fetchall()
+    return [tuple(r) for r in found if r[0] in ids]
 
 
 class Verifier:
-    """Checks one envelope's deliveries against their originators' signed provenance."""
+    """Checks one envelope's deliveries against their originators' signed provenance.
+
+    `vouched`, when given, holds the entries of notes verified earlier in the same exchange (a
+    pull reads notes before the items they vouch for) and receives this envelope's: only the
+    items neither this envelope's notes nor an earlier one vouch for are looked up in the
+    store."""
 
     def __init__(
         self,
         conn: sa.Connection,
         checked: list[tuple[int, dict[str, Any], str, str, int]],
         writer: Writer,
+        vouched: Vouched | None = None,
     ) -> None:
         self.mode = writer.provenance
         self.home = writer.home
         self.keys = keys_by_party(conn)
         self.refused: dict[str, str] = {}  # provenance id → why its signature fails
-        self.entries: dict[tuple[str, str], pv.Entry] = {}
+        self.entries: Vouched = {} if vouched is None else vouched
+        if len(self.entries) > VOUCHED_KEPT:
+            self.entries.clear()  # bounded: what is not kept is looked up in the store
         self.fresh: list[dict[str, Any]] = []  # verified provenance objects of this envelope
         self.hashes: dict[tuple[str, str], str] = {}  # content hashes computed, for the receipt
-        ids: set[str] = set()
-        for _, obj, _, _, _ in checked:
-            if pv.is_provenance(obj):
+        entries = self.entries
+        wanted: list[tuple[str, str]] = []
+        for _, obj, ver, _, _ in checked:
+            if obj["type"] == pv.PROVENANCE_TYPE and pv.is_provenance(obj):
                 origin = _originator(obj)
                 if origin == self.home:
                     continue  # this node's own provenance: it holds the original
@@ -91,72 +134,83 @@ class Verifier:
                     # nothing (only verified provenance is looked up later).
                     continue
                 self.fresh.append(obj)
-                for sid, ver, entry in pv.entries_of(obj):
-                    self.entries[(sid, ver)] = entry
+                entries.update(pv.vouched_by(obj))
             else:
-                ids.add(obj["id"])
-        ids -= {sid for sid, _ in self.entries}
+                wanted.append((obj["id"], ver))
+        ids = {oid for oid, ver in wanted if (oid, ver) not in entries}
         if ids:
-            dialect = conn.dialect.name
-            if dialect not in _ENTRIES_SQL:
-                c = provenance_entries.c
-                _ENTRIES_SQL[dialect] = sa.select(
-                    c.stix_id, c.version, c.originator, c.hash, c.marking, c.provenance
-                ).where(member(c.stix_id, "ids", dialect))
-            for sid, ver, originator, h, marking, pid in conn.execute(
-                _ENTRIES_SQL[dialect], {"ids": set_param(ids, dialect)}
-            ).all():
-                self.entries.setdefault((sid, ver), pv.Entry(originator, h, marking, pid))
+            notes: dict[tuple[str, str, str], pv.Signed] = {}
+            for sid, ver, originator, h, marking, pid in stored_entries(conn, ids):
+                signed = notes.get((originator, marking, pid))
+                if signed is None:
+                    signed = notes[(originator, marking, pid)] = pv.Signed(originator, marking, pid)
+                entries.setdefault((sid, ver), (h, signed))
 
     def why(self, obj: dict[str, Any], version: str, originator: str) -> str | None:
         """Returns why a delivered object is refused, None when it may be stored."""
         oid = obj["id"]
-        if pv.is_provenance(obj):
+        kind = obj["type"]
+        if kind == pv.PROVENANCE_TYPE and pv.is_provenance(obj):
             return self.refused.get(oid)
-        if obj["type"] == "marking-definition" or originator == self.home:
+        if kind == "marking-definition" or originator == self.home:
             return None  # content-addressed markings; this node's own items it holds itself
         entry = self.entries.get((oid, version))
-        pinned = bool(self.keys.get(originator))
-        if entry is None or entry.originator != originator:
+        pinned = originator in self.keys
+        if entry is None or entry[1].originator != originator:
             if pinned or self.mode == REQUIRED:
                 return f"unsigned: no provenance signed by {originator} vouches for this version"
             return None  # no key pinned for the originator: stored as unverified provenance
         if not pinned:
             return None if self.mode != REQUIRED else f"no key is pinned for {originator}"
         digest = self.hashes[(oid, version)] = pv.content_hash(obj)
-        if digest != entry.hash:
+        if digest != entry[0]:
             return f"altered: its content is not what {originator} signed"
         refs = obj.get("object_marking_refs") or ()
-        if entry.marking not in refs:
+        if entry[1].marking not in refs:
             return f"re-marked: it does not carry the marking {originator} signed"
         return None
 
-    def record(self, conn: sa.Connection, stored: set[str]) -> None:
-        """Keeps the entries of the verified provenance objects this envelope stored."""
-        record_entries(conn, [p for p in self.fresh if p["id"] in stored])
+    def record(self, conn: sa.Connection, outcomes: Mapping[str, bool]) -> None:
+        """Keeps the entries of the verified provenance notes this envelope stored (`outcomes`:
+        id → stored by this envelope, False when it was held already), and of those held
+        already whose entries are not kept yet (stored before their originator's key was
+        pinned)."""
+        notes = [p for p in self.fresh if p["id"] in outcomes]
+        fresh = [p for p in notes if outcomes[p["id"]]]
+        held = [p for p in notes if not outcomes[p["id"]]]
+        if held:
+            kept = _kept_notes(conn, held)
+            fresh += [p for p in held if p["id"] not in kept]
+        record_entries(conn, fresh)
 
 
-def _insert_new(
-    conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """Inserts rows through the driver's executemany, skipping those whose key is held (one
-    statement, no look-up first: `ON CONFLICT DO NOTHING`, SQLite and PostgreSQL alike)."""
+def _kept_notes(conn: sa.Connection, notes: list[dict[str, Any]]) -> set[str]:
+    """Returns the ids of those notes whose entries are kept (their first entry looked up)."""
+    firsts = {f[0]: f for note in notes if (f := pv.first_entry(note)) is not None}
+    found = stored_entries(conn, set(firsts)) if firsts else []
+    return {
+        pid for sid, ver, originator, _, _, pid in found if firsts[sid] == (sid, ver, originator)
+    }
+
+
+def _insert(conn: sa.Connection, table: str, columns: tuple[str, ...], rows: list[Any]) -> None:
+    """Inserts rows through the driver's executemany (no statement building per row)."""
     if rows:
         mark = "%s" if conn.dialect.name == "postgresql" else "?"
         conn.exec_driver_sql(
             f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES ({', '.join(mark for _ in columns)}) ON CONFLICT DO NOTHING",
+            f"VALUES ({', '.join(mark for _ in columns)})",
             rows,
         )
 
 
 def record_entries(conn: sa.Connection, bodies: list[dict[str, Any]]) -> None:
-    """Records the entries of provenance objects (signed here or verified) for later lookups."""
-    rows = [row for body in bodies for row in pv.entry_rows(body)]
-    _insert_new(
+    """Records the entries of provenance notes (signed here or verified) for later lookups."""
+    rows = [(id_hash(row[0]), *row) for body in bodies for row in pv.entry_rows(body)]
+    _insert(
         conn,
         "provenance_entries",
-        ("stix_id", "version", "originator", "hash", "marking", "provenance"),
+        ("idh", "stix_id", "version", "originator", "hash", "marking", "provenance"),
         rows,
     )
 
@@ -169,9 +223,10 @@ def sign_rows(
     markings: Mapping[int, tuple[str, Marking]],
     at: int,
 ) -> list[tuple[int, dict[str, Any]]]:
-    """Returns (marking row, body) of one signed provenance object per release marking for the new versions this node
-    originates (`new`: dicts with obj, version and marking row), and records their entries.
-    `markings`: marking row → (its STIX id here, the marking)."""
+    """Returns (marking row, body) of the signed provenance notes for the new versions this
+    node originates (`new`: dicts with obj, version and marking row) — one per release marking
+    and `NOTE_ENTRIES` versions, so that a note always fits in an envelope (~150 kB) — and
+    records their entries. `markings`: marking row → (its STIX id here, the marking)."""
     by_row: dict[int, list[tuple[str, str, str]]] = {}
     for n in new:
         by_row.setdefault(n["marking"], []).append(
@@ -183,7 +238,9 @@ def sign_rows(
     for row, entries in by_row.items():
         stored_id, marking = markings[row]
         partner = mk.marking_id(marking.without_groups())
-        out.append((row, pv.build(party, key, partner, stored_id, entries, at)))
+        for k in range(0, len(entries), NOTE_ENTRIES):
+            chunk = entries[k : k + NOTE_ENTRIES]
+            out.append((row, pv.build(party, key, partner, stored_id, chunk, at)))
     record_entries(conn, [body for _, body in out])
     return out
 
@@ -208,18 +265,18 @@ def make_receipt(
 
 
 def record_receipt(conn: sa.Connection, body: dict[str, Any], verified: bool, added: int) -> int:
-    """Keeps one row per item version of a receipt (a version already receipted by the same
-    receiver keeps its first receipt); returns how many versions it lists."""
+    """Keeps one row per item version of a receipt (the first receipt of a version by the
+    same receiver is the one `receipts.receipt_of` shows); returns how many versions it lists."""
     receiver, sender = str(body["receiver"]), str(body["sender"])
     at, rid = int(body["at"]), str(body["id"])
     rows = [
-        (receiver, sender, str(e[0]), str(e[1]), str(e[2]), str(e[3]), at, rid, verified, added)
+        (id_hash(e[0]), receiver, sender, e[0], e[1], e[2], e[3], at, rid, verified, added)
         for e in body["entries"]
     ]
-    _insert_new(
+    _insert(
         conn,
         "receipts",
-        ("receiver", "sender", "stix_id", "version", "hash", "level", "at", "receipt",
+        ("idh", "receiver", "sender", "stix_id", "version", "hash", "level", "at", "receipt",
          "verified", "added"),
         rows,
     )  # fmt: skip

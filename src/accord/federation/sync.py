@@ -39,7 +39,6 @@ from accord.exchange.ingest import Outcome, Prepared, prepare
 from accord.exchange.marking_rows import MarkingIndex, marking_definitions, marking_index
 from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import refusal_body, release_body
-from accord.exchange.set_params import member, set_param
 from accord.exchange.stix import MEDIA_TAXII, format_us, parse_timestamp_us, version_of
 from accord.federation import chains, transport
 from accord.federation.peers import (
@@ -57,7 +56,6 @@ from accord.node import Node
 from accord.principals import Principal
 from accord.store.meta import get_meta
 from accord.store.meta import put as put_meta
-from accord.store.trust_schema import provenance_entries
 from accord.trust import keys
 from accord.trust import receipts as rc
 
@@ -67,6 +65,8 @@ PAGE = 1000  # objects per page read or envelope sent (the TAXII server's larges
 #: insert of 50,000 rows ran ~1.6x faster in transactions of 5,000 than of 1,000; the whole pull
 #: gains less, being bound by its Python work (BENCHMARKS.md, "Federation").
 PULL_BATCH = 5
+DEFAULT_MAX_CONTENT = 10 * 1024 * 1024  # a peer's envelope limit when its API root names none
+DEFINITION_SIZE = 1024  # what a marking-definition adds to an envelope, at most (estimate)
 
 
 class PeerUnavailable(AccordError):
@@ -145,6 +145,18 @@ class PeerClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def max_content_length(self) -> int:
+        """Returns the largest request body the peer's API root accepts (TAXII 2.1 §4.2
+        `max_content_length`), 10 MiB when it does not say."""
+        r = self.request("GET", f"/{self.peer.api_root}/")
+        try:
+            value = (
+                orjson.loads(r.content).get("max_content_length") if r.status_code == 200 else None
+            )
+        except (orjson.JSONDecodeError, AttributeError):
+            value = None
+        return value if isinstance(value, int) and value > 0 else DEFAULT_MAX_CONTENT
 
     def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
         last = ""
@@ -246,41 +258,108 @@ class _Push(_Exchange):
         peer parses and checks one while it stores the other, and this node reads the next page
         and records releases meanwhile. Envelopes are settled in order, so the cursor only ever
         moves past envelopes the peer acknowledged; a failure leaves later ones to be sent again,
-        which the peer answers "already stored"."""
+        which the peer answers "already stored".
+
+        Every envelope stays within the peer's `max_content_length` (TAXII 2.1 §4.2): a page
+        too large for one goes as several, and an object larger than the peer accepts is
+        refused here, reported and recorded. The signed provenance notes an envelope's items
+        need and the peer has not acknowledged go ahead of it, once, in envelopes of their own
+        (`notes_for`): an item must never arrive before its signature, and envelopes in flight
+        together may be stored in either order."""
         store = self.node.store
+        self.budget = int(self.client.max_content_length() * 0.9)
         with ThreadPoolExecutor(max_workers=2) as pool:
             for c in list_collections(store, self.node.config.api_root):
                 position = get_cursor(store, self.peer.name, "push", c.id)
+                self.sent_before = position  # notes added before it went in an earlier sync
                 query = queries.Query(versions=("all",))
                 rows, _ = queries.page(store, c.key, self.visible, query, position, page)
-                flight: deque[
-                    tuple[list[queries.Row], set[int], list[queries.Row], Future[httpx.Response]]
-                ] = deque()
-                while rows or flight:
-                    if rows and len(flight) < 2:
-                        needed = {x.marking for x in rows} - self.acked
-                        notes = self.notes_for(c, rows)
-                        sending = pool.submit(self.post, rows, needed, notes)
-                        flight.append((rows, needed, notes, sending))
-                        rows, _ = queries.page(
-                            store, c.key, self.visible, query, rows[-1].date_added, page
-                        )
-                        continue
-                    done, carried, notes, sending = flight.popleft()
-                    try:
-                        self.settle(c, done, carried, sending.result())
-                        self.notes_acked.update(r.stix_id for r in (*notes, *done))
-                    except BaseException:
-                        for *_, f in flight:
-                            f.cancel()
-                        raise
+                flight: deque[tuple[list[queries.Row], set[int], Future[httpx.Response]]] = deque()
+                ready: deque[list[queries.Row]] = deque()
+                try:
+                    while rows or ready or flight:
+                        if not ready and rows:
+                            ready.extend(self.split(c, rows))
+                            rows, _ = queries.page(
+                                store, c.key, self.visible, query, rows[-1].date_added, page
+                            )
+                            continue
+                        if ready and len(flight) < 2:
+                            ahead = self.notes_for(c, ready[0])
+                            if ahead and flight:
+                                # They may be in flight: once it is settled, they are known.
+                                self.settle_next(c, flight)
+                                continue
+                            chunk = ready.popleft()
+                            if ahead:
+                                self.send_ahead(c, ahead)
+                            needed = {x.marking for x in chunk} - self.acked
+                            flight.append((chunk, needed, pool.submit(self.post, chunk, needed)))
+                            continue
+                        self.settle_next(c, flight)
+                except BaseException:
+                    for *_, f in flight:
+                        f.cancel()
+                    raise
+
+    def settle_next(
+        self,
+        c: Collection,
+        flight: deque[tuple[list[queries.Row], set[int], Future[httpx.Response]]],
+    ) -> None:
+        """Settles the oldest envelope in flight."""
+        done, carried, sending = flight.popleft()
+        self.settle(c, done, carried, sending.result())
+
+    def split(self, c: Collection, rows: list[queries.Row]) -> list[list[queries.Row]]:
+        """Returns a page as envelopes within the peer's limit (the rows in order); a row that
+        alone exceeds it is refused here, reported and recorded (its size and the limit)."""
+        chunks: list[list[queries.Row]] = [[]]
+        size, markings = 0, set(self.acked)
+        too_large: list[queries.Row] = []
+        for r in rows:
+            grows = len(r.body) + 1 + (DEFINITION_SIZE if r.marking not in markings else 0)
+            if grows > self.budget:
+                too_large.append(r)
+                continue
+            if size + grows > self.budget and chunks[-1]:
+                chunks.append([])
+                size, markings = 0, set(self.acked)
+            chunks[-1].append(r)
+            markings.add(r.marking)
+            size += grows
+        if too_large:
+            self.refuse_too_large(c, too_large)
+        return [ch for ch in chunks if ch]
+
+    def refuse_too_large(self, c: Collection, rows: list[queries.Row]) -> None:
+        """Reports and records the objects no envelope to this peer can carry."""
+        limit = int(self.budget / 0.9)
+        outcomes = [
+            Outcome(
+                False,
+                r.stix_id,
+                r.version,
+                f"larger ({len(r.body)} bytes) than the peer accepts (max_content_length {limit})",
+            )
+            for r in rows
+        ]
+        body = {"direction": "push", **refusal_body(c.id, outcomes)}
+        with self.node.store.begin() as conn:
+            audit.append(conn, "refusal", self.peer.name, self.peer.party, body)
+        self.report.push_refused += len(rows)
+
+    def send_ahead(self, c: Collection, notes: list[queries.Row]) -> None:
+        """Sends provenance notes the next envelope's items need, in envelopes of their own
+        within the peer's limit, and waits for each to be acknowledged."""
+        for chunk in self.split(c, notes):
+            needed = {x.marking for x in chunk} - self.acked
+            self.settle(c, chunk, needed, self.post(chunk, needed), move=False)
 
     def notes_for(self, c: Collection, rows: list[queries.Row]) -> list[queries.Row]:
-        """Returns the signed provenance notes the page's items need that the peer has not yet
-        acknowledged and the page does not carry: like marking-definitions, a note goes with
-        every envelope that needs it until one carrying it is acknowledged (envelopes in flight
-        together may be stored in either order: an item must never arrive before its
-        signature)."""
+        """Returns the signed provenance notes the envelope's items need that the peer has not
+        acknowledged and the envelope does not carry (a note added before the push cursor went
+        in an earlier sync)."""
         items = {
             (r.stix_id, r.version)
             for r in rows
@@ -289,35 +368,27 @@ class _Push(_Exchange):
         if not items:
             return []
         store = self.node.store
-        dialect = store.dialect
-        pe = provenance_entries.c
         with store.read() as conn:
-            found = conn.execute(
-                sa.select(pe.stix_id, pe.version, pe.provenance).where(
-                    member(pe.stix_id, "ids", dialect)
-                ),
-                {"ids": set_param({sid for sid, _ in items}, dialect)},
-            ).all()
-        wanted = {p for sid, ver, p in found if (sid, ver) in items}
+            found = signatures.stored_entries(conn, {sid for sid, _ in items})
+        wanted = {p for sid, ver, _, _, _, p in found if (sid, ver) in items}
         wanted -= self.notes_acked | {r.stix_id for r in rows}
         if not wanted:
             return []
         query = queries.Query(ids=tuple(sorted(wanted)), versions=("all",))
         notes, _ = queries.page(store, c.key, self.visible, query, None, len(wanted) + 1)
-        return notes
+        earlier = {n.stix_id for n in notes if n.date_added <= self.sent_before}
+        self.notes_acked |= earlier
+        return [n for n in notes if n.stix_id not in earlier]
 
-    def post(
-        self, rows: list[queries.Row], markings: set[int], notes: list[queries.Row]
-    ) -> httpx.Response:
-        """Sends one envelope: the rows, the marking-definitions `markings` names and the
-        provenance `notes` its items need (`notes_for`)."""
+    def post(self, rows: list[queries.Row], markings: set[int]) -> httpx.Response:
+        """Sends one envelope: the rows and the marking-definitions `markings` names."""
         # What leaves the node carries no national need-to-know groups (accord.exchange.abroad).
         store = self.node.store
         now = marking_index(store)
         definitions = abroad.partner_definitions(
             markings, now, marking_definitions(store, markings)
         )
-        served = abroad.partner_rows([*notes, *rows], abroad.forms(store.url, now), self.peer.party)
+        served = abroad.partner_rows(rows, abroad.forms(store.url, now), self.peer.party)
         if self.acs is not None:
             definitions, served = self.with_acs(now, definitions, served)
         return self.client.request(
@@ -349,9 +420,15 @@ class _Push(_Exchange):
         return definitions + [b.decode() for b in sent.values()], out
 
     def settle(
-        self, c: Collection, rows: list[queries.Row], carried: set[int], r: httpx.Response
+        self,
+        c: Collection,
+        rows: list[queries.Row],
+        carried: set[int],
+        r: httpx.Response,
+        move: bool = True,
     ) -> None:
-        """Records what the peer accepted of one envelope and moves the cursor past it."""
+        """Records what the peer accepted of one envelope and moves the cursor past it (not
+        for notes sent ahead of their place: `move` False)."""
         peer = self.peer
         if r.status_code != 202:
             raise PeerUnavailable(f"peer {peer.name} refused the envelope: {_refusal(peer, r)}")
@@ -384,8 +461,12 @@ class _Push(_Exchange):
                 body = {"direction": "push", **refusal_body(c.id, outcomes)}
                 body["count"] = max(len(outcomes), int(status.get("failure_count") or 0))
                 audit.append(conn, "refusal", peer.name, peer.party, body)
-            put_cursor(conn, peer.name, "push", c.id, rows[-1].date_added)
-        self.report.pushed += len(accepted)
+            if move:
+                put_cursor(conn, peer.name, "push", c.id, rows[-1].date_added)
+        # A note sent ahead of its place is sent again there: counted once.
+        again = sum(1 for x in accepted if x.stix_id in self.notes_acked)
+        self.notes_acked.update(x.stix_id for x in accepted if x.stix_id.startswith("note--"))
+        self.report.pushed += len(accepted) - again
         self.report.push_refused += len(rows) - len(accepted)
         if self.progress:
             self.progress("push", len(rows))
@@ -515,7 +596,13 @@ class _Pull(_Exchange):
         record = functools.partial(self.record, alias, last)
         self.stored = self.refused = 0
         publishing.store_objects(
-            self.node.store, self.inbox, ready, self.writer, self.check, then=record
+            self.node.store,
+            self.inbox,
+            ready,
+            self.writer,
+            self.check,
+            then=record,
+            vouched=self.node.vouched,
         )
         self.report.pulled += self.stored
         self.report.pull_refused += self.refused

@@ -36,7 +36,7 @@ _MIGRATE_TRIES = 8
 _BUSY_TIMEOUT_S = 10.0
 _WAL_SIZE_LIMIT = 64 * 1024 * 1024
 # The newest migration (tests/store/test_migrations.py holds it to Alembic's own head).
-HEAD_REVISION = "0017"
+HEAD_REVISION = "0018"
 _WRITER_CACHE_KIB = 65536
 
 

@@ -15,6 +15,8 @@ the audit log (`accord.audit`).
 
 from __future__ import annotations
 
+import hashlib
+
 import sqlalchemy as sa
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
@@ -121,3 +123,9 @@ write_quotas = Table(
     Column("objects", BigInteger, nullable=False),
     Column("bytes", BigInteger, nullable=False),
 )
+
+
+def id_hash(stix_id: str) -> int:
+    """Returns the 64-bit hash of an object id kept in `objects.idh` (the first 8 bytes of its
+    SHA-256, signed): lookups by id go through the index (coll, idh) and then compare the id."""
+    return int.from_bytes(hashlib.sha256(stix_id.encode()).digest()[:8], "big", signed=True)

@@ -21,27 +21,32 @@ party_keys = Table(
 )
 
 # Every item version a verified provenance object vouches for: the content hash its originator
-# signed and the release marking it signed with it.
+# signed and the release marking it signed with it. Looked up by the id's 64-bit hash (`idh`, as
+# objects.idh), then the id compared: one small index, not a key of long strings per row.
 provenance_entries = Table(
     "provenance_entries",
     metadata,
-    Column("stix_id", String(200), primary_key=True),
-    Column("version", String(64), primary_key=True),
-    Column("originator", String(16), primary_key=True),
+    Column("idh", BigInteger, nullable=False),
+    Column("stix_id", String(200), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("originator", String(16), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("marking", String(200), nullable=False),
     Column("provenance", String(200), nullable=False),
 )
+Index("ix_provenance_entries_idh", provenance_entries.c.idh)
 
-# Receipts: what a partner signed that it stored, one row per item version and receiver; a
-# node keeps those it received (for its releases) and those it made (served to the sender).
+# Receipts: what a partner signed that it stored, one row per item version and receipt (the
+# first receipt of a version by a receiver is the one shown); a node keeps those it received
+# (for its releases). Looked up by the id's hash, as provenance_entries.
 receipts = Table(
     "receipts",
     metadata,
-    Column("receiver", String(16), primary_key=True),
-    Column("sender", String(16), primary_key=True),
-    Column("stix_id", String(200), primary_key=True),
-    Column("version", String(64), primary_key=True),
+    Column("idh", BigInteger, nullable=False),
+    Column("receiver", String(16), nullable=False),
+    Column("sender", String(16), nullable=False),
+    Column("stix_id", String(200), nullable=False),
+    Column("version", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Column("level", String(32), nullable=False),
     Column("at", BigInteger, nullable=False),
@@ -49,7 +54,7 @@ receipts = Table(
     Column("verified", Boolean, nullable=False),
     Column("added", BigInteger, nullable=False),
 )
-Index("ix_receipts_added", receipts.c.sender, receipts.c.added)
+Index("ix_receipts_idh", receipts.c.idh)
 
 # The receipts this node made for what a sender delivered, as signed (served to the sender).
 receipt_objects = Table(

@@ -569,6 +569,7 @@ def _store_envelope(
         then=record,
         markings_top=snap.markings,
         raw=raw,
+        vouched=node.vouched,
     )
     body = saved[0]
     return taxii_response(body, status=202)

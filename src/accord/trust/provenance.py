@@ -126,21 +126,32 @@ def build(
     }
 
 
-class Entry(NamedTuple):
-    """One item version a verified provenance object vouches for."""
+class Signed(NamedTuple):
+    """What one verified note says of all the item versions it lists: who signed, under which
+    marking (its partner form's id), and the note's id."""
 
     originator: str
-    hash: str
     marking: str
     provenance: str
 
 
-def entries_of(body: Mapping[str, Any]) -> list[tuple[str, str, Entry]]:
-    """Returns (id, version, entry) for each item version of a provenance note (the note's
-    fields verified: `verify`)."""
+#: An item version's entry: the content hash signed for it and the note that signed it.
+Entry = tuple[str, Signed]
+
+
+def vouched_by(body: Mapping[str, Any]) -> dict[tuple[str, str], Entry]:
+    """Returns (id, version) → entry for each item version a verified note vouches for."""
     ext = _ext(body)
-    originator, marking, pid = ext["originator"], ext["marking"], body["id"]
-    return [(e[0], e[1], Entry(originator, e[2], marking, pid)) for e in ext["entries"]]
+    signed = Signed(ext["originator"], ext["marking"], body["id"])
+    return {(sid, ver): (h, signed) for sid, ver, h in ext["entries"]}
+
+
+def first_entry(body: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """Returns (id, version, originator) of a verified note's first entry, the key of its first
+    row in `provenance_entries`."""
+    ext = _ext(body)
+    entries = ext["entries"]
+    return (entries[0][0], entries[0][1], ext["originator"]) if entries else None
 
 
 def entry_rows(body: Mapping[str, Any]) -> list[tuple[str, str, str, str, str, str]]:
@@ -149,6 +160,18 @@ def entry_rows(body: Mapping[str, Any]) -> list[tuple[str, str, str, str, str, s
     ext = _ext(body)
     originator, marking, pid = ext["originator"], ext["marking"], body["id"]
     return [(e[0], e[1], originator, e[2], marking, pid) for e in ext["entries"]]
+
+
+def _well_formed(entries: list[Any]) -> bool:
+    """True when every entry is a list of three strings (id, version, hash): one pass, no
+    generator per entry (a note lists thousands)."""
+    for e in entries:
+        if type(e) is not list or len(e) != 3:
+            return False
+        a, b, c = e
+        if type(a) is not str or type(b) is not str or type(c) is not str:
+            return False
+    return True
 
 
 def verify(body: Mapping[str, Any], keys: Mapping[str, Sequence[PartyKey]]) -> str | None:
@@ -168,10 +191,7 @@ def verify(body: Mapping[str, Any], keys: Mapping[str, Sequence[PartyKey]]) -> s
         and isinstance(marking, str)
         and isinstance(entries, list)
         and entries
-        and all(
-            isinstance(e, list) and len(e) == 3 and all(isinstance(x, str) for x in e)
-            for e in entries
-        )
+        and _well_formed(entries)
     ):
         return "a provenance note's fields are malformed"
     candidates = [k for k in keys.get(originator, ()) if k.fingerprint == fp]

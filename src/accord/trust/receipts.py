@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from accord.store import Store
 from accord.store.audit_schema import audit_log
-from accord.store.exchange_schema import objects
+from accord.store.exchange_schema import id_hash, objects
 from accord.store.trust_schema import receipts
 from accord.trust.keys import PartyKey, fingerprint, public_hex
 from accord.trust.provenance import PROVENANCE_EXTENSION
@@ -64,6 +64,18 @@ def build(
     return body
 
 
+def _entries_well_formed(entries: list[Any]) -> bool:
+    """True when every entry is a list of four strings: one pass, no generator per entry (a
+    receipt lists a thousand)."""
+    for e in entries:
+        if type(e) is not list or len(e) != 4:
+            return False
+        a, b, c, d = e
+        if type(a) is not str or type(b) is not str or type(c) is not str or type(d) is not str:
+            return False
+    return True
+
+
 def well_formed(body: Mapping[str, Any]) -> bool:
     """True when a receipt has the fields a receipt needs, of the right types."""
     entries = body.get("entries")
@@ -73,10 +85,7 @@ def well_formed(body: Mapping[str, Any]) -> bool:
         and isinstance(body.get("key"), str)
         and isinstance(body.get("signature"), str)
         and isinstance(entries, list)
-        and all(
-            isinstance(e, list) and len(e) == 4 and all(isinstance(x, str) for x in e)
-            for e in entries
-        )
+        and _entries_well_formed(entries)
     )
 
 
@@ -90,9 +99,8 @@ def verify(body: Mapping[str, Any], keys: Sequence[PartyKey]) -> str | None:
         return "a receipt needs key, at, entries and signature"
     if not isinstance(at, int) or not isinstance(entries, list):
         return "a receipt's fields are malformed"
-    for e in entries:
-        if not (isinstance(e, list) and len(e) == 4 and all(isinstance(x, str) for x in e)):
-            return "a receipt's entries are malformed"
+    if not _entries_well_formed(entries):
+        return "a receipt's entries are malformed"
     found = [k for k in keys if k.fingerprint == fp]
     if not found:
         return f"no key {str(fp)[:23]}… is pinned for {str(body.get('receiver'))[:16]}"
@@ -112,9 +120,15 @@ def receipt_of(store: Store, item_id: str, party: str, version: str) -> dict[str
     c = receipts.c
     with store.read() as conn:
         found = conn.execute(
-            sa.select(c.receiver, c.at, c.verified).where(
-                c.receiver == party, c.stix_id == item_id, c.version == version
+            sa.select(c.receiver, c.at, c.verified)
+            .where(
+                c.idh == id_hash(item_id),
+                c.stix_id == item_id,
+                c.version == version,
+                c.receiver == party,
             )
+            .order_by(c.at, c.added)
+            .limit(1)
         ).first()
     if found is None:
         return None
