@@ -13,6 +13,8 @@ Side by side in the same run, against the same server:
   receipts signed (Korea's key pinned, `ACCORD_SIGNATURES=pinned`) and with both off
   (`ACCORD_SIGNATURES=off`); Korea's items are vouched for by signed provenance notes (one per
   marking) in both;
+- the push's receiver runs without a write quota (`ACCORD_WRITE_QUOTA_INTERVAL=0`): a push of
+  100,000 objects exceeds the default window's budget and would be paced by it;
 - bare receiver (a bound, not accord): the same pages fetched on a thread, parsed, each object
   given its id hash and serialised, and inserted into a fresh receiver store's objects table in
   transactions of sync's size — no checks, no registry re-check, no audit record, no cursor:
@@ -242,6 +244,9 @@ def main() -> int:
                 jsrv = bt.AccordServer(f"sqlite:///{pdir / 'jpn.db'}", pdir, date="2017-06-01")
                 jsrv.env["ACCORD_PARTY"] = "JPN"
                 jsrv.env["ACCORD_SIGNATURES"] = mode
+                # No write quota at the receiver: it would pace a 100,000-object push to its
+                # window (accord.taxii.quota), and this measures the sync.
+                jsrv.env["ACCORD_WRITE_QUOTA_INTERVAL"] = "0"
                 jsrv.cli("init", "--party", "JPN")
                 jsrv.cli("demo", "--json")
                 pin = ["--key", kor_key] if mode == "pinned" else []

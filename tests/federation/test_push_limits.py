@@ -211,3 +211,26 @@ def test_a_large_publication_is_signed_in_notes_of_bounded_size(
     assert all(pv.verify(n, own) is None for n in notes)
     assert sorted(listed) == sorted(str(o["id"]) for o in objs)
     store.close()
+
+
+@pytest.mark.parametrize("pair", BACKENDS, indirect=True)
+def test_a_push_throttled_by_the_receivers_write_quota_waits_as_asked_and_completes(
+    pair: Pair,
+) -> None:
+    """Japan admits 500 objects per 5-second window from Korea (`write_quota_*`): a push of
+    1,100 items (two envelopes) is answered 429 with `Retry-After` for the second, waits as
+    asked, and completes with nothing refused. Fails before the client read `Retry-After`: four
+    retries over three seconds, then "did not answer (HTTP 429)" with the push half done."""
+    from dataclasses import replace
+
+    pair.jpn.node.config.max_content_length = 10 * 1024 * 1024
+    limits = pair.jpn.node.config.limits
+    pair.jpn.node.config.limits = replace(
+        limits, write_quota_interval=5, write_quota_objects=500, write_quota_bytes=0
+    )
+    items = [indicator(n) for n in range(1100)]
+    pair.publish(items)
+    report = pair.push()
+    assert report["errors"] == [] and report["ok"], report
+    assert report["push_refused"] == 0
+    assert {str(o["id"]) for o in items} <= pair.held_by_japan()

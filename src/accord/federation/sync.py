@@ -39,6 +39,7 @@ from accord.exchange.ingest import Outcome, Prepared, prepare
 from accord.exchange.marking_rows import MarkingIndex, marking_definitions, marking_index
 from accord.exchange.receiving import partner_may_deliver
 from accord.exchange.releases import refusal_body, release_body
+from accord.exchange.set_params import member, set_param
 from accord.exchange.stix import MEDIA_TAXII, format_us, parse_timestamp_us, version_of
 from accord.federation import chains, transport
 from accord.federation.peers import (
@@ -54,6 +55,7 @@ from accord.federation.peers import (
 )
 from accord.node import Node
 from accord.principals import Principal
+from accord.store.exchange_schema import objects
 from accord.store.meta import get_meta
 from accord.store.meta import put as put_meta
 from accord.trust import keys
@@ -65,6 +67,7 @@ PAGE = 1000  # objects per page read or envelope sent (the TAXII server's larges
 #: insert of 50,000 rows ran ~1.6x faster in transactions of 5,000 than of 1,000; the whole pull
 #: gains less, being bound by its Python work (BENCHMARKS.md, "Federation").
 PULL_BATCH = 5
+MAX_RETRY_AFTER = 300.0  # seconds a sync waits, in all, for peers that answer 429
 DEFAULT_MAX_CONTENT = 10 * 1024 * 1024  # a peer's envelope limit when its API root names none
 DEFINITION_SIZE = 1024  # what a marking-definition adds to an envelope, at most (estimate)
 
@@ -159,8 +162,13 @@ class PeerClient:
         return value if isinstance(value, int) and value > 0 else DEFAULT_MAX_CONTENT
 
     def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        """Sends a request, again after a transport error or a 5xx (with backoff), and after a
+        429 once the `Retry-After` the peer asked for has passed (RFC 9110 §10.2.3; a peer's
+        write quota, `accord.taxii.quota`), waiting at most `MAX_RETRY_AFTER` seconds in all."""
         last = ""
-        for attempt in range(self.retries):
+        waited = 0.0
+        attempt = 0
+        while attempt < self.retries:
             try:
                 r = self.http.request(method, path, **kw)
             except httpx.TransportError as exc:
@@ -169,11 +177,23 @@ class PeerClient:
                 if r.status_code < 500 and r.status_code != 429:
                     return r
                 last = f"HTTP {r.status_code}"
+                asked = _retry_after(r) if r.status_code == 429 else None
+                if asked is not None and waited + asked <= MAX_RETRY_AFTER:
+                    time.sleep(asked)
+                    waited += asked
+                    continue  # the peer said when: not a failed attempt
             time.sleep(self.backoff * (2**attempt))
+            attempt += 1
         raise PeerUnavailable(f"peer {self.peer.name} at {self.peer.url} did not answer ({last})")
 
     def collection_path(self, alias: str) -> str:
         return f"/{self.peer.api_root}/collections/{alias}/"
+
+
+def _retry_after(r: httpx.Response) -> float | None:
+    """Returns the seconds a 429's `Retry-After` asks for (delay-seconds only), None without."""
+    value = r.headers.get("Retry-After", "").strip()
+    return max(1.0, float(value)) if value.isdigit() else None  # at least a second
 
 
 def _refusal(peer: Peer, r: httpx.Response) -> str:
@@ -272,6 +292,7 @@ class _Push(_Exchange):
             for c in list_collections(store, self.node.config.api_root):
                 position = get_cursor(store, self.peer.name, "push", c.id)
                 self.sent_before = position  # notes added before it went in an earlier sync
+                self.unsent_notes = self.notes_after(c, position)
                 query = queries.Query(versions=("all",))
                 rows, _ = queries.page(store, c.key, self.visible, query, position, page)
                 flight: deque[tuple[list[queries.Row], set[int], Future[httpx.Response]]] = deque()
@@ -356,10 +377,28 @@ class _Push(_Exchange):
             needed = {x.marking for x in chunk} - self.acked
             self.settle(c, chunk, needed, self.post(chunk, needed), move=False)
 
+    def notes_after(self, c: Collection, position: int) -> set[str]:
+        """Returns the ids of the provenance notes in the collection the peer may read that
+        were added after `position` (those before it went in an earlier sync)."""
+        o = objects.c
+        dialect = self.node.store.dialect
+        query = sa.select(o.stix_id).where(
+            o.coll == c.key,
+            o.type == "note",
+            o.date_added > position,
+            o.deleted == sa.false(),
+            member(o.marking, "visible", dialect),
+        )
+        with self.node.store.read() as conn:
+            found = conn.execute(query, {"visible": set_param(self.visible, dialect)}).all()
+        return {str(sid) for (sid,) in found}
+
     def notes_for(self, c: Collection, rows: list[queries.Row]) -> list[queries.Row]:
         """Returns the signed provenance notes the envelope's items need that the peer has not
         acknowledged and the envelope does not carry (a note added before the push cursor went
         in an earlier sync)."""
+        if not self.unsent_notes - self.notes_acked:
+            return []  # every note the peer may need has been acknowledged
         items = {
             (r.stix_id, r.version)
             for r in rows
