@@ -327,33 +327,61 @@ def disclosures(store: Store, item_id: str) -> list[dict[str, Any]]:
     reached one party more than once under one marking (pushed by this node, then read by the
     partner's own pull) is one release, as first recorded, with `transmissions` counting them
     and `records` naming each audit record."""
+    return [
+        {k: v for k, v in r.items() if k != "item"} for r in releases(store, item_ids=(item_id,))
+    ]
+
+
+def releases(
+    store: Store,
+    *,
+    item_ids: tuple[str, ...] | None = None,
+    party: str | None = None,
+    since: int | None = None,
+    until: int | None = None,
+) -> list[dict[str, Any]]:
+    """Returns the releases recorded in the audit trail, oldest first, each as `disclosures`
+    gives them plus `item` (the object's id): of the objects `item_ids` only (when given), to
+    `party` only (when given), recorded at or after `since` and before `until` (microseconds
+    since the epoch). The auditor's report per party and per period (PRODUCT.md §7) and "who has
+    my item?" both read the trail through here."""
     out: list[dict[str, Any]] = []
-    seen: dict[tuple[Any, str, str], dict[str, Any]] = {}
-    needle = f'"{item_id}"'
+    seen: dict[tuple[Any, str, str, str], dict[str, Any]] = {}
+    wanted = None if item_ids is None else frozenset(item_ids)
+    q = sa.select(audit_log).where(audit_log.c.kind == "release").order_by(audit_log.c.seq)
+    if wanted is not None:
+        if not wanted:
+            return out
+        q = q.where(sa.or_(*(audit_log.c.body.contains(f'"{i}"') for i in sorted(wanted))))
+    if party is not None:
+        q = q.where(audit_log.c.body.contains(f'"{party}"'))
+    if since is not None:
+        q = q.where(audit_log.c.at >= since)
+    if until is not None:
+        q = q.where(audit_log.c.at < until)
     with store.read() as conn:
-        rows = conn.execute(
-            sa.select(audit_log)
-            .where(audit_log.c.kind == "release", audit_log.c.body.contains(needle))
-            .order_by(audit_log.c.seq)
-        ).all()
+        rows = conn.execute(q).all()
     for r in rows:
         m = r._mapping
         body = orjson.loads(m["body"])
+        if party is not None and body.get("party") != party:
+            continue
         # Current bodies name each object's marking by a key of `markings` (written once per
         # record); earlier ones named the marking's STIX id on every object.
         names: dict[str, str] = body.get("markings", {})
         for oid, version, ref in body.get("objects", []):
-            if oid != item_id:
+            if wanted is not None and oid not in wanted:
                 continue
             key = str(ref)
             g = _grant_of(body, key)
             marking = names.get(key, key)
-            again = seen.get((body.get("party"), str(version), marking))
+            again = seen.get((oid, body.get("party"), str(version), marking))
             if again is not None:
                 again["transmissions"] += 1
                 again["records"].append(m["seq"])
                 continue
-            seen[(body.get("party"), str(version), marking)] = entry = {
+            seen[(oid, body.get("party"), str(version), marking)] = entry = {
+                "item": oid,
                 "party": body.get("party"),
                 "principal": m["actor"],
                 "at": m["at"],

@@ -307,6 +307,43 @@ def disclosures(store: Store, view: View, item_id: str) -> list[dict[str, Any]]:
     return receipts.with_receipts(store, item_id, shown)
 
 
+def releases(
+    store: Store,
+    view: View,
+    *,
+    party: str | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    item_ids: tuple[str, ...] | None = None,
+    limit: int = 2000,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Returns the releases (`accord.audit.log.releases`: to `party`, recorded in [`since`,
+    `until`) µs, of `item_ids` when given) the reader with `view` may see, oldest first, at most
+    `limit`, and whether more matched — the auditor's report per party and period (PRODUCT.md
+    §7). A release is listed only when the reader has both the object and the marking it was
+    released under in view, exactly as `disclosures` and `redact_record` decide; releases of
+    marking-definitions are not items and are left out. Each carries its receipt, when one came
+    back (`accord.trust.receipts`)."""
+    found = [
+        r
+        for r in log.releases(store, item_ids=item_ids, party=party, since=since, until=until)
+        if not str(r["item"]).startswith(_MARKING_PREFIX)
+    ]
+    s = sight(store, view, [str(r["item"]) for r in found])
+    shown = [r for r in found if s.item(r["item"]) and s.marking(r["marking"])]
+    page = shown[:limit]
+    out = [
+        {
+            **r,
+            "receipt": receipts.receipt_of(
+                store, str(r["item"]), str(r["party"]), str(r["version"])
+            ),
+        }
+        for r in page
+    ]
+    return out, len(shown) > limit
+
+
 def _stored(store: Store, item_id: str) -> bool:
     with store.read() as conn:
         found = conn.execute(sa.select(objects.c.seq).where(*_by_id([item_id])).limit(1)).first()

@@ -13,6 +13,7 @@ Pages (each needs a signed-in user of this node's nation; see `accord.web.pages`
 | `/whatif` | a hypothetical agreement or consent and what it would change on a date |
 | `/orders`, `/orders/{id}`, `/ledger` | logistics orders, one order, balances and ageing |
 | `/audit`, `/audit/disclosures?item=` | the chain's verification and records; who has an item |
+| `/audit/releases?q=&party=&from=&to=&format=` | auditors: releases by item name, party and period (CSV, printable) |
 
 Templates and static files ship in the package; nothing is fetched from the network at run time.
 """
@@ -29,7 +30,17 @@ from starlette.staticfiles import StaticFiles
 
 from accord.errors import AccordError
 from accord.node import Node
-from accord.web import agreements, audit, auth, items, ledger, network, publish, whatif
+from accord.web import (
+    agreements,
+    audit,
+    auth,
+    items,
+    ledger,
+    network,
+    publish,
+    reports,
+    whatif,
+)
 from accord.web.errorpages import on_accord_error, on_http_error
 from accord.web.headers import SecurityHeaders
 from accord.web.pages import Web
@@ -57,6 +68,7 @@ def create_web(node: Node) -> Starlette:
         Route("/ledger", ledger.ledger_page, methods=get),
         Route("/audit", audit.audit_page, methods=get),
         Route("/audit/disclosures", audit.disclosures_page, methods=get),
+        Route("/audit/releases", reports.releases_page, methods=get),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     app = Starlette(
