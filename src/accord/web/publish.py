@@ -18,14 +18,15 @@ import orjson
 from starlette.responses import Response
 
 from accord.errors import InputError
-from accord.exchange import publishing
+from accord.exchange import publishing, reading
 from accord.exchange.authority import Writer, require_publisher
 from accord.exchange.marking_rows import marking_index
+from accord.exchange.reading import Item, visible_items
 from accord.exchange.receiving import user_may_publish
 from accord.i18n import N_, _
 from accord.policy.marking import DEFAULT_PURPOSE, Marking, parse_groups
 from accord.registry.model import INFO_PURPOSES, TOPICS
-from accord.web.items import Panel, release_panel
+from accord.web.items import Panel, reader, release_panel
 from accord.web.pages import Ctx, page
 
 INDICATOR_TYPES = (
@@ -152,6 +153,34 @@ def plan(ctx: Ctx, marking: Marking, posted: list[Any], at: date) -> Plan:
     return out
 
 
+def nobody_receives(ctx: Ctx, result: Plan) -> list[Marking]:
+    """Returns the markings of `result` under which no other party may receive anything on the
+    node's today — publishing under them keeps the item at this node (PRODUCT.md §4, R1–R8)."""
+    world, today = ctx.world(), ctx.node.today()
+    return [
+        g.marking
+        for g in result.groups
+        if release_panel(world, ctx.node.party, g.marking, today).allowed == 0
+    ]
+
+
+def duplicates(ctx: Ctx, posted: list[dict[str, Any]]) -> list[Item]:
+    """Returns the items the user may see that the posted objects would repeat: same type, same
+    name and same pattern under another id (what pressing Back, then Publish again, makes)."""
+    r = reader(ctx)
+    found: dict[str, Item] = {}
+    for obj in posted:
+        kind = str(obj.get("type", ""))
+        if kind == "marking-definition":
+            continue
+        name = reading.display_name(obj)
+        for item in visible_items(r, type_=kind, text=name, limit=50)[0]:
+            same = item.name == name and item.body.get("pattern") == obj.get("pattern")
+            if same and item.id != obj.get("id"):
+                found.setdefault(item.id, item)
+    return list(found.values())
+
+
 def _form_values(ctx: Ctx) -> dict[str, Any]:
     keys = ("stix", "name", "pattern", "description", "indicator_type", "level", "purpose")
     values: dict[str, Any] = {k: ctx.param(k) for k in keys}
@@ -201,6 +230,8 @@ def publish_page(ctx: Ctx) -> Response:
         "purposes": INFO_PURPOSES,
         "indicator_types": INDICATOR_TYPES,
         "indicator_type_labels": INDICATOR_TYPE_LABELS,
+        "nobody": [],
+        "repeats": [],
     }
     if ctx.request.method == "GET":
         return ctx.render("publish.html", result=None, outcomes=None, error=None, **common)
@@ -215,6 +246,18 @@ def publish_page(ctx: Ctx) -> Response:
         status = 400 if result.problems and ctx.param("action") == "publish" else 200
         return ctx.render(
             "publish.html", status=status, result=result, outcomes=None, error=None, **common
+        )
+    nobody = [] if ctx.param("confirm_nobody") else nobody_receives(ctx, result)
+    repeats = [] if ctx.param("confirm_duplicate") else duplicates(ctx, result.objects)
+    if nobody or repeats:
+        # Asked first, stored nothing: the form comes back with a box to tick for each warning.
+        return ctx.render(
+            "publish.html",
+            status=409,
+            result=result,
+            outcomes=None,
+            error=None,
+            **{**common, "nobody": nobody, "repeats": repeats},
         )
     target = next(c for c in ctx.node.collections() if c.kind == "items")
     check = user_may_publish(ctx.world(), ctx.node.party, ctx.person(), ctx.node.today())
