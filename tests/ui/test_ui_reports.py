@@ -14,38 +14,21 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import sqlalchemy as sa
+from auditors import PEOPLE, SECRET, add_auditors
 from taxii_live import LiveNode
 from ui_client import client, csrf_of, sign_in
 
 from accord.exchange.marking_rows import marking_index
 from accord.policy.access import User, may_access
-from accord.principals import add_principal
 from accord.store.exchange_schema import objects
 
-#: Auditors of the node: (clearance, groups). `auditor-low` is cleared for III only;
-#: `auditor-out` is cleared for I but holds none of the groups the node's items need.
-AUDITORS = {
-    "auditor-full": ("I", ("dprk", "military", "cyber")),
-    "auditor-low": ("III", ()),
-    "auditor-out": ("I", ("navy",)),
-}
-SECRET = "auditor-secret-1"
+AUDITORS = {k: v[:2] for k, v in PEOPLE.items() if v[2] == "auditor"}
 REPORT = "/ui/audit/releases"
 
 
 @pytest.fixture(scope="module")
-def auditors(live: LiveNode) -> dict[str, tuple[str, tuple[str, ...]]]:
-    for name, (clearance, groups) in AUDITORS.items():
-        add_principal(
-            live.store, name, "user", "KOR", SECRET, clearance=clearance, groups=groups,
-            roles=("auditor",),
-        )  # fmt: skip
-    add_principal(live.store, "legal-officer", "user", "KOR", SECRET, clearance="I",
-                  groups=("dprk",), roles=("legal",))  # fmt: skip
-    # Japan's and the United States' nodes read Korea's items: each version is a release.
-    live.json(live.coll() + "objects/", "jpn-node")
-    live.json(live.coll() + "objects/", "usa-node")
-    return AUDITORS
+def auditors(live: LiveNode) -> None:
+    add_auditors(live)
 
 
 @contextmanager
