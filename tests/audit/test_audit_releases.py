@@ -66,3 +66,14 @@ def test_a_reader_sees_only_releases_in_its_view(store: Store) -> None:
     # A reader whose view holds nothing (the item is not stored under a marking it may see).
     nothing, _ = redaction.releases(store, View(frozenset()), party="JPN")
     assert nothing == []
+
+
+def test_a_bounded_read_says_when_more_records_matched(store: Store) -> None:
+    for n in range(3):
+        _release(store, "JPN", 1_000 + n, (f"indicator--{n}", "v1"))
+    found, more = log.release_records(store, party="JPN", max_records=2)
+    assert [r["item"] for r in found] == ["indicator--0", "indicator--1"] and more
+    found, more = log.release_records(store, party="JPN", max_records=3)
+    assert len(found) == 3 and not more
+    rows, more = redaction.releases(store, View(frozenset(), everything=True), max_records=2)
+    assert len(rows) == 2 and more

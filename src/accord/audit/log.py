@@ -345,13 +345,31 @@ def releases(
     `party` only (when given), recorded at or after `since` and before `until` (microseconds
     since the epoch). The auditor's report per party and per period (PRODUCT.md §7) and "who has
     my item?" both read the trail through here."""
+    found, _more = release_records(store, item_ids=item_ids, party=party, since=since, until=until)
+    return found
+
+
+def release_records(
+    store: Store,
+    *,
+    item_ids: tuple[str, ...] | None = None,
+    party: str | None = None,
+    since: int | None = None,
+    until: int | None = None,
+    max_records: int | None = None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Returns `releases` read from at most `max_records` release records (the oldest that
+    match; every one when None), and whether more records matched — so that a report over a
+    long trail costs a bounded read (docs/security.md, "Bounded cost of hostile input")."""
     out: list[dict[str, Any]] = []
     seen: dict[tuple[Any, str, str, str], dict[str, Any]] = {}
     wanted = None if item_ids is None else frozenset(item_ids)
     q = sa.select(audit_log).where(audit_log.c.kind == "release").order_by(audit_log.c.seq)
+    if max_records is not None:
+        q = q.limit(max_records + 1)
     if wanted is not None:
         if not wanted:
-            return out
+            return out, False
         q = q.where(sa.or_(*(audit_log.c.body.contains(f'"{i}"') for i in sorted(wanted))))
     if party is not None:
         q = q.where(audit_log.c.body.contains(f'"{party}"'))
@@ -361,7 +379,8 @@ def releases(
         q = q.where(audit_log.c.at < until)
     with store.read() as conn:
         rows = conn.execute(q).all()
-    for r in rows:
+    more = max_records is not None and len(rows) > max_records
+    for r in rows[:max_records]:
         m = r._mapping
         body = orjson.loads(m["body"])
         if party is not None and body.get("party") != party:
@@ -396,4 +415,4 @@ def releases(
                 "records": [m["seq"]],
             }
             out.append(entry)
-    return out
+    return out, more

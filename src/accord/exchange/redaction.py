@@ -316,6 +316,7 @@ def releases(
     until: int | None = None,
     item_ids: tuple[str, ...] | None = None,
     limit: int = 2000,
+    max_records: int = 10_000,
 ) -> tuple[list[dict[str, Any]], bool]:
     """Returns the releases (`accord.audit.log.releases`: to `party`, recorded in [`since`,
     `until`) µs, of `item_ids` when given) the reader with `view` may see, oldest first, at most
@@ -323,12 +324,12 @@ def releases(
     §7). A release is listed only when the reader has both the object and the marking it was
     released under in view, exactly as `disclosures` and `redact_record` decide; releases of
     marking-definitions are not items and are left out. Each carries its receipt, when one came
-    back (`accord.trust.receipts`)."""
-    found = [
-        r
-        for r in log.releases(store, item_ids=item_ids, party=party, since=since, until=until)
-        if not str(r["item"]).startswith(_MARKING_PREFIX)
-    ]
+    back (`accord.trust.receipts`). At most `max_records` release records are read (the
+    oldest that match): more matched when the answer says so."""
+    read, truncated = log.release_records(
+        store, item_ids=item_ids, party=party, since=since, until=until, max_records=max_records
+    )
+    found = [r for r in read if not str(r["item"]).startswith(_MARKING_PREFIX)]
     s = sight(store, view, [str(r["item"]) for r in found])
     shown = [r for r in found if s.item(r["item"]) and s.marking(r["marking"])]
     page = shown[:limit]
@@ -341,7 +342,7 @@ def releases(
         }
         for r in page
     ]
-    return out, len(shown) > limit
+    return out, truncated or len(shown) > limit
 
 
 def _stored(store: Store, item_id: str) -> bool:
