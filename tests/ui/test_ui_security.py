@@ -46,6 +46,9 @@ PAGES = [
     "/ui/ledger",
     "/ui/audit",
     "/ui/audit/disclosures?item=x",
+    "/ui/audit/releases?party=JPN&format=csv",
+    "/ui/items?format=csv",
+    "/ui/items?sort=name&dir=asc&page=2",
 ]
 FORMS = ["/ui/publish", "/ui/whatif", "/ui/logout"]
 USERS = ("analyst", "clerk", "chief")
