@@ -9,6 +9,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from taxii_live import LiveNode
@@ -121,6 +122,11 @@ def test_items_list_pages_sorts_filters_and_exports(live: LiveNode) -> None:
             assert r.status_code == 303, r.text[:300]
         first = c.get("/ui/items", params={"q": "paging probe", "sort": "name", "dir": "asc"}).text
         assert "Items 1–50 of 55." in first and 'rel="next"' in first
+        # The page's own "Next page" link keeps the filters and the order.
+        link = re.search(r'<a href="([^"]+)" rel="next">', first)
+        assert link, "no next link"
+        followed = c.get(unescape(link.group(1))).text
+        assert "Items 51–55 of 55." in followed
         names = re.findall(r'translate="no">(Paging probe \d+)</a>', first)
         assert names == [f"Paging probe {n:02d}" for n in range(50)]
         second = c.get(
