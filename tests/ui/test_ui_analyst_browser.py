@@ -115,6 +115,14 @@ def test_an_auditors_report_for_japan_over_a_period(
     ).to_be_visible()
     expect(page.locator("table.report tbody tr")).to_have_count(len(shown))
     check_page(page, f"releases-print-{size}")
+    # "Who has this item?" asked by words of its name: a choice, then the item's releases.
+    page.goto(live.url + "/ui/audit")
+    page.get_by_label("Item name or id").fill("-")
+    page.get_by_role("button", name="List its releases").click()
+    expect(page.locator("#disclosure-choices")).to_be_visible()
+    check_page(page, f"disclosures-choices-{size}")
+    page.locator("ul.choices a").first.click()
+    expect(page.locator("table.disclosures, .notice.info").first).to_be_visible()
     # Bad criteria: every problem next to its field, nothing listed.
     page.goto(live.url + "/ui/audit/releases?party=XX&from=2024-06-02&to=2024-06-01")
     expect(page.locator("#e-party")).to_be_visible()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -183,3 +184,50 @@ def test_only_auditors_reach_the_reports(live: LiveNode, auditors: object) -> No
     with session(live, "auditor-low") as c:
         assert 'id="release-reports"' in c.get("/ui/audit").text
         assert csrf_of(c.get("/ui/audit").text)
+
+
+@pytest.mark.parametrize("who", ["auditor-low", "auditor-out"])
+def test_who_has_an_item_asked_by_name(live: LiveNode, auditors: object, who: str) -> None:
+    seen, hidden = visible(live, who)
+    with session(live, "auditor-full") as c:
+        full = rows_of(c.get(REPORT, params={"from": "2000-01-01", "format": "csv"}).text)
+    names = {r["item_id"]: r["item_name"] for r in full}
+    mine = sorted(sid for sid in names if sid in seen)
+    theirs = sorted(sid for sid in names if sid in hidden)
+    assert mine and theirs
+    with session(live, who) as c:
+        # A name matching one item the auditor may see: its releases, as by its id.
+        unique = next(s for s in mine if sum(n == names[s] for n in names.values()) == 1)
+        by_name = c.get("/ui/audit/disclosures", params={"item": names[unique]})
+        assert by_name.status_code == 200 and 'data-party="' in by_name.text
+        assert unique in by_name.text
+        # Words every item has ("-" is in every id): only items it may see are offered (or
+        # its one item shown), never another.
+        several = c.get("/ui/audit/disclosures", params={"item": "-"})
+        assert several.status_code == 200
+        offered = set(re.findall(r'<li data-item="([^"]+)"', several.text))
+        offered |= set(re.findall(r'<p class="lead"><a href="/ui/items/([^"]+)"', several.text))
+        assert offered and offered <= seen
+        assert not any(sid in several.text for sid in hidden)
+        # The name of an item it may not see is answered as a name nothing has.
+        for sid in theirs:
+            if names[sid] in {names[s] for s in mine}:
+                continue
+            r = c.get("/ui/audit/disclosures", params={"item": names[sid]})
+            assert r.status_code == 200 and 'id="disclosure-none"' in r.text
+            assert sid not in r.text
+            assert c.get("/ui/audit/disclosures", params={"item": sid}).status_code == 404
+
+
+def test_several_items_matching_a_name_are_offered_to_choose(
+    live: LiveNode, auditors: object
+) -> None:
+    with session(live, "auditor-full") as c:
+        r = c.get("/ui/audit/disclosures", params={"item": "-"})
+        offered = re.findall(r'<li data-item="([^"]+)"', r.text)
+        assert len(offered) > 1 and 'id="disclosure-choices"' in r.text
+        chosen = c.get(f"/ui/audit/disclosures?item={offered[0]}")
+        assert (
+            chosen.status_code == 200
+            and f'<span class="mono small muted">{offered[0]}' in chosen.text
+        )

@@ -21,8 +21,9 @@ from accord.audit import checkpoints
 from accord.audit import log as audit
 from accord.errors import InputError
 from accord.exchange import redaction
+from accord.exchange.reading import Item, visible_items
 from accord.i18n import N_, _
-from accord.web.items import find_item
+from accord.web.items import find_item, reader
 from accord.web.pages import Ctx, page
 
 HIDDEN = redaction.HIDDEN
@@ -115,17 +116,39 @@ def audit_page(ctx: Ctx) -> Response:
     )
 
 
+#: At most this many items are offered when the disclosures are asked by name.
+NAME_CHOICES = 20
+
+
 @page
 def disclosures_page(ctx: Ctx) -> Response:
     """Every release of `?item=` (an item the user may see) under a marking in the user's view,
-    oldest first."""
+    oldest first. `item` may be a STIX id or words of the item's name, description or pattern:
+    words matching one item the user may see show its releases; matching several, the page
+    offers them to choose from (never an item the user may not see)."""
     item_id = ctx.param("item")
-    item = find_item(ctx, item_id) if item_id else None
-    rows = redaction.disclosures(ctx.node.store, ctx.node.view(ctx.user), item_id) if item else []
+    item: Item | None = None
+    choices: list[Item] = []
+    more = False
+    if item_id and redaction.STIX_ID.fullmatch(item_id):
+        item = find_item(ctx, item_id)  # NotFound (404) for an id the user may not see
+    elif item_id:
+        choices, more = visible_items(reader(ctx), text=item_id[:200], limit=NAME_CHOICES)
+        if len(choices) == 1 and not more:
+            item, choices = choices[0], []
+    rows = redaction.disclosures(ctx.node.store, ctx.node.view(ctx.user), item.id) if item else []
     for r in rows:
         r["when"] = datetime.fromtimestamp(int(r["at"]) / 1_000_000, UTC)
         got = r.get("receipt")
         r["receipt_when"] = (
             None if got is None else datetime.fromtimestamp(int(got["at"]) / 1_000_000, UTC)
         )
-    return ctx.render("disclosures.html", section="audit", item=item, item_id=item_id, rows=rows)
+    return ctx.render(
+        "disclosures.html",
+        section="audit",
+        item=item,
+        item_id=ctx.param("item"),
+        rows=rows,
+        choices=choices,
+        more=more,
+    )
