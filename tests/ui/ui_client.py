@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import httpx
@@ -9,6 +10,7 @@ from taxii_live import SECRETS, LiveNode
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _ITEM = re.compile(r'data-item="([^"]+)"')
+_NEXT = re.compile(r'<a href="([^"]+)" rel="next">')
 
 
 def csrf_of(html: str) -> str:
@@ -21,6 +23,20 @@ def csrf_of(html: str) -> str:
 def item_ids(html: str) -> set[str]:
     """Returns the ids of the items listed on an items page."""
     return set(_ITEM.findall(html))
+
+
+def listed_item_ids(c: httpx.Client, path: str = "/ui/items") -> set[str]:
+    """Returns the ids of the items listed on every page of an items list, following its "Next
+    page" links."""
+    found: set[str] = set()
+    url: str | None = path
+    while url is not None:
+        page = c.get(url)
+        assert page.status_code == 200, (url, page.status_code)
+        found |= item_ids(page.text)
+        more = _NEXT.search(page.text)
+        url = html.unescape(more.group(1)) if more else None
+    return found
 
 
 def client(live: LiveNode) -> httpx.Client:
