@@ -227,7 +227,7 @@ def test_orders_ledger_and_audit(analyst: Page, live: LiveNode) -> None:
     page.goto(live.url + "/ui/audit")
     expect(page.locator("#chain")).to_contain_text("Intact")
     shoot(page, "audit")
-    page.get_by_label("Item id").fill(state["item"])
+    page.get_by_label("Item name or id").fill(state["item"])
     page.get_by_role("button", name="List its releases").click()
     expect(page.locator('table.disclosures tr[data-party="JPN"]')).to_contain_text("GOKUHI")
     shoot(page, "disclosures")
