@@ -231,3 +231,18 @@ def test_several_items_matching_a_name_are_offered_to_choose(
             chosen.status_code == 200
             and f'<span class="mono small muted">{offered[0]}' in chosen.text
         )
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "japan"), [("ko", "제공 보고서", "일본"), ("ja", "提供レポート", "日本")]
+)
+def test_the_report_in_korean_and_japanese(
+    live: LiveNode, auditors: object, lang: str, title: str, japan: str
+) -> None:
+    with session(live, "auditor-full") as c:
+        token = csrf_of(c.get("/ui/audit").text)
+        r = c.post("/ui/language", data={"csrf": token, "lang": lang, "next": "/ui/audit"})
+        assert r.status_code == 303
+        page = c.get(REPORT, params={"party": "JPN", "from": "2000-01-01"}).text
+        assert f'<html lang="{lang}">' in page and title in page and japan in page
+        assert "Releases to" not in page and "Download CSV" not in page
