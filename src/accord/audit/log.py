@@ -343,7 +343,7 @@ def releases(
     """Returns the releases recorded in the audit trail, oldest first, each as `disclosures`
     gives them plus `item` (the object's id): of the objects `item_ids` only (when given), to
     `party` only (when given), recorded at or after `since` and before `until` (microseconds
-    since the epoch). The auditor's report per party and per period (PRODUCT.md §7) and "who has
+    since the epoch). The auditor's report per party and per period (PRODUCT.md §1) and "who has
     my item?" both read the trail through here."""
     found, _more = release_records(store, item_ids=item_ids, party=party, since=since, until=until)
     return found

@@ -321,11 +321,12 @@ def releases(
     """Returns the releases (`accord.audit.log.releases`: to `party`, recorded in [`since`,
     `until`) µs, of `item_ids` when given) the reader with `view` may see, oldest first, at most
     `limit`, and whether more matched — the auditor's report per party and period (PRODUCT.md
-    §7). A release is listed only when the reader has both the object and the marking it was
-    released under in view, exactly as `disclosures` and `redact_record` decide; releases of
-    marking-definitions are not items and are left out. Each carries its receipt, when one came
-    back (`accord.trust.receipts`). At most `max_records` release records are read (the
-    oldest that match): more matched when the answer says so."""
+    §1; the one redaction rule of §7). A release is listed only when the reader has both the
+    object and the marking it was released under in view, exactly as `disclosures` and
+    `redact_record` decide; releases of marking-definitions are not items and are left out.
+    Each carries its receipt, when one came back (`accord.trust.receipts`). At most
+    `max_records` release records are read (the oldest that match): more matched when the
+    answer says so."""
     read, truncated = log.release_records(
         store, item_ids=item_ids, party=party, since=since, until=until, max_records=max_records
     )

@@ -155,7 +155,8 @@ def plan(ctx: Ctx, marking: Marking, posted: list[Any], at: date) -> Plan:
 
 def nobody_receives(ctx: Ctx, result: Plan) -> list[Marking]:
     """Returns the markings of `result` under which no other party may receive anything on the
-    node's today — publishing under them keeps the item at this node (PRODUCT.md §4, R1–R8)."""
+    node's today — publishing under them keeps the item at this node (PRODUCT.md §1: the analyst
+    sees before publishing who will be able to receive it)."""
     world, today = ctx.world(), ctx.node.today()
     return [
         g.marking

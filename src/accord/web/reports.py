@@ -1,9 +1,9 @@
 """The auditor's release reports: what left the node, searched by item name, party and period.
 
 `/audit/releases` answers "who received what, and when?" over the audit trail's release records
-(PRODUCT.md §7, "the audit trail answers who has my item"): filtered by the item's name (`q`,
-among the items the auditor may see), by the receiving party (`party`) and by a period (`from`,
-`to`, UTC dates, both included). `format=csv` downloads the same rows, `format=print` gives a
+(PRODUCT.md §1: the auditor "proves what left the country, to whom, when"): filtered by the
+item's name (`q`, among the items the auditor may see), by the receiving party (`party`) and by
+a period (`from`, `to`, UTC dates, both included). `format=csv` downloads the same rows, `format=print` gives a
 printable page of the same report. Only users holding the auditor role reach it (403 otherwise),
 as on the management API (`GET /api/v1/audit/...`).
 
