@@ -36,7 +36,9 @@ DateOpt = Annotated[
 ByOpt = Annotated[
     str | None,
     typer.Option(
-        "--by", help="Who takes the step.", show_default="$ACCORD_USER, else the OS user name"
+        "--by",
+        help="Who takes the step: must be you (another name is refused).",
+        show_default="$ACCORD_USER, else the OS user name",
     ),
 ]
 IdArg = Annotated[str, typer.Argument(help="The order id.")]
@@ -48,9 +50,8 @@ LineOpt = Annotated[
 ]
 
 
-def _by(by: str | None) -> str:
-    if by:
-        return by
+def _caller() -> str:
+    """Returns who is running the command: `$ACCORD_USER`, else the OS user name."""
     env = os.environ.get("ACCORD_USER")
     if env:
         return env
@@ -58,6 +59,19 @@ def _by(by: str | None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # pragma: no cover - no user name in this environment
         raise InputError("--by: no acting person given and no user name found") from None
+
+
+def _by(by: str | None) -> str:
+    """Returns the person a step is recorded under: the one running the command. `--by` may
+    name that person (as documented) but never someone else: separation of duties (R12) compares
+    these names, so a typed name must not stand in for another person (InputError, exit 2)."""
+    caller = _caller()
+    if by and by.strip() != caller:
+        raise InputError(
+            f"--by {by!r}: steps are recorded under the person running the command ({caller}); "
+            f"{by} takes a step by running it as themselves (ACCORD_USER={by})"
+        )
+    return caller
 
 
 def _method(value: str, option: str) -> str:
