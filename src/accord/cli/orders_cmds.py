@@ -611,7 +611,7 @@ def balances_cmd(
         reports.balances(invocation().store, me, party.upper() if party else None, day),
         reports.BALANCE_AMOUNTS,
     )
-    cols = ["partner", "currency", "receivable", "payable", "net"]
+    cols = list(reports.BALANCE_COLUMNS)
     _emit(rows, cols, json, csv, f"Balances of {me}" + (f" on {day.isoformat()}" if day else ""))
 
 
@@ -630,7 +630,7 @@ def ageing_cmd(
     me = _pov_party()
     day = parse_date(at)
     rows = reports.present(reports.ageing(invocation().store, me, day), reports.AGEING_AMOUNTS)
-    cols = ["direction", "partner", "currency", *reports.BUCKET_NAMES, "total", "orders"]
+    cols = list(reports.AGEING_COLUMNS)
     _emit(rows, cols, json, csv, f"Ageing of {me} on {day.isoformat()}")
 
 
@@ -645,21 +645,7 @@ def report_cmd(
 
     me = _pov_party()
     rows = reports.present(reports.annual(invocation().store, me, year), reports.ANNUAL_AMOUNTS)
-    cols = [
-        "year",
-        "partner",
-        "direction",
-        "agreement",
-        "fund",
-        "method",
-        "currency",
-        "orders",
-        "ordered",
-        "delivered",
-        "due",
-        "settled",
-        "open",
-    ]
+    cols = list(reports.ANNUAL_COLUMNS)
     _emit(rows, cols, json, csv, f"Logistics report {year} of {me}")
 
 

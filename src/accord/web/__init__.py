@@ -12,6 +12,9 @@ Pages (each needs a signed-in user of this node's nation; see `accord.web.pages`
 | `/publish` | STIX JSON or a simple indicator, a marking, a preview, a publish |
 | `/whatif` | a hypothetical agreement or consent and what it would change on a date |
 | `/orders`, `/orders/{id}`, `/ledger` | logistics orders, one order, balances and ageing |
+| `/orders/new`, `/orders/{id}/{step}` | raise an order, take a step (logistics officers, as themselves) |
+| `/orders/{id}/documents/{sha256}` | an attached document, as a download |
+| `/ledger/{balances,ageing,report}.csv`, `/ledger/report?year=` | the ledger as CSV; the annual report |
 | `/audit`, `/audit/disclosures?item=` | the chain's verification and records; who has an item |
 
 Templates and static files ship in the package; nothing is fetched from the network at run time.
@@ -29,7 +32,7 @@ from starlette.staticfiles import StaticFiles
 
 from accord.errors import AccordError
 from accord.node import Node
-from accord.web import agreements, audit, auth, items, ledger, network, publish, whatif
+from accord.web import agreements, audit, auth, items, ledger, network, orders, publish, whatif
 from accord.web.errorpages import on_accord_error, on_http_error
 from accord.web.headers import SecurityHeaders
 from accord.web.pages import Web
@@ -53,8 +56,13 @@ def create_web(node: Node) -> Starlette:
         Route("/publish", publish.publish_page, methods=both),
         Route("/whatif", whatif.whatif_page, methods=both),
         Route("/orders", ledger.orders_page, methods=get),
-        Route("/orders/{order_id}", ledger.order_page, methods=get),
+        Route("/orders/new", orders.new_order_page, methods=both),
+        Route("/orders/{order_id}", orders.order_page, methods=get),
+        Route("/orders/{order_id}/documents/{sha256}", orders.document_download, methods=get),
+        Route("/orders/{order_id}/{step}", orders.step_action, methods=["POST"]),
         Route("/ledger", ledger.ledger_page, methods=get),
+        Route("/ledger/{report}.csv", ledger.ledger_csv, methods=get),
+        Route("/ledger/report", ledger.annual_page, methods=get),
         Route("/audit", audit.audit_page, methods=get),
         Route("/audit/disclosures", audit.disclosures_page, methods=get),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
