@@ -16,12 +16,14 @@ import httpx
 import orjson
 import pytest
 import sqlalchemy as sa
-from taxii_live import SECRETS, LiveNode, basic
+from taxii_live import SECRETS, LiveNode, add_test_principals, basic, start_node
 from ui_client import client, csrf_of, sign_in, signed_in
+from ui_support import TODAY, add_orders
 
 from accord.logistics import service
-from accord.principals import add_principal
+from accord.principals import add_principal, revoke_principal
 from accord.store.audit_schema import audit_log
+from backends import sqlite_store
 
 pytestmark = pytest.mark.slow
 
@@ -29,19 +31,38 @@ pytestmark = pytest.mark.slow
 OFFICERS = {"supply-officer": "supply-secret-1", "receiving-officer": "receiving-secret-1"}
 
 
+def own_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
+    """A node of its own, as the UI suites' shared one is made: these tests raise orders, and the
+    other suites count the shared node's orders."""
+    url = sqlite_store(tmp_path_factory.mktemp("ui-orders-node") / "accord.db")
+    node = start_node(url, as_of=TODAY)
+    for name in ("analyst", "jpn-node"):
+        revoke_principal(node.store, name)
+    add_test_principals(node.store)
+    add_orders(node)
+    add_officers(node)
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
+    yield from own_node(tmp_path_factory)
+
+
 def add_officers(live: LiveNode) -> None:
-    """Adds the two logistics officers once (the live node is shared by the UI suites)."""
+    """Adds the two logistics officers to the node."""
     for name, secret in OFFICERS.items():
-        if name not in SECRETS:
-            add_principal(
-                live.store, name, "user", "KOR", secret, clearance="III", roles=("logistics",)
-            )
-            SECRETS[name] = secret
+        add_principal(
+            live.store, name, "user", "KOR", secret, clearance="III", roles=("logistics",)
+        )
+        SECRETS[name] = secret
 
 
 @pytest.fixture(scope="module")
 def officers(live: LiveNode) -> Iterator[dict[str, httpx.Client]]:
-    add_officers(live)
     clients = {name: client(live) for name in OFFICERS}
     for name, c in clients.items():
         signed_in(c, name)

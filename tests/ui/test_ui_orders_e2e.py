@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 from taxii_live import SECRETS, LiveNode
-from test_ui_orders import add_officers
+from test_ui_orders import own_node
 from ui_support import SCREENSHOTS
 
 from accord.logistics import service
@@ -79,6 +79,11 @@ class Officer:
         expect(self.page).to_have_url(re.compile(r"/ui/network$"))
 
 
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
+    yield from own_node(tmp_path_factory)
+
+
 @pytest.fixture(params=list(VIEWPORTS), scope="module")
 def viewport(request: pytest.FixtureRequest) -> Iterator[str]:
     yield request.param
@@ -87,7 +92,6 @@ def viewport(request: pytest.FixtureRequest) -> Iterator[str]:
 def test_an_order_from_creation_to_close(
     browser: Any, live: LiveNode, axe_source: str, viewport: str
 ) -> None:
-    add_officers(live)
     size = VIEWPORTS[viewport]
     supply = Officer(browser, live, "supply-officer", size)
     receiving = Officer(browser, live, "receiving-officer", size)
