@@ -214,7 +214,7 @@ def test_an_order_from_creation_to_close(
         check_axe(p, axe, "annual report")
         no_sideways_scroll(p, size["width"])
         with p.expect_download() as dl:
-            p.get_by_role("link", name="Download CSV").click()
+            p.get_by_role("link", name="Download the report (CSV)").click()
         assert Path(dl.value.path()).read_text("utf-8").startswith("year,partner,direction")
     finally:
         errors = supply.errors + receiving.errors

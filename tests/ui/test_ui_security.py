@@ -44,10 +44,14 @@ PAGES = [
     "/ui/orders",
     "/ui/orders/KOR-USA-0",
     "/ui/ledger",
+    "/ui/orders/new",
+    "/ui/orders/KOR-USA-0/documents/" + "0" * 64,
+    "/ui/ledger/balances.csv",
+    "/ui/ledger/report?year=2024",
     "/ui/audit",
     "/ui/audit/disclosures?item=x",
 ]
-FORMS = ["/ui/publish", "/ui/whatif", "/ui/logout"]
+FORMS = ["/ui/publish", "/ui/whatif", "/ui/logout", "/ui/orders/new", "/ui/orders/KOR-USA-0/close"]
 USERS = ("analyst", "clerk", "chief")
 
 
