@@ -331,3 +331,26 @@ def test_ledger_csv_and_annual_report(officers: dict[str, httpx.Client], live: L
     assert c.get("/ui/ledger/other.csv").status_code == 404
     with client(live) as anon:
         assert anon.get("/ui/ledger/report.csv?year=2023").status_code == 303
+
+
+def test_an_order_between_other_parties_is_not_found(
+    officers: dict[str, httpx.Client], live: LiveNode
+) -> None:
+    """An order this node's party is not a party to (one imported, say) is a 404 for everyone
+    here: its page, its documents and its steps, and nothing is stored."""
+    from datetime import date
+
+    from accord.registry import repository as registry_repo
+
+    reg = registry_repo.load(live.store)
+    lines = service.parse_lines(["food:10:meal:9:USD"])
+    other = service.create(
+        live.store, reg, requester="JPN", supplier="USA", purpose="exercise",
+        order_date=date(2024, 5, 1), settlement="cash", lines=lines, by="jpn-officer",
+    )  # fmt: skip
+    c = officers["supply-officer"]
+    assert c.get(f"/ui/orders/{other.id}").status_code == 404
+    assert c.get(f"/ui/orders/{other.id}/documents/{'0' * 64}").status_code == 404
+    r = c.post(f"/ui/orders/{other.id}/accept", data={"csrf": token(c)})
+    assert r.status_code == 404
+    assert history(live, other.id) == [("create", "jpn-officer")]
