@@ -28,7 +28,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from accord.errors import Forbidden, InputError, NotFound
-from accord.i18n import _
+from accord.i18n import N_, _
 from accord.i18n import number_text as digits
 from accord.labels import category as category_word
 from accord.labels import method as method_word
@@ -44,6 +44,17 @@ from accord.web.pages import Ctx, page, upload_page
 LOGISTICS = "logistics"
 #: The steps offered on the order page, in workflow order.
 STEPS = ("accept", "reject", "deliver", "invoice", "settle", "attach", "close", "cancel")
+#: The heading of each step's form on the order page (what the officer is about to do).
+STEP_TITLES = {
+    "accept": N_("Accept the request"),
+    "reject": N_("Reject the request"),
+    "deliver": N_("Record the receipt"),
+    "invoice": N_("Record the invoice"),
+    "settle": N_("Record a settlement"),
+    "attach": N_("Attach a document"),
+    "close": N_("Close the order"),
+    "cancel": N_("Cancel the order"),
+}
 MAX_LINES = 50
 #: A document's largest size from the browser (bytes); the API allows the same order of size.
 MAX_DOCUMENT = 6 * 1024 * 1024
@@ -147,9 +158,12 @@ def _line(row: LineRow, no: int, errors: dict[str, str]) -> Line | None:
         elif quantity <= 0:
             errors[f"{key}-quantity"] = _("The quantity must be more than zero.")
     except InputError:
-        errors[f"{key}-quantity"] = _(
-            "Enter the quantity as a number (for example 40 or 12.5), at most six decimals."
-        )
+        if row.quantity.startswith("-"):
+            errors[f"{key}-quantity"] = _("The quantity must be more than zero.")
+        else:
+            errors[f"{key}-quantity"] = _(
+                "Enter the quantity as a number (for example 40 or 12.5), at most six decimals."
+            )
     if not row.unit:
         errors[f"{key}-unit"] = _("Enter the unit (for example L, meal, night).")
     code: str | None = None
@@ -439,6 +453,7 @@ def render_order(
         document_kinds=ledger_views.DOCUMENT_KINDS,
         acting=acting,
         steps=_steps(state) if acting else [],
+        step_titles={k: _(v) for k, v in STEP_TITLES.items()},
         orderer=ctx.user.name in state.orderers,
         methods=METHODS,
         kinds=DOCUMENT_KINDS,
