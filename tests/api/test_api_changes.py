@@ -87,6 +87,6 @@ def test_a_suspension_that_reroutes_through_the_hub_is_a_route_change(api: ApiNo
     question = {"originator": "KOR", "level": "II", "topics": ["dprk-nuclear"], "to": "JPN"}
     d = api.ok("POST", "/decisions", {**question, "at": "2024-02-01"}, who="auditor-user")
     assert d["route"] == ["KOR", "USA", "JPN"]
-    assert f"{GSOMIA}, which bound them directly, is suspended since 2024-01-10" in (
-        d["explanation"]
+    assert (
+        f"{GSOMIA}, which bound them directly, is suspended since 2024-01-10" in (d["explanation"])
     )

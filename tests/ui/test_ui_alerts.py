@@ -151,7 +151,9 @@ def test_the_notice_raises_an_alert_on_an_affected_item(
     expect(page.locator("main")).to_contain_text(NOTICE)
     # The banner fits the screen (the release panel's own width is another matter).
     box = banner.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS[screen]["width"]
+    assert (
+        box is not None and box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS[screen]["width"]
+    )
     assert_no_serious_violation(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"alerts-item-{screen}.png"), full_page=True)

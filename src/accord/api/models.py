@@ -47,7 +47,9 @@ class NoticeOut(BaseModel):
     agreement: str = Field(description="The agreement's id")
     event: str = Field(description="The event: termination-notified")
     given: date = Field(description="The day the notice was given")
-    effective: date = Field(description="The day it takes effect: the agreement is in force until then")
+    effective: date = Field(
+        description="The day it takes effect: the agreement is in force until then"
+    )
 
 
 class DecisionOut(BaseModel):

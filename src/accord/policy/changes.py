@@ -18,6 +18,7 @@ both computed from the registry alone (nothing is stored):
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -56,8 +57,8 @@ class Change:
     agreement: str
     title: str
     event: str
-    date: date
-    effective: date
+    date: dt.date
+    effective: dt.date
     status: str
     markings: int
     pairs: tuple[PairDiff, ...]
@@ -187,8 +188,8 @@ class Alert:
 
     agreement: str
     event: str
-    date: date
-    effective: date
+    date: dt.date
+    effective: dt.date
     recipient: str
     outcome: str
     route: tuple[str, ...]
@@ -226,9 +227,7 @@ def alerts(
                 continue
             outcome = "rerouted" if now.allowed else "stopped"
             kind = step.event.kind.value
-            out.append(
-                Alert(ag.id, kind, step.event.date, step.event.date, r, outcome, now.route)
-            )
+            out.append(Alert(ag.id, kind, step.event.date, step.event.date, r, outcome, now.route))
     return out
 
 

@@ -68,9 +68,7 @@ def changes_page(ctx: Ctx) -> Response:
             for p in c.pairs
         ]
         entries.append({"change": c, "rows": rows})
-    return ctx.render(
-        "changes.html", section="changes", since=since, entries=entries, error=None
-    )
+    return ctx.render("changes.html", section="changes", since=since, entries=entries, error=None)
 
 
 def banner(world: World, marking: Marking, holder: str, at: date) -> list[dict[str, Any]]:
