@@ -1,6 +1,7 @@
 """`accord check` names a termination notice running against the basis of a release: the
 Korea–Japan GSOMIA between the 2019 notice (given 2019-08-23) and the day it would have taken
-effect (2019-11-23), in the explanation and in `notices` of `--json` — as the API does."""
+effect (2019-11-23), in the explanation and in `notices` of `--json` — as the API does; `accord
+changes` lists the notice with its dates, as `GET /api/v1/changes` does."""
 
 from __future__ import annotations
 
@@ -26,15 +27,23 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
 
 
-def _check(
+def _run(
     url: str, capsys: pytest.CaptureFixture[str], mp: pytest.MonkeyPatch, *args: str
-) -> tuple[int, str]:
+) -> tuple[int, str, str]:
     capsys.readouterr()
     mp.setenv("ACCORD_DATABASE_URL", url)
     mp.setenv("COLUMNS", "200")
     mp.delenv("ACCORD_PARTY", raising=False)
-    code = main([*CHECK, *args])
-    return code, capsys.readouterr().out
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _check(
+    url: str, capsys: pytest.CaptureFixture[str], mp: pytest.MonkeyPatch, *args: str
+) -> tuple[int, str]:
+    code, out, _err = _run(url, capsys, mp, *CHECK, *args)
+    return code, out
 
 
 def test_check_json_carries_the_notice(
@@ -72,3 +81,23 @@ def test_the_table_names_it_too(
     code, out = _check(demo_url, capsys, monkeypatch, "--at", "2019-09-01")
     assert code == 0
     assert NOTICE in " ".join(out.split()).replace("│ ", "").replace(" │", "")
+
+
+def test_changes_lists_the_notice_with_its_dates(
+    demo_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _err = _run(
+        demo_url, capsys, monkeypatch, "changes", "--since", "2019-01-01", "--json"
+    )
+    assert code == 0
+    (entry,) = json.loads(out)
+    assert (entry["agreement"], entry["event"], entry["date"], entry["effective"]) == (
+        "kor-jpn-gsomia-2016", "termination-notified", "2019-08-23", "2019-11-23"
+    )  # fmt: skip
+    assert entry["status"] == "notice-suspended" and entry["pairs"] == []
+    code, out, _err = _run(demo_url, capsys, monkeypatch, "changes", "--since", "2019-01-01")
+    assert code == 0 and "kor-jpn-gsomia-2016" in out and "2019-11-23" in out
+    code, out, _err = _run(demo_url, capsys, monkeypatch, "changes", "--since", "2024-01-01")
+    assert code == 0 and "No agreement moved since 2024-01-01." in out
+    code, _out, err = _run(demo_url, capsys, monkeypatch, "changes", "--since", "23-08-2019")
+    assert code == 2 and "--since" in err
