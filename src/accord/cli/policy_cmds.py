@@ -1,5 +1,6 @@
-"""Releasability commands: `accord check` (explain one decision) and `accord whatif` (diff a
-hypothetical world against the registry). Both read the node's registry and never write."""
+"""Releasability commands: `accord check` (explain one decision), `accord whatif` (diff a
+hypothetical world against the registry) and `accord changes` (what the moves of agreements did
+to releases). All read the node's registry and never write."""
 
 from __future__ import annotations
 
@@ -147,5 +148,56 @@ def whatif_cmd(
             summarise(hypo, p.gained) or "—",
             summarise(hypo, p.lost) or "—",
             summarise(hypo, p.unhubbed) or "—",
+        )
+    console.print(table)
+
+
+@app.command("changes")
+def changes_cmd(
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="From this date (YYYY-MM-DD).", show_default="90 days ago"),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Up to this date (YYYY-MM-DD).")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """List the notices, suspensions, terminations and expiries of information agreements since
+    a date, each with what it did to releases on the day it took effect (the what-if diff; the
+    same list as GET /api/v1/changes)."""
+    from datetime import timedelta
+
+    from accord.errors import InputError
+    from accord.policy import World
+    from accord.policy import changes as moves
+
+    start = (
+        parse_date(since, "--since")
+        if since is not None
+        else parse_date(None) - timedelta(days=moves.WINDOW)
+    )
+    end = parse_date(until, "--until") if until is not None else None
+    if end is not None and end < start:
+        raise InputError("--until is before --since")
+    found = moves.changes(World(invocation().registry()), start, end)
+    if json:
+        print_json([c.to_json() for c in found])
+        return
+    if not found:
+        console.print(f"No agreement moved since {start.isoformat()}.")
+        return
+    table = Table(title_justify="left")
+    for col in ("agreement", "event", "date", "takes effect", "status then", "stops", "via hub"):
+        table.add_column(col)
+    for c in found:
+        table.add_row(
+            c.agreement,
+            c.event,
+            c.date.isoformat(),
+            c.effective.isoformat(),
+            c.status,
+            str(c.stopped),
+            str(c.rerouted) + (" (route change)" if c.route_change else ""),
         )
     console.print(table)

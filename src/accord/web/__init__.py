@@ -11,6 +11,7 @@ Pages (each needs a signed-in user of this node's nation; see `accord.web.pages`
 | `/items`, `/items/{id}?at=` | the items the user may see (R9); one item with its release panel |
 | `/publish` | STIX JSON or a simple indicator, a marking, a preview, a publish |
 | `/whatif` | a hypothetical agreement or consent and what it would change on a date |
+| `/changes?since=` | notices, suspensions and terminations of agreements since a date, and what each did to releases |
 | `/orders`, `/orders/{id}`, `/ledger` | logistics orders, one order, balances and ageing |
 | `/audit`, `/audit/disclosures?item=` | the chain's verification and records; who has an item |
 
@@ -29,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from accord.errors import AccordError
 from accord.node import Node
-from accord.web import agreements, audit, auth, items, ledger, network, publish, whatif
+from accord.web import agreements, audit, auth, changes, items, ledger, network, publish, whatif
 from accord.web.errorpages import on_accord_error, on_http_error
 from accord.web.headers import SecurityHeaders
 from accord.web.pages import Web
@@ -52,6 +53,7 @@ def create_web(node: Node) -> Starlette:
         Route("/items/{item_id}", items.item_page, methods=get),
         Route("/publish", publish.publish_page, methods=both),
         Route("/whatif", whatif.whatif_page, methods=both),
+        Route("/changes", changes.changes_page, methods=get),
         Route("/orders", ledger.orders_page, methods=get),
         Route("/orders/{order_id}", ledger.order_page, methods=get),
         Route("/ledger", ledger.ledger_page, methods=get),
