@@ -231,6 +231,7 @@ def list_events(agreement_id: str, node: NodeDep, who: Who) -> list[Event]:
 def add_event(
     agreement_id: str, event: Event, node: NodeDep, who: Who, response: Response
 ) -> RegistryChange:
+    recording.require_recorder(who, node.party)
     _agreement(_registry(node), agreement_id)
     return _write(
         lambda: recording.record_event(node.store, agreement_id, event, who.name), response
@@ -250,6 +251,7 @@ def list_notes(node: NodeDep, who: Who) -> list[Note]:
     responses={**_CREATED, **error_responses(409)},
 )
 def add_note(note: Note, node: NodeDep, who: Who, response: Response) -> RegistryChange:
+    recording.require_recorder(who, node.party)
     return _write(lambda: recording.record_note(node.store, note, who.name), response)
 
 
@@ -266,4 +268,5 @@ def list_consents(node: NodeDep, who: Who) -> list[Consent]:
     responses={**_CREATED, **error_responses(409)},
 )
 def add_consent(consent: Consent, node: NodeDep, who: Who, response: Response) -> RegistryChange:
+    recording.require_recorder(who, node.party)
     return _write(lambda: recording.record_consent(node.store, consent, who.name), response)

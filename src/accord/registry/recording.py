@@ -30,10 +30,13 @@ from accord.store import Store
 RECORDER_ROLE = "legal"
 
 
-def require_recorder(who: Principal) -> None:
-    """Raises Forbidden unless `who` is one of the node's own people with the legal role: a
-    partner node, or a user without the role, never changes the registry."""
-    if who.is_partner or RECORDER_ROLE not in who.roles:
+def require_recorder(who: Principal, node_party: str) -> None:
+    """Raises Forbidden unless `who` is one of the node's own people (a user of the node's
+    party) with the legal role: a partner node, another nation's user, or a user without the
+    role never changes this node's registry, whatever roles its credential lists."""
+    if who.is_partner or who.kind != "user" or who.party != node_party:
+        raise Forbidden(f"only {node_party}'s own legal officers record this node's registry")
+    if RECORDER_ROLE not in who.roles:
         raise Forbidden(f"recording the registry needs the {RECORDER_ROLE} role")
 
 

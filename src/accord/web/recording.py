@@ -100,12 +100,24 @@ def _agreement(ctx: Ctx, ident: str) -> Any:
     return ag
 
 
-def _build(form: Form, make: Callable[[], Any], fields: dict[str, str]) -> Any:
-    """Returns the record `make` builds, or None after adding its validation problems."""
+def _build(
+    form: Form,
+    make: Callable[[dict[str, Any]], Any],
+    fields: dict[str, str],
+    stand_in: dict[str, Any],
+) -> Any:
+    """Returns the record `make` builds from the form. A field the model refuses gets its
+    problem, and its `stand_in` value for a second build, so that the references of the other
+    fields are still checked (all problems at once); the form then has errors and the stand-in
+    record is never stored. None when even that fails."""
     try:
-        return make()
+        return make({})
     except ValidationError as exc:
-        form.add(recording.validation_problems(exc), fields)
+        found = recording.validation_problems(exc)
+        form.add(found, fields)
+    try:
+        return make({p.field: stand_in[p.field] for p in found if p.field in stand_in})
+    except ValidationError:
         return None
 
 
@@ -139,7 +151,7 @@ def event_page(ctx: Ctx) -> Response:
     """GET: the form to record a dated event of the agreement. POST: records it (all problems
     shown at once, nothing stored, when any field is wrong) and goes back to the agreement on the
     event's date."""
-    recording.require_recorder(ctx.user)
+    recording.require_recorder(ctx.user, ctx.node.party)
     ident = str(ctx.request.path_params["agreement_id"])
     ag = _agreement(ctx, ident)
     form = Form(ctx, EVENT_FIELDS)
@@ -162,15 +174,16 @@ def event_page(ctx: Ctx) -> Response:
     # node's today, the kind as "amended", so that all problems show at once.
     probe = _build(
         form,
-        lambda: Event(
+        lambda o: Event(
             date=when or ctx.node.today(),
             kind=EventKind(kind) if kind else EventKind.AMENDED,
             effective=effective,
-            notes=notes,
+            notes=o.get("notes", notes),
             precision=precision or "day",  # type: ignore[arg-type]
             summary=summary,
         ),
         _EVENT_MAP,
+        {"notes": ()},
     )
     if probe is not None:
         try:
@@ -201,7 +214,7 @@ _NOTE_MAP = {"": "id", **{f: f for f in NOTE_FIELDS}}
 def note_page(ctx: Ctx) -> Response:
     """GET: the form to record a diplomatic note (`?agreement=` fills in the agreement). POST:
     records it, or shows every problem at once; then goes to the agreement (or the list)."""
-    recording.require_recorder(ctx.user)
+    recording.require_recorder(ctx.user, ctx.node.party)
     form = Form(ctx, NOTE_FIELDS)
     common: dict[str, Any] = {
         "kinds": [k.value for k in NoteKind],
@@ -219,16 +232,22 @@ def note_page(ctx: Ctx) -> Response:
     agreement = form.values["agreement"] or None
     probe = _build(
         form,
-        lambda: Note(
-            id=ident or "placeholder",
+        lambda o: Note(
+            id=o.get("id", ident or "placeholder"),
             date=when or ctx.node.today(),
-            sender=(sender or ctx.node.party).upper(),
-            recipient=(recipient or ctx.node.party).upper(),
+            sender=o.get("sender", (sender or ctx.node.party).upper()),
+            recipient=o.get("recipient", (recipient or ctx.node.party).upper()),
             kind=NoteKind(kind) if kind else NoteKind.OTHER,
-            agreement=agreement,
+            agreement=o.get("agreement", agreement),
             summary=form.values["summary"],
         ),
         _NOTE_MAP,
+        {
+            "id": "placeholder",
+            "sender": ctx.node.party,
+            "recipient": ctx.node.party,
+            "agreement": None,
+        },
     )
     if probe is not None:
         form.add(recording.check(ctx.node.store, Registry(notes=(probe,))), _NOTE_MAP)
@@ -263,7 +282,7 @@ _CONSENT_MAP = {"": "recipients", **{f: f for f in CONSENT_FIELDS}}
 def consent_page(ctx: Ctx) -> Response:
     """GET: the form to record an originator's consent (R6; `?arrangement=` fills it in). POST:
     records it, or shows every problem at once."""
-    recording.require_recorder(ctx.user)
+    recording.require_recorder(ctx.user, ctx.node.party)
     form = Form(ctx, CONSENT_FIELDS)
     common: dict[str, Any] = {
         "topics": TOPICS,
@@ -280,20 +299,30 @@ def consent_page(ctx: Ctx) -> Response:
     topics = split_note_ids(form.values["topics"].lower())
     probe = _build(
         form,
-        lambda: Consent(
-            id=ident or "placeholder",
-            originator=(originator or ctx.node.party).upper(),
-            holder=(holder or ctx.node.party).upper(),
-            recipients=tuple(split_codes(form.values["recipients"])),
-            arrangement=form.values["arrangement"] or None,
-            topics=tuple(topics) if topics else "all",
-            max_level=form.values["max_level"].upper() or None,
+        lambda o: Consent(
+            id=o.get("id", ident or "placeholder"),
+            originator=o.get("originator", (originator or ctx.node.party).upper()),
+            holder=o.get("holder", (holder or ctx.node.party).upper()),
+            recipients=o.get("recipients", tuple(split_codes(form.values["recipients"]))),
+            arrangement=o.get("arrangement", form.values["arrangement"] or None),
+            topics=o.get("topics", tuple(topics) if topics else "all"),
+            max_level=o.get("max_level", form.values["max_level"].upper() or None),
             valid_from=start or ctx.node.today(),
             valid_until=until,
-            note=form.values["note"] or None,
+            note=o.get("note", form.values["note"] or None),
             summary=form.values["summary"],
         ),
         _CONSENT_MAP,
+        {
+            "id": "placeholder",
+            "originator": ctx.node.party,
+            "holder": ctx.node.party,
+            "recipients": (),
+            "arrangement": None,
+            "topics": "all",
+            "max_level": None,
+            "note": None,
+        },
     )
     if probe is not None:
         form.add(recording.check(ctx.node.store, Registry(consents=(probe,))), _CONSENT_MAP)
