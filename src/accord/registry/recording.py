@@ -15,12 +15,13 @@ can show each message next to its field, all at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Set
 from dataclasses import dataclass
+from typing import Protocol
 
 from pydantic import ValidationError
 
 from accord.errors import AccordError, Forbidden, ImportRejected, NotFound
-from accord.principals import Principal
 from accord.registry import files, repository, service
 from accord.registry.model import Consent, Event, Note, Registry
 from accord.registry.repository import Changes
@@ -30,7 +31,20 @@ from accord.store import Store
 RECORDER_ROLE = "legal"
 
 
-def require_recorder(who: Principal, node_party: str) -> None:
+class Caller(Protocol):
+    """What the role check reads of an authenticated principal (`accord.principals.Principal`)."""
+
+    @property
+    def is_partner(self) -> bool: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def party(self) -> str: ...
+    @property
+    def roles(self) -> Set[str]: ...
+
+
+def require_recorder(who: Caller, node_party: str) -> None:
     """Raises Forbidden unless `who` is one of the node's own people (a user of the node's
     party) with the legal role: a partner node, another nation's user, or a user without the
     role never changes this node's registry, whatever roles its credential lists."""
