@@ -317,3 +317,37 @@ def test_the_api_records_under_the_credential(live: LiveNode) -> None:
     latest = audit_records(live, "registry-change")[-1]
     assert latest.actor == "yoon"
     assert "kor-jpn-note-api" in latest.body
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366x768", "390x844"])
+def test_a_whatif_about_an_acsa_answers_with_orders(
+    browser: Any, live: LiveNode, viewport: dict[str, int]
+) -> None:
+    context, page = sign_in(browser, live, "yoon", viewport)
+    try:
+        page.goto(live.url + "/ui/whatif")
+        page.get_by_label("Kind").select_option("logistics-support")
+        page.get_by_label("Parties", exact=True).fill("KOR JPN")
+        page.get_by_label("In force from").fill("2020-01-01")
+        page.get_by_label("On", exact=True).fill("2024-06-03")
+        page.get_by_role("button", name="Show what would change").click()
+        row = page.locator('tr[data-parties="JPN-KOR"]')
+        expect(row).to_have_attribute("data-change", "possible")
+        expect(row).to_contain_text("become possible")
+        expect(page.locator("#no-release-change")).to_be_visible()
+        check_axe(page)
+        # A custom hypothesis with three mistakes: all three at once, in the form's words.
+        page.get_by_label("Kind").select_option("information-security")
+        page.get_by_label("Parties", exact=True).fill("KOR CHN XXX")
+        page.get_by_label("Level equivalence rows").fill("KOR=II CHN=SECRET")
+        page.locator("#ag_force").evaluate("e => { e.type = 'text'; e.value = '2020-02-30'; }")
+        page.get_by_role("button", name="Show what would change").click()
+        expect(page.locator("#whatif-error")).to_contain_text("The hypothesis has 3 problems")
+        text = page.locator("#whatif-error").inner_text()
+        assert "agreements[0]" not in text, text
+        assert "entry into force: '2020-02-30' is not a date" in text, text
+        assert "Parties: 'XXX' is not a known party" in text, text
+        assert "Level equivalence rows, row 1 (CHN): 'SECRET' is not a level of CHN" in text, text
+        check_axe(page)
+    finally:
+        context.close()

@@ -130,62 +130,74 @@ def _collect(problems: list[str], make: Any, *args: Any) -> Any:
         return None
 
 
-def hypothesis(values: dict[str, Any]) -> Registry:
+#: The date a hypothetical agreement stands in with when its own dates are wrong, so that its
+#: other fields are still checked (the stand-in is never compared).
+_STAND_IN = date(2000, 1, 1)
+
+
+def hypothesis(values: dict[str, Any], world: World | None = None) -> Registry:
     """Returns the registry additions the form values describe; ImportRejected lists every
-    problem of the form at once, each in plain words naming its field (`plain`)."""
+    problem of the form at once, each in plain words naming its field (`plain`). With `world`,
+    a form with a wrong date or level row still has its other fields checked against it."""
     agreements: list[Agreement] = []
     consents: list[Consent] = []
     problems: list[str] = []
-    try:
-        if values["add_agreement"]:
-            events = []
-            signed = _collect(problems, _day, values["ag_signed"], _("signed on"))
-            force = _collect(problems, _day, values["ag_force"], _("entry into force"))
-            rows = _collect(problems, parse_rows, values["ag_rows"])
-            if signed:
-                events.append(Event(date=signed, kind=EventKind.SIGNED))
-            if force:
-                events.append(Event(date=force, kind=EventKind.ENTERED_INTO_FORCE))
-            if not events and not problems:
-                problems.append(
-                    _("give the hypothetical agreement a signing or entry-into-force date")
-                )
-            topics: Any = "all" if values["ag_all_topics"] else tuple(values["ag_topics"])
-            if events and rows is not None:
-                agreements.append(
-                    Agreement(
-                        id=values["ag_id"] or "whatif-agreement",
-                        title=values["ag_title"] or "Hypothetical agreement",
-                        kind=values["ag_kind"],
-                        parties=tuple(split_codes(values["ag_parties"])),
-                        hub=values["ag_hub"].upper() or None,
-                        scope=Scope(topics=topics),
-                        equivalence=rows,
-                        events=tuple(events),
-                        illustrative=True,
-                    )
-                )
-        if values["add_consent"]:
-            start = _collect(problems, _day, values["c_from"], _("consent valid from"))
-            until = _collect(problems, _day, values["c_until"], _("consent valid until"))
-            if start is None and not values["c_from"]:
-                problems.append(_("give the hypothetical consent a 'valid from' date"))
-            if start is not None:
-                consents.append(
-                    Consent(
-                        id=values["c_id"] or "whatif-consent",
-                        originator=values["c_originator"].upper(),
-                        holder=values["c_holder"].upper(),
-                        recipients=tuple(split_codes(values["c_recipients"])),
-                        topics="all" if values["c_all_topics"] else tuple(values["c_topics"]),
-                        max_level=values["c_max_level"].upper() or None,
-                        valid_from=start,
-                        valid_until=until,
-                        illustrative=True,
-                    )
-                )
-    except ValidationError as exc:
-        problems.extend(f"{_field_path(e['loc'])}: {files._message(dict(e))}" for e in exc.errors())
+    if values["add_agreement"]:
+        events = []
+        signed = _collect(problems, _day, values["ag_signed"], _("signed on"))
+        force = _collect(problems, _day, values["ag_force"], _("entry into force"))
+        rows = _collect(problems, parse_rows, values["ag_rows"])
+        if signed:
+            events.append(Event(date=signed, kind=EventKind.SIGNED))
+        if force:
+            events.append(Event(date=force, kind=EventKind.ENTERED_INTO_FORCE))
+        if not events and not problems:
+            problems.append(_("give the hypothetical agreement a signing or entry-into-force date"))
+        if not events:
+            events.append(Event(date=_STAND_IN, kind=EventKind.SIGNED))
+        topics: Any = "all" if values["ag_all_topics"] else tuple(values["ag_topics"])
+        _build(
+            problems,
+            "agreements[0]",
+            agreements,
+            lambda: Agreement(
+                id=values["ag_id"] or "whatif-agreement",
+                title=values["ag_title"] or "Hypothetical agreement",
+                kind=values["ag_kind"],
+                parties=tuple(split_codes(values["ag_parties"])),
+                hub=values["ag_hub"].upper() or None,
+                scope=Scope(topics=topics),
+                equivalence=rows if rows is not None else (),
+                events=tuple(events),
+                illustrative=True,
+            ),
+        )
+    if values["add_consent"]:
+        start = _collect(problems, _day, values["c_from"], _("consent valid from"))
+        until = _collect(problems, _day, values["c_until"], _("consent valid until"))
+        if start is None and not values["c_from"]:
+            problems.append(_("give the hypothetical consent a 'valid from' date"))
+        _build(
+            problems,
+            "consents[0]",
+            consents,
+            lambda: Consent(
+                id=values["c_id"] or "whatif-consent",
+                originator=values["c_originator"].upper(),
+                holder=values["c_holder"].upper(),
+                recipients=tuple(split_codes(values["c_recipients"])),
+                topics="all" if values["c_all_topics"] else tuple(values["c_topics"]),
+                max_level=values["c_max_level"].upper() or None,
+                valid_from=start or _STAND_IN,
+                valid_until=until,
+                illustrative=True,
+            ),
+        )
+    if problems and world is not None and (agreements or consents):
+        try:
+            world.with_additions(Registry(agreements=tuple(agreements), consents=tuple(consents)))
+        except ImportRejected as exc:
+            problems.extend(exc.problems)
     if problems:
         raise ImportRejected([plain(p) for p in problems])
     if not agreements and not consents:
@@ -193,11 +205,15 @@ def hypothesis(values: dict[str, Any]) -> Registry:
     return Registry(agreements=tuple(agreements), consents=tuple(consents))
 
 
-def _field_path(loc: Sequence[Any]) -> str:
-    """Returns `agreements[0].parties[1]`-style paths for a model built by `hypothesis` (the
-    model name is the first element only for nested records)."""
-    parts = [str(p) if not isinstance(p, int) else f"[{p}]" for p in loc]
-    return "".join(p if p.startswith("[") else "." + p for p in parts).lstrip(".") or "value"
+def _build(problems: list[str], where: str, into: list[Any], make: Any) -> None:
+    """Appends the record `make` builds to `into`, or notes each of its validation problems at
+    `where` (`agreements[0].parties[1]: 'x' is not a valid code here`)."""
+    try:
+        into.append(make())
+    except ValidationError as exc:
+        for e in exc.errors():
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"])
+            problems.append(f"{where}{path}: {files._message(dict(e))}")
 
 
 #: The form's words for the fields of the hypothetical records (`plain`).
@@ -306,8 +322,8 @@ def answer(ctx: Ctx, values: dict[str, Any]) -> dict[str, Any]:
             _("purpose: %(value)s is not one of %(choices)s")
             % {"value": repr(purpose), "choices": ", ".join(INFO_PURPOSES)}
         )
-    part = hypothesis(values)
     version, real = ctx.node.world()
+    part = hypothesis(values, real)
     try:
         hypo = real.with_additions(part)
     except ImportRejected as exc:
