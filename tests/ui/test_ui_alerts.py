@@ -65,7 +65,9 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     ag = next(a for a in reg.agreements if a.id == GSOMIA)
     kept = tuple(e for e in ag.events if e.date <= date(2016, 11, 23))
     assert EventKind.TERMINATION_NOTIFIED not in {e.kind for e in kept}
-    repository.apply(live.store, Registry(agreements=(ag.model_copy(update={"events": kept}),)))
+    repository.apply(
+        live.store, Registry(agreements=(ag.model_copy(update={"events": kept}),)), actor="test"
+    )
     try:
         yield live
     finally:

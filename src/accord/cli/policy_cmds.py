@@ -102,8 +102,10 @@ def whatif_cmd(
     ] = None,
     json: JsonOpt = False,
 ) -> None:
-    """Show what would become (or stop being) releasable, and which routes would stop needing
-    the hub, if the file's records were real. Nothing is stored."""
+    """Show what would become (or stop being) releasable, which routes would stop needing the
+    hub, and which logistics orders would become possible or impossible, if the file's records
+    were real. Nothing is stored."""
+    from accord.logistics.whatif import support_diff
     from accord.policy import World, diff, marking_universe
     from accord.policy.whatif import summarise
     from accord.registry import files
@@ -118,6 +120,11 @@ def whatif_cmd(
     for code in sorted(only):
         hypo.party(code)
     pairs = [p for p in result.pairs if not only or only & {p.holder, p.recipient}]
+    support = [
+        s
+        for s in support_diff(real.registry, hypo.registry, day)
+        if not only or only & set(s.parties)
+    ]
     added = {
         "agreements": [a.id for a in part.agreements],
         "consents": [c.id for c in part.consents],
@@ -129,6 +136,7 @@ def whatif_cmd(
         out["pairs"] = [p.to_json() for p in pairs]
         out["hypothetical"] = added
         out["purpose"] = purpose
+        out["logistics"] = [s.to_json() for s in support]
         print_json(out)
         return
     records = ", ".join(i for ids in added.values() for i in ids) or "nothing"
@@ -136,6 +144,21 @@ def whatif_cmd(
         f"What if [bold]{records}[/] were real, on {day.isoformat()} "
         f"({result.markings} markings: every party × level × topic, purpose {purpose})"
     )
+    if support:
+        orders = Table(title="Logistics orders", title_justify="left")
+        for col in ("parties", "orders", "categories gained", "categories lost", "agreements"):
+            orders.add_column(col, overflow="fold")
+        for s in support:
+            orders.add_row(
+                " – ".join(s.parties),
+                {"possible": "become possible", "impossible": "become impossible"}.get(
+                    s.change, "change scope"
+                ),
+                ", ".join(s.gained) or "—",
+                ", ".join(s.lost) or "—",
+                f"{', '.join(s.before) or 'none'} → {', '.join(s.after) or 'none'}",
+            )
+        console.print(orders)
     if not pairs:
         console.print("No change: the same markings flow, by the same routes.")
         return
