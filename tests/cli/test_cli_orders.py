@@ -44,7 +44,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Any:
-    import_registry(store, _registry())
+    import_registry(store, _registry(), actor="test")
     monkeypatch.setenv("ACCORD_DATABASE_URL", store_url)
     monkeypatch.setenv("ACCORD_CONFIG", "/nonexistent/accord.toml")
     monkeypatch.setenv("ACCORD_USER", "kim")

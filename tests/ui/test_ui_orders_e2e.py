@@ -1,21 +1,19 @@
 """End to end, in Debian's Chromium: a logistics order from creation to close by two logistics
 officers (one raises, accepts, invoices, settles and closes; the other signs the receipt), on a
-laptop (1366×768) and a phone (390×844), with axe-core on every page (0 critical, 0 serious).
-
-axe-core is not vendored: `npm install axe-core@4` somewhere and point ACCORD_AXE_JS at its
-`axe.min.js` (the test FAILS without it, as without Chromium). It is evaluated in the page, so
-the production Content-Security-Policy stays as it is.
+laptop (1366×768) and a phone (390×844), with axe-core on every page (0 critical, 0 serious;
+`axe_core.py`: the script the test dependency axe-playwright-python bundles, evaluated in the
+page, so the production Content-Security-Policy stays as it is).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_core import serious_violations
 from playwright.sync_api import Page, expect
 from taxii_live import SECRETS, LiveNode
 from test_ui_orders import own_node
@@ -26,32 +24,11 @@ from accord.logistics import service
 pytestmark = pytest.mark.slow
 
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
-AXE_PLACES = (
-    os.environ.get("ACCORD_AXE_JS", ""),
-    "node_modules/axe-core/axe.min.js",
-    f"/tmp/axe-{os.environ.get('USER', 'x')}/node_modules/axe-core/axe.min.js",
-    "/tmp/axe-ui-logistics/node_modules/axe-core/axe.min.js",
-)
-AXE_RUN = """async () => {
-  const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}});
-  return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
-}"""
 
 
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    for place in AXE_PLACES:
-        if place and Path(place).is_file():
-            return Path(place).read_text("utf-8")
-    pytest.fail("axe-core is missing: `npm install axe-core@4` and set ACCORD_AXE_JS to axe.min.js")
-
-
-def check_axe(page: Page, axe: str, where: str) -> None:
-    """No critical or serious axe-core violation on the page as shown."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(axe)
-    bad = [v for v in page.evaluate(AXE_RUN) if v["impact"] in ("critical", "serious")]
-    assert bad == [], (where, bad)
+def check_axe(page: Page, where: str) -> None:
+    """No critical or serious axe-core violation (WCAG 2.x A and AA) on the page as shown."""
+    assert serious_violations(page) == [], where
 
 
 def no_sideways_scroll(page: Page, width: int) -> None:
@@ -89,20 +66,18 @@ def viewport(request: pytest.FixtureRequest) -> Iterator[str]:
     yield request.param
 
 
-def test_an_order_from_creation_to_close(
-    browser: Any, live: LiveNode, axe_source: str, viewport: str
-) -> None:
+def test_an_order_from_creation_to_close(browser: Any, live: LiveNode, viewport: str) -> None:
     size = VIEWPORTS[viewport]
     supply = Officer(browser, live, "supply-officer", size)
     receiving = Officer(browser, live, "receiving-officer", size)
-    p, axe = supply.page, axe_source
+    p = supply.page
     try:
         p.goto(live.url + "/ui/orders")
-        check_axe(p, axe, "orders")
+        check_axe(p, "orders")
         no_sideways_scroll(p, size["width"])
         p.get_by_role("link", name="New order").click()
         expect(p).to_have_url(re.compile(r"/ui/orders/new$"))
-        check_axe(p, axe, "new order")
+        check_axe(p, "new order")
         # First a wrong form: every problem at its field, all at once, nothing stored.
         p.get_by_label("Partner").select_option("USA")
         p.get_by_label("Purpose").select_option("exercise")
@@ -118,7 +93,7 @@ def test_an_order_from_creation_to_close(
         expect(p.locator("#err-line-1-unit_price")).to_be_visible()
         expect(p.locator("#line-1-quantity")).to_have_attribute("aria-invalid", "true")
         assert len(service.list_orders(live.store)) == before
-        check_axe(p, axe, "new order with errors")
+        check_axe(p, "new order with errors")
         shoot(p, f"order-new-errors-{viewport}")
         p.locator("#line-1-quantity").fill("200")
         p.locator("#line-1-unit_price").fill("12.50")
@@ -134,7 +109,7 @@ def test_an_order_from_creation_to_close(
         expect(p).to_have_url(re.compile(r"/ui/orders/KOR-USA-[0-9a-f]+\?done=create$"))
         oid = re.search(r"/orders/([^?]+)", p.url).group(1)  # type: ignore[union-attr]
         expect(p.locator("#step-done")).to_be_visible()
-        check_axe(p, axe, "order requested")
+        check_axe(p, "order requested")
         no_sideways_scroll(p, size["width"])
         shoot(p, f"order-requested-{viewport}")
 
@@ -159,7 +134,7 @@ def test_an_order_from_creation_to_close(
         # The officer who raised the order is not offered the receipt, and cannot sign it.
         expect(p.get_by_role("button", name="Sign the receipt")).to_have_count(0)
         expect(p.locator("[data-step-form=deliver]")).to_contain_text("separation of duties")
-        check_axe(p, axe, "order accepted")
+        check_axe(p, "order accepted")
 
         r = receiving.page
         r.goto(f"{live.url}/ui/orders/{oid}")
@@ -167,7 +142,7 @@ def test_an_order_from_creation_to_close(
         r.get_by_role("button", name="Sign the receipt").click()
         expect(r.locator(".order-status")).to_have_attribute("data-status", "delivered")
         attach(receiving, "receipt")
-        check_axe(r, axe, "order delivered")
+        check_axe(r, "order delivered")
 
         p.goto(f"{live.url}/ui/orders/{oid}")
         p.get_by_label("Invoice reference").fill("INV-2024-77")
@@ -178,7 +153,7 @@ def test_an_order_from_creation_to_close(
         p.locator("#settle-amount").fill("99999")
         p.get_by_role("button", name="Record the settlement").click()
         expect(p.locator("#err-settle")).to_contain_text("exceeds the open")
-        check_axe(p, axe, "settlement refused")
+        check_axe(p, "settlement refused")
         p.locator("#settle-amount").fill("2570.00")
         p.get_by_role("button", name="Record the settlement").click()
         expect(p.locator(".order-status")).to_have_attribute("data-status", "settled")
@@ -190,7 +165,7 @@ def test_an_order_from_creation_to_close(
         expect(steps).to_have_count(10)
         expect(steps.nth(3)).to_contain_text("recorded the receipt, signed by receiving-officer")
         expect(steps.nth(3)).to_contain_text("180 of 200 meal received")
-        check_axe(p, axe, "order closed")
+        check_axe(p, "order closed")
         no_sideways_scroll(p, size["width"])
         shoot(p, f"order-closed-{viewport}")
         # A document downloads as its bytes.
@@ -208,10 +183,10 @@ def test_an_order_from_creation_to_close(
         ]  # fmt: skip
 
         p.goto(live.url + "/ui/ledger")
-        check_axe(p, axe, "ledger")
+        check_axe(p, "ledger")
         p.get_by_role("link", name=re.compile(r"^Annual report")).click()
         expect(p.locator("table.annual-report")).to_be_visible()
-        check_axe(p, axe, "annual report")
+        check_axe(p, "annual report")
         no_sideways_scroll(p, size["width"])
         with p.expect_download() as dl:
             p.get_by_role("link", name="Download the report (CSV)").click()

@@ -41,6 +41,8 @@ PAGES = [
     "/ui/publish",
     "/ui/whatif",
     "/ui/whatif?preset=kor-jpn-2011",
+    "/ui/changes",
+    "/ui/changes?since=2019-01-01",
     "/ui/orders",
     "/ui/orders/KOR-USA-0",
     "/ui/ledger",

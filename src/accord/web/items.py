@@ -28,6 +28,7 @@ from accord.policy.access import may_access
 from accord.policy.marking import Marking
 from accord.policy.world import World
 from accord.registry.model import TOPICS
+from accord.web.changes import banner
 from accord.web.network import KEY_EVENTS
 from accord.web.pages import Ctx, page
 
@@ -131,6 +132,7 @@ def item_page(ctx: Ctx) -> Response:
         item=item,
         at=at,
         panel=release_panel(world, ctx.node.party, item.marking, at),
+        alerts=banner(world, item.marking, ctx.node.party, at),
         access=access,
         level_names=_level_names(ctx),
         keys=KEY_EVENTS,
