@@ -237,17 +237,28 @@ def deliver(
     received: Mapping[str, str] | None = None,
     on: date | None = None,
 ) -> OrderState:
-    """Records the signed receipt: what was actually received per line, and who signed (never the
-    person who ordered: separation of duties, R12)."""
-    return _apply(
-        store,
-        registry,
-        order_id,
-        "deliver",
-        on,
-        by,
-        lambda s: {"received": resolve_received(s, received), "signed_by": signed_by},
-    )
+    """Records the signed receipt: what was actually received per line, and who signed. Neither
+    the signer nor `by`, the person recording it (the caller's credential, session or OS user),
+    may be someone who ordered or amended the order: separation of duties (R12), held on the
+    authenticated person and not only on a typed signer's name. Stored histories replay without
+    this check on `by` (`machine` checks the signer only), so older orders still load."""
+
+    def data(s: OrderState) -> dict[str, Any]:
+        if by in s.orderers:
+            ag = next((a for a in registry.agreements if a.id == s.order.agreement), None)
+            raise R.refusal(
+                [
+                    R.Problem(
+                        R.SETTLEMENT,
+                        f"{by} ordered (or amended) this order and cannot record its receipt "
+                        "(separation of duties)",
+                        article=R.article(ag, "settlement") if ag is not None else None,
+                    )
+                ]
+            )
+        return {"received": resolve_received(s, received), "signed_by": signed_by}
+
+    return _apply(store, registry, order_id, "deliver", on, by, data)
 
 
 def invoice(
