@@ -297,7 +297,7 @@ def main() -> int:
         rates = []
         for _ in range(args.runs):
             with fresh_store(backend, args.pg_url) as store:
-                import_registry(store, world)
+                import_registry(store, world, actor="bench")
                 rates.append(workflow(store, world, args.workflow))
         print(
             f"{backend:10s} workflow create→close: {statistics.median(rates):8.1f} orders/s "

@@ -174,6 +174,7 @@ SAMPLES: dict[str, Sample] = {
         None,
     ),
     "POST /decisions": lambda a: ("/decisions", DECISION),
+    "GET /changes": lambda a: ("/changes?since=2019-01-01", None),
     "GET /items/{item_id}/releases": lambda a: (f"/items/{visible_item(a)}/releases", None),
     "POST /releases": lambda a: ("/releases", {"marking": MARKING}),
     "POST /whatif": lambda a: ("/whatif", WHATIF),

@@ -170,7 +170,14 @@ def test_an_order_through_its_whole_workflow(api: ApiNode) -> None:
         422,
     )
     assert err["code"] == "RULE_REFUSED"  # the orderer never signs the receipt
-    step("deliver", {"signed_by": "park"})
+    err = assert_api_error(
+        api.post(f"/orders/{oid}/deliver", {"signed_by": "park"}, who="logistics-user"), 422
+    )
+    assert "cannot record its receipt" in err["message"]  # nor records one in another's name
+    delivered = api.ok(
+        "POST", f"/orders/{oid}/deliver", {"date": "2017-05-02", "signed_by": "park"}, who=ALL_ROLES
+    )
+    assert delivered["signed_by"] == "park"
     assert step("invoice", {"reference": "INV-7"})["amounts"]["invoiced"] == {"USD": "125.00"}
     balances = api.ok("GET", "/ledger/balances", who="auditor-user")
     assert {"partner": "USA", "currency": "USD", "payable": "125.00"}.items() <= next(
@@ -196,7 +203,7 @@ def test_an_order_through_its_whole_workflow(api: ApiNode) -> None:
         "invoice",
         "settle",
     ]
-    assert {t["by"] for t in shown["transitions"]} == {"logistics-user"}
+    assert {t["by"] for t in shown["transitions"]} == {"logistics-user", ALL_ROLES}
     assert oid in [o["id"] for o in api.ok("GET", "/orders?status=closed", who="auditor-user")]
     err = assert_api_error(
         api.post(f"/orders/{oid}/cancel", {"reason": "late"}, who="logistics-user"), 409

@@ -44,7 +44,7 @@ def cli(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Any:
-    import_registry(store, _registry())
+    import_registry(store, _registry(), actor="test")
     monkeypatch.setenv("ACCORD_DATABASE_URL", store_url)
     monkeypatch.setenv("ACCORD_CONFIG", "/nonexistent/accord.toml")
     monkeypatch.setenv("ACCORD_USER", "kim")
@@ -144,14 +144,19 @@ def test_malformed_input_exits_2(cli: Any, bad: tuple[str, str]) -> None:
     assert code == 2 and "error" in err
 
 
-def test_full_workflow_and_ledger(cli: Any, tmp_path: Path) -> None:
+def test_full_workflow_and_ledger(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, _ = cli(*CREATE, "--json")
     oid = orjson.loads(out)["id"]
+    monkeypatch.setenv("ACCORD_USER", "smith")  # each person runs their own steps
     assert cli("orders", "accept", oid, "--date", "2024-03-02", "--by", "smith")[0] == 0
+    monkeypatch.setenv("ACCORD_USER", "kim")
     code, out, _ = cli(
         "orders", "deliver", oid, "--signed-by", "kim", "--date", "2024-03-05", "--json"
     )
     assert code == 1 and orjson.loads(out)["rules"] == ["SETTLEMENT"]  # the orderer cannot sign
+    monkeypatch.setenv("ACCORD_USER", "park")
     code, out, _ = cli(
         "orders",
         "deliver",
@@ -167,7 +172,9 @@ def test_full_workflow_and_ledger(cli: Any, tmp_path: Path) -> None:
         "--json",
     )
     assert code == 0 and orjson.loads(out)["amounts"]["delivered"] == {"USD": "2325.00"}
+    monkeypatch.setenv("ACCORD_USER", "smith")
     code, out, _ = cli("orders", "invoice", oid, "--date", "2024-03-06", "--by", "smith", "--json")
+    monkeypatch.setenv("ACCORD_USER", "kim")
     assert orjson.loads(out)["deadline"] == "2024-04-05"
     code, out, _ = cli(
         "orders",
@@ -236,9 +243,37 @@ def test_export_import_reconcile_by_file(
     code, out, _ = cli("orders", "reconcile", "USA", "--file", str(export), "--json")
     assert code == 0 and orjson.loads(out)["identical"] is True
     assert orjson.loads(cli("orders", "import", str(export), "--json")[1])["unchanged"] == 1
-    cli("orders", "accept", oid, "--by", "smith")  # only here: the file is now behind
+    cli("orders", "accept", oid)  # only here: the file is now behind
     code, out, _ = cli("orders", "reconcile", "USA", "--file", str(export), "--json")
     diffs = orjson.loads(out)["differences"]
     assert code == 1 and [d["what"] for d in diffs][0] == "transition 2 missing at peer"
     code, _, err = cli("orders", "import", str(tmp_path / "missing.json"))
     assert code == 2
+
+
+def test_by_names_the_person_running_the_command(
+    cli: Any, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--by` may repeat who runs the command but never names someone else: the step, its
+    history and its audit record stay untouched (exit 2), and the audit actor is the caller."""
+    import sqlalchemy as sa
+
+    from accord.store.audit_schema import audit_log
+
+    oid = orjson.loads(cli(*CREATE, "--json")[1])["id"]
+    code, _, err = cli("orders", "accept", oid, "--by", "smith")
+    assert code == 2 and "smith" in err and "kim" in err
+    shown = orjson.loads(cli("orders", "show", oid, "--json")[1])
+    assert shown["status"] == "requested" and len(shown["transitions"]) == 1
+    monkeypatch.setenv("ACCORD_USER", "smith")
+    assert cli("orders", "accept", oid, "--by", "smith")[0] == 0
+    with store.read() as conn:
+        rows = conn.execute(
+            sa.select(audit_log.c.actor, audit_log.c.body)
+            .where(audit_log.c.kind == "order-step", audit_log.c.subject == oid)
+            .order_by(audit_log.c.seq)
+        ).all()
+    assert [(r.actor, orjson.loads(r.body)["step"]) for r in rows] == [
+        ("kim", "create"),
+        ("smith", "accept"),
+    ]

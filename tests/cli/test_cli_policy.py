@@ -272,3 +272,31 @@ def test_today_is_the_utc_date_whatever_the_machines_zone(monkeypatch: pytest.Mo
         assert clock.today("2011-01-06") == dt.date(2011, 1, 6)
     monkeypatch.delenv("TZ")
     time.tzset()
+
+
+ACSA_YAML = """\
+agreements:
+  - id: kor-jpn-acsa-hypothetical
+    title: A Korea-Japan ACSA
+    kind: logistics-support
+    parties: [KOR, JPN]
+    events:
+      - {date: 2020-01-02, kind: entered-into-force}
+"""
+
+
+def test_whatif_about_an_acsa_names_the_orders_it_makes_possible(
+    run: object, tmp_path: Path
+) -> None:
+    acsa = tmp_path / "acsa.yaml"
+    acsa.write_text(ACSA_YAML, "utf-8")
+    code, out, err = run("whatif", str(acsa), "--at", "2024-06-03", "--json")  # type: ignore[operator]
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["pairs"] == []
+    assert [(d["parties"], d["change"]) for d in data["logistics"]] == [
+        (["JPN", "KOR"], "possible")
+    ]
+    code, out, _ = run("whatif", str(acsa), "--at", "2024-06-03")  # type: ignore[operator]
+    assert code == 0
+    assert "JPN – KOR" in out and "become possible" in out

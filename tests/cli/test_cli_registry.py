@@ -287,3 +287,19 @@ def test_show_at_80_columns_cuts_no_note_id(
     for note in ("kor-jpn-note-2019-08-23", "kor-jpn-note-2019-11-22", "kor-jpn-note-2023-03-21"):
         assert note in out
     assert max(len(line) for line in out.splitlines() if line.startswith(("┃", "│"))) <= 80
+
+
+def test_an_import_is_audited_under_the_operator(run: Run, tmp_path: Path) -> None:
+    """`accord import` records the change under `cli:` and $ACCORD_USER, not "registry"."""
+    extra = tmp_path / "note.yaml"
+    extra.write_text(
+        "notes:\n  - {id: cli-actor-note, date: 2030-01-02, sender: KOR, recipient: USA}\n",
+        "utf-8",
+    )
+    code, _, err = run("import", str(extra), env={"ACCORD_USER": "lee"})
+    assert code == 0, err
+    code, out, err = run("audit", "export", env={"ACCORD_USER": "lee"})
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines() if line.strip()]
+    last = [r for r in records if r["kind"] == "registry-change"][-1]
+    assert last["actor"] == "cli:lee" and "cli-actor-note" in json.dumps(last["body"])

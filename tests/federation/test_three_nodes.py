@@ -197,7 +197,7 @@ def test_without_the_originators_consent_the_hub_relays_nothing(fed: Federation)
         valid_until=date(2015, 1, 31),
     )
     for party in ("USA", "JPN"):
-        service.import_registry(fed.nodes[party].store, Registry(consents=(expired,)))
+        service.import_registry(fed.nodes[party].store, Registry(consents=(expired,)), actor="test")
     fed.sync("KOR")
     fed.sync("USA")
     assert fed.held("JPN") == set()

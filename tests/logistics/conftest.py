@@ -142,7 +142,7 @@ def world() -> Registry:
 @pytest.fixture
 def loaded(store: Store, world: Registry) -> Store:
     """The store with the test registry imported."""
-    import_registry(store, world)
+    import_registry(store, world, actor="test")
     return store
 
 

@@ -28,8 +28,8 @@ def test_orders_travel_between_nodes_and_reconcile(
     store: Store, peer_store: Store, world: Registry
 ) -> None:
     kor, usa = store, peer_store
-    import_registry(kor, world)
-    import_registry(usa, world)
+    import_registry(kor, world, actor="test")
+    import_registry(usa, world, actor="test")
     # KOR raises two orders; USA holds nothing yet.
     o1 = S.create(
         kor,
@@ -157,7 +157,7 @@ def test_orders_travel_between_nodes_and_reconcile(
 def test_import_rechecks_every_step_against_the_local_registry(
     store: Store, peer_store: Store, world: Registry
 ) -> None:
-    import_registry(store, world)
+    import_registry(store, world, actor="test")
     o = S.create(
         store,
         world,
@@ -171,7 +171,7 @@ def test_import_rechecks_every_step_against_the_local_registry(
     )
     # The peer's registry has no Korea–US logistics agreement: R10 refuses the import.
     narrow = world.model_copy(update={"agreements": world.agreements[1:]})
-    import_registry(peer_store, narrow)
+    import_registry(peer_store, narrow, actor="test")
     res = exchange.import_data(peer_store, narrow, _wire(exchange.export(store, "KOR")))
     assert [c["order"] for c in res.conflicts] == [o.id]
     assert "LOGISTICS_AGREEMENT" in res.conflicts[0]["reason"]

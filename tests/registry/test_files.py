@@ -312,50 +312,50 @@ def file_digest(store: Store) -> str | None:
 def test_a_rejected_import_leaves_the_store_unchanged(
     store: Store, tmp_path: Path, text: str, expected: str
 ) -> None:
-    service.import_file(store, write(tmp_path, GOOD, "good.yaml"))
+    service.import_file(store, write(tmp_path, GOOD, "good.yaml"), actor="test")
     store.engine.dispose()  # close pooled connections so SQLite checkpoints the WAL into the file
     before, digest = snapshot(store), file_digest(store)
     store.engine.dispose()
     with pytest.raises(ImportRejected):
-        service.import_file(store, write(tmp_path, text))
+        service.import_file(store, write(tmp_path, text), actor="test")
     store.engine.dispose()
     assert file_digest(store) == digest
     assert snapshot(store) == before
 
 
 def test_reimporting_is_a_no_op_and_export_round_trips(store: Store, tmp_path: Path) -> None:
-    first = service.import_file(store, write(tmp_path, GOOD))
+    first = service.import_file(store, write(tmp_path, GOOD), actor="test")
     assert first.count() == 8
-    assert service.import_file(store, write(tmp_path, GOOD)).empty
+    assert service.import_file(store, write(tmp_path, GOOD), actor="test").empty
     for fmt in ("yaml", "json"):
         exported = files.dump(repository.load(store), fmt)
         again = files.read_file(write(tmp_path, exported, f"export.{fmt}"))[0]
         assert again == repository.load(store)
         assert files.dump(again, fmt) == exported
-        assert service.import_file(store, tmp_path / f"export.{fmt}").empty
+        assert service.import_file(store, tmp_path / f"export.{fmt}", actor="test").empty
 
 
 def test_an_import_that_references_stored_records_is_accepted(store: Store, tmp_path: Path) -> None:
-    service.import_file(store, write(tmp_path, GOOD))
+    service.import_file(store, write(tmp_path, GOOD), actor="test")
     extra = textwrap.dedent(
         """\
         consents:
           - {id: c2, originator: JPN, holder: USA, recipients: [KOR], valid_from: 2015-01-01}
         """
     )
-    changes = service.import_file(store, write(tmp_path, extra, "extra.yaml"))
+    changes = service.import_file(store, write(tmp_path, extra, "extra.yaml"), actor="test")
     assert changes.added == {"consents": ["c2"]}
 
 
 def test_a_scheme_change_that_orphans_a_mapped_level_is_rejected(
     store: Store, tmp_path: Path
 ) -> None:
-    service.import_file(store, write(tmp_path, GOOD))
+    service.import_file(store, write(tmp_path, GOOD), actor="test")
     change = "parties:\n  - {code: JPN, name: Japan, levels: [{code: HI, name: 秘}, {code: U, name: u}]}\n"
     with pytest.raises(
         ImportRejected, match=r"change.yaml:2: parties\[0\].levels: drops level 'GOKUHI'"
     ):
-        service.import_file(store, write(tmp_path, change, "change.yaml"))
+        service.import_file(store, write(tmp_path, change, "change.yaml"), actor="test")
 
 
 @settings(

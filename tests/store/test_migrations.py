@@ -156,3 +156,48 @@ def test_0009_finds_objects_by_a_hash_of_their_id(empty_store_url: str) -> None:
             )
     finally:
         store.close()
+
+
+def test_0018_keys_the_trust_rows_by_the_id_hash(empty_store_url: str) -> None:
+    """Entries and receipts stored at 0017 keep every field and gain the hash the code computes;
+    the look-ups by id find them; and back, 0017's keys return."""
+    from accord.exchange.signatures import stored_entries
+    from accord.trust.receipts import receipt_of
+
+    store = open_store(empty_store_url, migrate=False)
+    try:
+        _alembic(store, "upgrade", "0017")
+        with store.begin() as conn:
+            for n, sid in enumerate(HASHED_IDS):
+                conn.exec_driver_sql(
+                    "INSERT INTO provenance_entries (stix_id, version, originator, hash, marking,"
+                    f" provenance) VALUES ('{sid}', 'v{n}', 'KOR', 'h{n}', 'm{n}', 'note--{n}')"
+                )
+                conn.exec_driver_sql(
+                    "INSERT INTO receipts (receiver, sender, stix_id, version, hash, level, at,"
+                    f" receipt, verified, added) VALUES ('JPN', 'KOR', '{sid}', 'v{n}', 'h{n}',"
+                    f" 'KOR II', {1000 + n}, 'receipt--{n}', true, 5)"
+                )
+        store.migrate()
+        with store.read() as conn:
+            got = conn.exec_driver_sql(
+                "SELECT idh, stix_id, version, hash FROM provenance_entries ORDER BY version"
+            ).all()
+            assert [tuple(r) for r in got] == [
+                (id_hash(sid), sid, f"v{n}", f"h{n}") for n, sid in enumerate(HASHED_IDS)
+            ]
+            found = stored_entries(conn, {HASHED_IDS[1]})
+        assert found == [(HASHED_IDS[1], "v1", "KOR", "h1", "m1", "note--1")]
+        assert receipt_of(store, HASHED_IDS[2], "JPN", "v2") == {
+            "by": "JPN",
+            "at": 1002,
+            "verified": True,
+        }
+        _alembic(store, "downgrade", "0017")
+        with store.read() as conn:
+            back = conn.exec_driver_sql(
+                "SELECT stix_id, version FROM receipts ORDER BY version"
+            ).all()
+        assert [tuple(r) for r in back] == [(sid, f"v{n}") for n, sid in enumerate(HASHED_IDS)]
+    finally:
+        store.close()

@@ -51,7 +51,7 @@ def test_migrate_is_idempotent(store: Store) -> None:
 
 def test_apply_then_load_round_trips_records(store: Store) -> None:
     reg = _registry()
-    changes = repository.apply(store, reg)
+    changes = repository.apply(store, reg, actor="test")
     assert changes.added == {"parties": ["KOR", "JPN"], "agreements": ["kor-jpn"]}
     loaded = repository.load(store)
     assert {p.code for p in loaded.parties} == {"KOR", "JPN"}
@@ -62,13 +62,13 @@ def test_apply_then_load_round_trips_records(store: Store) -> None:
 
 
 def test_applying_the_same_records_again_changes_nothing(store: Store) -> None:
-    repository.apply(store, _registry())
-    again = repository.apply(store, _registry())
+    repository.apply(store, _registry(), actor="test")
+    again = repository.apply(store, _registry(), actor="test")
     assert again.empty and again.count() == 0
 
 
 def test_a_changed_record_is_replaced_not_duplicated(store: Store) -> None:
-    repository.apply(store, _registry())
+    repository.apply(store, _registry(), actor="test")
     renamed = Registry(
         parties=(
             Party(
@@ -78,7 +78,7 @@ def test_a_changed_record_is_replaced_not_duplicated(store: Store) -> None:
             ),
         )
     )
-    changes = repository.apply(store, renamed)
+    changes = repository.apply(store, renamed, actor="test")
     assert changes.replaced == {"parties": ["KOR"]}
     with store.read() as conn:
         count = conn.execute(sa.select(sa.func.count()).select_from(parties_table)).scalar()

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from auditors import SECRET, add_auditors
-from axe import serious_violations
+from axe_core import serious_violations
 from playwright.sync_api import Page, expect
 from taxii_live import SECRETS, LiveNode
 from ui_support import SCREENSHOTS

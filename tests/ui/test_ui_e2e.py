@@ -210,7 +210,7 @@ def test_orders_ledger_and_audit(analyst: Page, live: LiveNode) -> None:
     expect(page.locator("table.orders tbody tr")).to_have_count(5)
     shoot(page, "orders")
     page.locator("table.orders tbody tr", has_text="exercise").filter(
-        has_text="USA → KOR"
+        has_text="KOR ← USA"
     ).get_by_role("link").click()
     expect(page.get_by_role("heading", name="Lines")).to_be_visible()
     expect(page.locator("body")).to_contain_text("JP-8 jet fuel")

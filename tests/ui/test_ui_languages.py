@@ -108,6 +108,8 @@ def pages(live: LiveNode, item: str, order: str) -> dict[str, str]:
         "audit": "/ui/audit",
         "disclosures": f"/ui/audit/disclosures?item={item}",
         "not-found": "/ui/items/indicator--00000000-0000-4000-8000-000000000000",
+        "item-notice": f"/ui/items/{item}?at=2019-09-01",
+        "changes": "/ui/changes?since=2019-01-01",
     }
 
 
@@ -165,6 +167,7 @@ KEY_PAGES = {"network-2019", "agreement", "item", "publish", "orders", "ledger"}
     [
         "network", "network-2019", "agreement", "agreement-acsa", "items", "item", "publish",
         "whatif", "whatif-2011", "orders", "order", "ledger", "audit", "disclosures", "not-found",
+        "item-notice", "changes",
     ],
 )  # fmt: skip
 def test_every_page_in_the_readers_language(
@@ -181,6 +184,8 @@ def test_every_page_in_the_readers_language(
         found = page.evaluate(BOXES)
         assert found["checked"] > 10
         assert found["boxes"] == [], f"{name} in {lang}: drawn as boxes: {found['boxes']}"
+    if name == "item-notice":  # the banner of a release resting on the GSOMIA under notice
+        expect(page.locator("#alerts li[data-outcome=ending]")).to_have_count(1)
     if name in KEY_PAGES:
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{lang}.png"), full_page=False)
 

@@ -41,16 +41,22 @@ PAGES = [
     "/ui/publish",
     "/ui/whatif",
     "/ui/whatif?preset=kor-jpn-2011",
+    "/ui/changes",
+    "/ui/changes?since=2019-01-01",
     "/ui/orders",
     "/ui/orders/KOR-USA-0",
     "/ui/ledger",
+    "/ui/orders/new",
+    "/ui/orders/KOR-USA-0/documents/" + "0" * 64,
+    "/ui/ledger/balances.csv",
+    "/ui/ledger/report?year=2024",
     "/ui/audit",
     "/ui/audit/disclosures?item=x",
     "/ui/audit/releases?party=JPN&format=csv",
     "/ui/items?format=csv",
     "/ui/items?sort=name&dir=asc&page=2",
 ]
-FORMS = ["/ui/publish", "/ui/whatif", "/ui/logout"]
+FORMS = ["/ui/publish", "/ui/whatif", "/ui/logout", "/ui/orders/new", "/ui/orders/KOR-USA-0/close"]
 USERS = ("analyst", "clerk", "chief")
 
 

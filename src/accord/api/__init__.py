@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from accord.api import audit, credentials, decisions, docs, orders, registry
+from accord.api import audit, changes, credentials, decisions, docs, orders, registry
 from accord.api.errors import EXCEPTION_HANDLERS, error_response
 from accord.api.roles import ACCESS, PUBLIC
 from accord.node import Node
@@ -128,7 +128,7 @@ def create_api(node: Node) -> ASGIApp:
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.node = node
-    for module in (registry, credentials, decisions, audit, orders):
+    for module in (registry, credentials, decisions, changes, audit, orders):
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

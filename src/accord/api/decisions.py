@@ -25,6 +25,7 @@ from accord.exchange import publishing, reading
 from accord.exchange.marking_rows import marking_index
 from accord.exchange.preview import preview as release_preview
 from accord.exchange.reading import Reader
+from accord.logistics.whatif import support_diff
 from accord.node import Node
 from accord.ops.metrics import count_decisions
 from accord.policy import DEFAULT_PURPOSE, Marking, World, decide, diff, marking_universe
@@ -282,11 +283,26 @@ class PairDiffOut(BaseModel):
     now_via_hub: list[MarkingOut]
 
 
+class SupportDiffOut(BaseModel):
+    """Logistics orders between two parties on the date (R10–R11): `change` is `possible`,
+    `impossible` or `scope` (possible both ways, categories or agreements differ)."""
+
+    parties: list[str]
+    change: str
+    agreements_before: list[str]
+    agreements_after: list[str]
+    categories_gained: list[str]
+    categories_lost: list[str]
+
+
 class WhatIfOut(BaseModel):
     at: date
     markings: int
     purpose: str
     pairs: list[PairDiffOut]
+    logistics: list[SupportDiffOut] = Field(
+        description="Pairs of parties whose logistics orders would become possible or impossible"
+    )
     hypothetical: dict[str, list[str]]
 
 
@@ -308,14 +324,21 @@ def whatif(body: WhatIfRequest, node: NodeDep, who: Who) -> WhatIfOut:
     if purpose not in INFO_PURPOSES:
         raise Invalid(f"{purpose!r} is not a known purpose", "purpose", "UNKNOWN_PURPOSE")
     only = {_party(hypo, p, f"parties.{i}") for i, p in enumerate(body.parties)}
-    result = diff(real, hypo, marking_universe(hypo, purpose), day(node, body.at))
+    on = day(node, body.at)
+    result = diff(real, hypo, marking_universe(hypo, purpose), on)
     pairs = [p.to_json() for p in result.pairs if not only or only & {p.holder, p.recipient}]
+    support = [
+        s.to_json()
+        for s in support_diff(real.registry, hypo.registry, on)
+        if not only or only & set(s.parties)
+    ]
     return WhatIfOut.model_validate(
         {
             "at": result.at,
             "markings": result.markings,
             "purpose": purpose,
             "pairs": pairs,
+            "logistics": support,
             "hypothetical": {
                 "agreements": [a.id for a in part.agreements],
                 "consents": [c.id for c in part.consents],

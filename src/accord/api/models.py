@@ -41,6 +41,17 @@ class RecordedConsentOut(BaseModel):
     date: date
 
 
+class NoticeOut(BaseModel):
+    """A termination notice running against an agreement a release rests on."""
+
+    agreement: str = Field(description="The agreement's id")
+    event: str = Field(description="The event: termination-notified")
+    given: date = Field(description="The day the notice was given")
+    effective: date = Field(
+        description="The day it takes effect: the agreement is in force until then"
+    )
+
+
 class DecisionOut(BaseModel):
     """One decision, as `accord check --json` prints it."""
 
@@ -55,6 +66,9 @@ class DecisionOut(BaseModel):
     recorded_consent: RecordedConsentOut | None
     reasons: dict[str, str]
     explanation: str
+    notices: list[NoticeOut] = Field(
+        description="Notices running against the basis on `at`; the explanation names them too"
+    )
     holder: str
     recipient: str
     at: date

@@ -1,14 +1,16 @@
 """The registry resources: parties, agreements (with their dated events), notes and consents.
 
 Reads mirror `accord parties|agreements|notes|consents … --json`; every write goes through
-`accord.registry.service.import_registry`, so it is validated against the whole registry (all or
-nothing) and recorded in the audit trail like `accord import`.
+`accord.registry.recording` (and so `service.import_registry`), so it is validated against the
+whole registry (all or nothing) and recorded in the audit trail under the calling credential's
+name (PRODUCT.md §7), as the web forms record it under the signed-in user's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,7 +21,7 @@ from accord.api.deps import NodeDep, Who, day
 from accord.api.errors import Conflict, Invalid, error_responses, problem_field
 from accord.errors import ImportRejected, NotFound
 from accord.node import Node
-from accord.registry import lifecycle, precision, service
+from accord.registry import lifecycle, precision, recording
 from accord.registry.model import (
     Agreement,
     AgreementKind,
@@ -31,7 +33,8 @@ from accord.registry.model import (
     Registry,
     Source,
 )
-from accord.store import Store
+from accord.registry.recording import RecordConflict
+from accord.registry.repository import Changes
 
 router = APIRouter(responses=error_responses(400, 401, 403, 404, 422, 503))
 
@@ -97,11 +100,14 @@ def _agreement(registry: Registry, agreement_id: str) -> Agreement:
 _RECORD_PREFIX = re.compile(r"^(?:consents\.0|notes\.0|agreements\.0\.events\.\d+)(?:\.|$)")
 
 
-def _write(store: Store, part: Registry, response: Response) -> RegistryChange:
-    """Writes one record through `import_registry` (validated against the whole registry, all or
-    nothing, audited); a rejection names the field of the posted record."""
+def _write(write: Callable[[], Changes], response: Response) -> RegistryChange:
+    """Runs one `accord.registry.recording` write (validated against the whole registry, all or
+    nothing, audited under the caller); a rejection names the field of the posted record, a
+    different record under the same key is a 409."""
     try:
-        changes = service.import_registry(store, part)
+        changes = write()
+    except RecordConflict as exc:
+        raise Conflict(str(exc), field=exc.field, code=exc.code) from None
     except ImportRejected as exc:
         inner = problem_field(exc.problems)
         field = _RECORD_PREFIX.sub("", inner) if inner else None
@@ -225,28 +231,16 @@ def list_events(agreement_id: str, node: NodeDep, who: Who) -> list[Event]:
 def add_event(
     agreement_id: str, event: Event, node: NodeDep, who: Who, response: Response
 ) -> RegistryChange:
-    ag = _agreement(_registry(node), agreement_id)
-    if event in ag.events:
-        raise Conflict("the agreement already records this event", code="EVENT_EXISTS")
-    # Events are kept in date order; one dated like others goes after them.
-    events = tuple(sorted((*ag.events, event), key=lambda ev: ev.date))
-    updated = ag.model_copy(update={"events": events})
-    return _write(node.store, Registry(agreements=(updated,)), response)
+    recording.require_recorder(who, node.party)
+    _agreement(_registry(node), agreement_id)
+    return _write(
+        lambda: recording.record_event(node.store, agreement_id, event, who.name), response
+    )
 
 
 @router.get("/notes", tags=["registry"], summary="List diplomatic notes")
 def list_notes(node: NodeDep, who: Who) -> list[Note]:
     return list(_registry(node).notes)
-
-
-def _check_new(existing: dict[str, BaseModel], key: str, record: BaseModel, kind: str) -> None:
-    found = existing.get(key)
-    if found is not None and found != record:
-        raise Conflict(
-            f"a different {kind} {key!r} is recorded; records are never edited in place",
-            field="id",
-            code=f"{kind.upper()}_EXISTS",
-        )
 
 
 @router.post(
@@ -257,8 +251,8 @@ def _check_new(existing: dict[str, BaseModel], key: str, record: BaseModel, kind
     responses={**_CREATED, **error_responses(409)},
 )
 def add_note(note: Note, node: NodeDep, who: Who, response: Response) -> RegistryChange:
-    _check_new({n.id: n for n in _registry(node).notes}, note.id, note, "note")
-    return _write(node.store, Registry(notes=(note,)), response)
+    recording.require_recorder(who, node.party)
+    return _write(lambda: recording.record_note(node.store, note, who.name), response)
 
 
 @router.get("/consents", tags=["registry"], summary="List originators' consents (R6)")
@@ -270,9 +264,9 @@ def list_consents(node: NodeDep, who: Who) -> list[Consent]:
     "/consents",
     tags=["registry"],
     status_code=201,
-    summary="Record an originator's consent (R6); audited like `accord import`",
+    summary="Record an originator's consent (R6); audited under the caller",
     responses={**_CREATED, **error_responses(409)},
 )
 def add_consent(consent: Consent, node: NodeDep, who: Who, response: Response) -> RegistryChange:
-    _check_new({c.id: c for c in _registry(node).consents}, consent.id, consent, "consent")
-    return _write(node.store, Registry(consents=(consent,)), response)
+    recording.require_recorder(who, node.party)
+    return _write(lambda: recording.record_consent(node.store, consent, who.name), response)

@@ -57,6 +57,8 @@ ACCESS: dict[str, tuple[str, ...]] = {
     "POST /credentials/{name}/unlock": (OPERATOR,),
     # releasability
     "POST /decisions": DECIDERS,
+    # agreement moves and what they did to releases: every national role
+    "GET /changes": EVERY_ROLE,
     "GET /items/{item_id}/releases": DECIDERS,
     "POST /releases": DECIDERS,
     "POST /whatif": (LEGAL, ANALYST),

@@ -1,6 +1,7 @@
 """The audit trail: an append-only log in which every record carries the hash of the one before.
 
-Every release, receipt, refusal, registry change, consent and credential change is a record.
+Every release, receipt, refusal, registry change, consent, credential change and logistics order
+step is a record.
 Releases are final (R8), so their record must never be quietly rewritten: altering,
 deleting or reordering any record breaks the chain, and `verify` names the first record where it
 breaks. Signed checkpoints (`accord.audit.checkpoints`) let partners hold the node to its past.
@@ -38,6 +39,7 @@ KINDS = (
     "sync",
     "polyinstance",  # a write kept as its writer's own instance (accord.exchange.authority)
     "restore",  # the store was restored from a backup (accord.audit.backup)
+    "order-step",  # a step of a logistics order, by the person who took it (accord.logistics)
 )
 
 

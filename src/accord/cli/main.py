@@ -30,7 +30,8 @@ from accord.cli.app import app, reset_invocation
 from accord.errors import AccordError
 
 # `accord --help` lists commands in the order a new user needs them, not in import order.
-_ORDER = ("init", "demo", "serve", "publish", "check", "whatif", "sync", "import", "export")
+_ORDER = ("init", "demo", "serve", "publish", "check", "whatif", "changes", "sync", "import",
+          "export")  # fmt: skip
 _GROUPS = ("parties", "agreements", "notes", "consents", "credential", "peer", "notice",
            "orders", "ledger", "misp", "key", "audit")  # fmt: skip
 app.registered_commands.sort(

@@ -36,7 +36,9 @@ DateOpt = Annotated[
 ByOpt = Annotated[
     str | None,
     typer.Option(
-        "--by", help="Who takes the step.", show_default="$ACCORD_USER, else the OS user name"
+        "--by",
+        help="Who takes the step: must be you (another name is refused).",
+        show_default="$ACCORD_USER, else the OS user name",
     ),
 ]
 IdArg = Annotated[str, typer.Argument(help="The order id.")]
@@ -48,9 +50,8 @@ LineOpt = Annotated[
 ]
 
 
-def _by(by: str | None) -> str:
-    if by:
-        return by
+def _caller() -> str:
+    """Returns who is running the command: `$ACCORD_USER`, else the OS user name."""
     env = os.environ.get("ACCORD_USER")
     if env:
         return env
@@ -58,6 +59,19 @@ def _by(by: str | None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):  # pragma: no cover - no user name in this environment
         raise InputError("--by: no acting person given and no user name found") from None
+
+
+def _by(by: str | None) -> str:
+    """Returns the person a step is recorded under: the one running the command. `--by` may
+    name that person (as documented) but never someone else: separation of duties (R12) compares
+    these names, so a typed name must not stand in for another person (InputError, exit 2)."""
+    caller = _caller()
+    if by and by.strip() != caller:
+        raise InputError(
+            f"--by {by!r}: steps are recorded under the person running the command ({caller}); "
+            f"{by} takes a step by running it as themselves (ACCORD_USER={by})"
+        )
+    return caller
 
 
 def _method(value: str, option: str) -> str:
@@ -597,7 +611,7 @@ def balances_cmd(
         reports.balances(invocation().store, me, party.upper() if party else None, day),
         reports.BALANCE_AMOUNTS,
     )
-    cols = ["partner", "currency", "receivable", "payable", "net"]
+    cols = list(reports.BALANCE_COLUMNS)
     _emit(rows, cols, json, csv, f"Balances of {me}" + (f" on {day.isoformat()}" if day else ""))
 
 
@@ -616,7 +630,7 @@ def ageing_cmd(
     me = _pov_party()
     day = parse_date(at)
     rows = reports.present(reports.ageing(invocation().store, me, day), reports.AGEING_AMOUNTS)
-    cols = ["direction", "partner", "currency", *reports.BUCKET_NAMES, "total", "orders"]
+    cols = list(reports.AGEING_COLUMNS)
     _emit(rows, cols, json, csv, f"Ageing of {me} on {day.isoformat()}")
 
 
@@ -631,21 +645,7 @@ def report_cmd(
 
     me = _pov_party()
     rows = reports.present(reports.annual(invocation().store, me, year), reports.ANNUAL_AMOUNTS)
-    cols = [
-        "year",
-        "partner",
-        "direction",
-        "agreement",
-        "fund",
-        "method",
-        "currency",
-        "orders",
-        "ordered",
-        "delivered",
-        "due",
-        "settled",
-        "open",
-    ]
+    cols = list(reports.ANNUAL_COLUMNS)
     _emit(rows, cols, json, csv, f"Logistics report {year} of {me}")
 
 

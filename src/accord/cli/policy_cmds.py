@@ -1,5 +1,6 @@
-"""Releasability commands: `accord check` (explain one decision) and `accord whatif` (diff a
-hypothetical world against the registry). Both read the node's registry and never write."""
+"""Releasability commands: `accord check` (explain one decision), `accord whatif` (diff a
+hypothetical world against the registry) and `accord changes` (what the moves of agreements did
+to releases). All read the node's registry and never write."""
 
 from __future__ import annotations
 
@@ -101,8 +102,10 @@ def whatif_cmd(
     ] = None,
     json: JsonOpt = False,
 ) -> None:
-    """Show what would become (or stop being) releasable, and which routes would stop needing
-    the hub, if the file's records were real. Nothing is stored."""
+    """Show what would become (or stop being) releasable, which routes would stop needing the
+    hub, and which logistics orders would become possible or impossible, if the file's records
+    were real. Nothing is stored."""
+    from accord.logistics.whatif import support_diff
     from accord.policy import World, diff, marking_universe
     from accord.policy.whatif import summarise
     from accord.registry import files
@@ -117,6 +120,11 @@ def whatif_cmd(
     for code in sorted(only):
         hypo.party(code)
     pairs = [p for p in result.pairs if not only or only & {p.holder, p.recipient}]
+    support = [
+        s
+        for s in support_diff(real.registry, hypo.registry, day)
+        if not only or only & set(s.parties)
+    ]
     added = {
         "agreements": [a.id for a in part.agreements],
         "consents": [c.id for c in part.consents],
@@ -128,6 +136,7 @@ def whatif_cmd(
         out["pairs"] = [p.to_json() for p in pairs]
         out["hypothetical"] = added
         out["purpose"] = purpose
+        out["logistics"] = [s.to_json() for s in support]
         print_json(out)
         return
     records = ", ".join(i for ids in added.values() for i in ids) or "nothing"
@@ -135,6 +144,21 @@ def whatif_cmd(
         f"What if [bold]{records}[/] were real, on {day.isoformat()} "
         f"({result.markings} markings: every party × level × topic, purpose {purpose})"
     )
+    if support:
+        orders = Table(title="Logistics orders", title_justify="left")
+        for col in ("parties", "orders", "categories gained", "categories lost", "agreements"):
+            orders.add_column(col, overflow="fold")
+        for s in support:
+            orders.add_row(
+                " – ".join(s.parties),
+                {"possible": "become possible", "impossible": "become impossible"}.get(
+                    s.change, "change scope"
+                ),
+                ", ".join(s.gained) or "—",
+                ", ".join(s.lost) or "—",
+                f"{', '.join(s.before) or 'none'} → {', '.join(s.after) or 'none'}",
+            )
+        console.print(orders)
     if not pairs:
         console.print("No change: the same markings flow, by the same routes.")
         return
@@ -147,5 +171,56 @@ def whatif_cmd(
             summarise(hypo, p.gained) or "—",
             summarise(hypo, p.lost) or "—",
             summarise(hypo, p.unhubbed) or "—",
+        )
+    console.print(table)
+
+
+@app.command("changes")
+def changes_cmd(
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="From this date (YYYY-MM-DD).", show_default="90 days ago"),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Up to this date (YYYY-MM-DD).")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """List the notices, suspensions, terminations and expiries of information agreements since
+    a date, each with what it did to releases on the day it took effect (the what-if diff; the
+    same list as GET /api/v1/changes)."""
+    from datetime import timedelta
+
+    from accord.errors import InputError
+    from accord.policy import World
+    from accord.policy import changes as moves
+
+    start = (
+        parse_date(since, "--since")
+        if since is not None
+        else parse_date(None) - timedelta(days=moves.WINDOW)
+    )
+    end = parse_date(until, "--until") if until is not None else None
+    if end is not None and end < start:
+        raise InputError("--until is before --since")
+    found = moves.changes(World(invocation().registry()), start, end)
+    if json:
+        print_json([c.to_json() for c in found])
+        return
+    if not found:
+        console.print(f"No agreement moved since {start.isoformat()}.")
+        return
+    table = Table(title_justify="left")
+    for col in ("agreement", "event", "date", "takes effect", "status then", "stops", "via hub"):
+        table.add_column(col)
+    for c in found:
+        table.add_row(
+            c.agreement,
+            c.event,
+            c.date.isoformat(),
+            c.effective.isoformat(),
+            c.status,
+            str(c.stopped),
+            str(c.rerouted) + (" (route change)" if c.route_change else ""),
         )
     console.print(table)

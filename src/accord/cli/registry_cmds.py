@@ -76,11 +76,12 @@ def init_cmd(
 @app.command("demo")
 def demo_cmd(at: AtOpt = None, json: JsonOpt = False) -> None:
     """Load the demonstration scenario (idempotent) and print the agreement network on a date."""
+    from accord.cli.node_cmds import host_user
     from accord.registry import service
 
     n = invocation()
     day = parse_date(at)
-    changes = service.load_demo(n.store)
+    changes = service.load_demo(n.store, actor=host_user())
     registry = n.registry()
     party = n.party()
     rows = _agreement_rows(registry, [], None, day, True)
@@ -132,10 +133,13 @@ def import_cmd(
     file: Annotated[Path, typer.Argument(help="A registry file, YAML or JSON.")],
     json: JsonOpt = False,
 ) -> None:
-    """Import a registry file, all or nothing; re-importing the same file changes nothing."""
+    """Import a registry file, all or nothing; re-importing the same file changes nothing.
+
+    The audit trail records the change under `cli:` and $ACCORD_USER, else the OS user."""
+    from accord.cli.node_cmds import host_user
     from accord.registry import service
 
-    changes = service.import_file(invocation().store, file)
+    changes = service.import_file(invocation().store, file, actor=host_user())
     if json:
         print_json(_changes_json(changes))
     else:

@@ -213,6 +213,24 @@ def annual(store: Store, party: str, year: int) -> list[dict[str, Any]]:
 BALANCE_AMOUNTS = ("receivable", "payable", "net")
 AGEING_AMOUNTS = (*BUCKET_NAMES, "total")
 ANNUAL_AMOUNTS = ("ordered", "delivered", "due", "settled", "open")
+#: The columns of each report as CSV (`accord ledger … --csv` and the web ledger's downloads).
+BALANCE_COLUMNS = ("partner", "currency", "receivable", "payable", "net")
+AGEING_COLUMNS = ("direction", "partner", "currency", *BUCKET_NAMES, "total", "orders")
+ANNUAL_COLUMNS = (
+    "year",
+    "partner",
+    "direction",
+    "agreement",
+    "fund",
+    "method",
+    "currency",
+    "orders",
+    "ordered",
+    "delivered",
+    "due",
+    "settled",
+    "open",
+)
 
 
 def present(rows: Iterable[dict[str, Any]], amounts: Sequence[str]) -> list[dict[str, Any]]:

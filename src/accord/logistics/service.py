@@ -3,6 +3,10 @@
 Each operation reads the order inside one write transaction, builds the next transition, lets
 `accord.logistics.machine.step` validate it (R10–R12 and the workflow) and writes it with its
 derived rows. A refused operation raises before anything is written, so it changes nothing.
+
+Every step taken here is also an audit record (kind `order-step`, actor the person who took it,
+subject the order id) in the same transaction, so the CLI, the API and the web interface all
+leave the same trail (PRODUCT.md §7: every write is audited with its actor).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from accord import clock
+from accord.audit import log as audit
 from accord.errors import InputError, NotFound
 from accord.logistics import ledger, machine, money
 from accord.logistics import rules as R
@@ -105,7 +110,19 @@ def create(
             raise InputError(f"order {order.id} already exists")
         after = machine.step(None, t, registry)
         ledger.write(conn, None, after, t)
+        _record(conn, after, t)
     return after
+
+
+def _record(conn: Any, after: OrderState, t: Transition) -> None:
+    """Appends the audit record of step `t` (inside the step's own transaction)."""
+    body = {"step": t.kind, "seq": t.seq, "date": t.date.isoformat(), "status": after.status}
+    if t.kind == "create":
+        o = after.order
+        body.update(requester=o.requester, supplier=o.supplier, agreement=o.agreement)
+    else:
+        body["data"] = dict(t.data)
+    audit.append(conn, "order-step", t.by, t.order_id, body)
 
 
 def _apply(
@@ -125,6 +142,7 @@ def _apply(
         t = Transition(order_id, before.seq + 1, kind, on or clock.utc_today(), by, data(before))
         after = machine.step(before, t, registry)
         ledger.write(conn, before, after, t, document)
+        _record(conn, after, t)
     return after
 
 
@@ -219,17 +237,28 @@ def deliver(
     received: Mapping[str, str] | None = None,
     on: date | None = None,
 ) -> OrderState:
-    """Records the signed receipt: what was actually received per line, and who signed (never the
-    person who ordered: separation of duties, R12)."""
-    return _apply(
-        store,
-        registry,
-        order_id,
-        "deliver",
-        on,
-        by,
-        lambda s: {"received": resolve_received(s, received), "signed_by": signed_by},
-    )
+    """Records the signed receipt: what was actually received per line, and who signed. Neither
+    the signer nor `by`, the person recording it (the caller's credential, session or OS user),
+    may be someone who ordered or amended the order: separation of duties (R12), held on the
+    authenticated person and not only on a typed signer's name. Stored histories replay without
+    this check on `by` (`machine` checks the signer only), so older orders still load."""
+
+    def data(s: OrderState) -> dict[str, Any]:
+        if by in s.orderers:
+            ag = next((a for a in registry.agreements if a.id == s.order.agreement), None)
+            raise R.refusal(
+                [
+                    R.Problem(
+                        R.SETTLEMENT,
+                        f"{by} ordered (or amended) this order and cannot record its receipt "
+                        "(separation of duties)",
+                        article=R.article(ag, "settlement") if ag is not None else None,
+                    )
+                ]
+            )
+        return {"received": resolve_received(s, received), "signed_by": signed_by}
+
+    return _apply(store, registry, order_id, "deliver", on, by, data)
 
 
 def invoice(

@@ -131,6 +131,16 @@ class Decision:
     recorded_consent: RecordedConsent | None = None
     reasons: dict[str, str] = field(default_factory=dict)
     _explain: Callable[[Decision], str] | None = field(default=None, repr=False, compare=False)
+    _notices: Callable[[], list[dict[str, object]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    @property
+    def notices(self) -> list[dict[str, object]]:
+        """The termination notices running on the decision's date against the agreements of its
+        basis (`agreement`, `event`, `given`, `effective`): a release that rests on an agreement
+        that is ending says so (PRODUCT.md §2); empty otherwise."""
+        return self._notices() if self._notices is not None else []
 
     @property
     def explanation(self) -> str:
@@ -165,6 +175,7 @@ class Decision:
             ),
             "reasons": dict(self.reasons),
             "explanation": self.explanation,
+            "notices": self.notices,
             "holder": self.holder,
             "recipient": self.recipient,
             "at": self.at.isoformat(),
@@ -462,4 +473,5 @@ def _make(
         recorded_consent=recorded,
         reasons={r.value: reasons[r] for r in ordered(frozenset(reasons))},
         _explain=lambda d: explain.paragraph(world, d, checks, reasons),
+        _notices=(lambda: explain.notices(world, _basis(checks), at)) if allowed else None,
     )

@@ -163,7 +163,69 @@ def _item(m: Marking) -> str:
     return text + (f" ({'; '.join(extras)})" if extras else "")
 
 
-def _hop_text(world: World, c: HopCheck, first: bool = True) -> str:
+def in_force_text(world: World, ag: Agreement, at: date) -> str:
+    """Returns how `ag` is in force on `at`: `in force on that date`, or, while a termination
+    notice runs, `in force until 2019-11-23: notice given 2019-08-23` — the release rests on a
+    basis that is ending (PRODUCT.md §2). An agreement it rests on under notice is named too."""
+    notice = lifecycle.pending_notice(ag, at)
+    if notice is None:
+        text = _("in force on that date")
+    else:
+        text = _("in force until %(until)s: notice given %(given)s") % {
+            "until": day(notice[1]),
+            "given": day(notice[0].date),
+        }
+    for aid in ag.underlying:
+        other = world.agreements.get(aid)
+        below = lifecycle.pending_notice(other, at) if other is not None else None
+        if below is not None:
+            text += _(
+                " (it rests on %(agreement)s, in force until %(until)s: notice given %(given)s)"
+            ) % {"agreement": aid, "until": day(below[1]), "given": day(below[0].date)}
+    return text
+
+
+def moved_text(world: World, holder: str, recipient: str, at: date) -> str:
+    """Returns, for a release that goes through the hub, which direct agreement stopped and when
+    (` kor-jpn-gsomia-2016, which bound them directly, is suspended since 2019-12-02.`): the
+    route changed because the direct basis moved; '' when none did."""
+    out = ""
+    for ag in world.direct_candidates(holder, recipient):
+        step = lifecycle.stopped(ag, at)
+        if step is None:
+            continue
+        st = step.status.value
+        out += " " + _(
+            "%(agreement)s, which bound them directly, is %(status)s since %(since)s."
+        ) % {
+            "agreement": ag.id,
+            "status": st if language() == DEFAULT else labels.status(st),
+            "since": day(step.event.date),
+        }
+    return out
+
+
+def notices(world: World, basis: tuple[str, ...], at: date) -> list[dict[str, object]]:
+    """Returns the termination notices running on `at` against the agreements of `basis`, as
+    JSON-ready mappings (`agreement`, `event`, `given`, `effective`): what `accord check --json`
+    and `POST /api/v1/decisions` carry beside the explanation that names them."""
+    out: list[dict[str, object]] = []
+    for aid in basis:
+        ag = world.agreements.get(aid)
+        notice = lifecycle.pending_notice(ag, at) if ag is not None else None
+        if notice is not None:
+            out.append(
+                {
+                    "agreement": aid,
+                    "event": notice[0].kind.value,
+                    "given": notice[0].date.isoformat(),
+                    "effective": notice[1].isoformat(),
+                }
+            )
+    return out
+
+
+def _hop_text(world: World, c: HopCheck, at: date, first: bool = True) -> str:
     ag = c.agreement
     # The registry's titles are English text: another language names the agreement by its id.
     title = f"{ag.id} ({ag.title})" if first and language() == DEFAULT else ag.id
@@ -191,7 +253,7 @@ def _hop_text(world: World, c: HopCheck, first: bool = True) -> str:
         "consent": c.consent.id if c.consent else "",
     }
     return _(
-        "%(holder)s → %(recipient)s under %(title)s, which%(under)s is in force on that date; its "
+        "%(holder)s → %(recipient)s under %(title)s, which%(under)s is %(in_force)s; its "
         "equivalence table maps %(holder)s %(level)s to %(recipient)s %(recipient_level)s"
         "%(article)s; %(topics)s and the purpose is covered; the originator's restrictions allow "
         "%(recipient)s; %(consent)s"
@@ -200,6 +262,7 @@ def _hop_text(world: World, c: HopCheck, first: bool = True) -> str:
         "recipient": c.recipient,
         "title": title,
         "under": under,
+        "in_force": in_force_text(world, ag, at),
         "level": c.level,
         "recipient_level": c.recipient_level,
         "article": article(ag, "equivalence"),
@@ -245,11 +308,12 @@ def paragraph(world: World, d: Decision, checks: list[HopCheck], reasons: dict[R
             ) % {
                 "hub": checks[0].recipient,
                 "hops": _("; then ").join(
-                    _hop_text(world, c, i == 0) for i, c in enumerate(checks)
+                    _hop_text(world, c, d.at, i == 0) for i, c in enumerate(checks)
                 ),
             }
+            body += moved_text(world, d.holder, d.recipient, d.at)
         else:
-            body = " " + _("Basis: %(hop)s.") % {"hop": _hop_text(world, checks[0])}
+            body = " " + _("Basis: %(hop)s.") % {"hop": _hop_text(world, checks[0], d.at)}
         tail = " " + _(
             "%(recipient)s must mark it %(level)s with the originator's name %(by)s. Releases "
             "are final (R8 NO_RECALL): once delivered it is not recalled and stays protected "

@@ -310,3 +310,43 @@ def on_date(
             continue
         out.append((ag, st))
     return out
+
+
+def pending_notice(agreement: Agreement, at: date) -> tuple[Event, date] | None:
+    """Returns the termination notice running on `at` — (the notice event, the day it takes
+    effect) — while the agreement is in force under notice (`notice-given`); None otherwise, a
+    suspended or withdrawn notice included. What an explanation names when a release rests on an
+    agreement that is ending (PRODUCT.md §2, the 2019 Korea–Japan notice)."""
+    st = _State()
+    notice: Event | None = None
+    for ev in ordered_events(agreement):
+        day = proven(ev)
+        if day > at:
+            break
+        _lapse(agreement, st, day)
+        _apply(agreement, st, ev)
+        if ev.kind is EventKind.TERMINATION_NOTIFIED and st.status is Status.NOTICE_GIVEN:
+            notice = ev
+    _lapse(agreement, st, at)
+    if st.status is not Status.NOTICE_GIVEN or notice is None or st.notice_effective is None:
+        return None
+    return notice, st.notice_effective
+
+
+def stopped(agreement: Agreement, at: date) -> Step | None:
+    """Returns the step that stopped the agreement, when it is suspended, terminated or expired on
+    `at` after having been in force: the suspension, the termination (recorded, or a notice
+    taking effect) or the expiry; None while it is in force or before it ever was."""
+    last: Step | None = None
+    was_in_force = False
+    for step in timeline(agreement):
+        if proven(step.event) > at:
+            break
+        if step.status in IN_FORCE_STATES:
+            was_in_force, last = True, None
+        elif was_in_force and last is None and step.status in _STOPPED:
+            last = step
+    return last
+
+
+_STOPPED = frozenset({Status.SUSPENDED, Status.TERMINATED, Status.EXPIRED})

@@ -72,8 +72,9 @@ class Changes:
         return {"added": self.added, "replaced": self.replaced}
 
 
-def apply(store: Store, registry: Registry, actor: str = "registry") -> Changes:
-    """Writes every record of `registry` (upsert by key) in one transaction; returns the changes.
+def apply(store: Store, registry: Registry, *, actor: str) -> Changes:
+    """Writes every record of `registry` (upsert by key) in one transaction; returns the changes,
+    audited under `actor` (who made them).
 
     The caller has validated `registry` against the merged world (`accord.registry.files`)."""
     changes = Changes()

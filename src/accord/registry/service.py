@@ -15,19 +15,28 @@ from accord.store import Store
 DEMO_PARTY = "KOR"
 
 
-def import_registry(store: Store, incoming: Registry, lines: files._Lines | None = None) -> Changes:
-    """Validates `incoming` against the stored world and writes it; all or nothing.
+#: The actor of the changes a node makes to itself: the demonstration scenario loaded when a
+#: node first starts (`accord serve` on an empty store), with no person behind it.
+SETUP_ACTOR = "node-setup"
+
+
+def import_registry(
+    store: Store, incoming: Registry, lines: files._Lines | None = None, *, actor: str
+) -> Changes:
+    """Validates `incoming` against the stored world and writes it; all or nothing. The audit
+    trail records the change under `actor`, the person who made it (the signed-in user, the API
+    credential, the CLI's operator: PRODUCT.md §7), never under a subsystem name.
 
     Raises ImportRejected (nothing written) when any record or reference is wrong."""
     world = repository.load(store)
     files.validate_against(world, incoming, lines)
-    return repository.apply(store, incoming)
+    return repository.apply(store, incoming, actor=actor)
 
 
-def import_file(store: Store, path: str | Path) -> Changes:
+def import_file(store: Store, path: str | Path, *, actor: str) -> Changes:
     """Reads, validates and writes a registry file; returns what changed (empty on a re-import)."""
     incoming, lines = files.read_file(path)
-    return import_registry(store, incoming, lines)
+    return import_registry(store, incoming, lines, actor=actor)
 
 
 def scenario_path() -> Path:
@@ -43,11 +52,12 @@ def _demo() -> tuple[Registry, files._Lines]:
     return files.read_file(scenario_path())
 
 
-def load_demo(store: Store) -> Changes:
-    """Loads the demonstration scenario (idempotent). A store with no party becomes Korea's node;
+def load_demo(store: Store, actor: str = SETUP_ACTOR) -> Changes:
+    """Loads the demonstration scenario (idempotent), audited under `actor` (the operator who ran
+    `accord demo`; the node itself on first start). A store with no party becomes Korea's node;
     a node initialised as another party keeps it (PRODUCT.md §6)."""
     incoming, lines = _demo()
-    changes = import_registry(store, incoming, lines)
+    changes = import_registry(store, incoming, lines, actor=actor)
     if repository.get_meta(store, "party") is None:
         repository.set_meta(store, "party", DEMO_PARTY)
     # Marks the store as a demonstration: `accord serve` adds sample items and demo credentials

@@ -26,6 +26,7 @@ from accord.i18n import N_, _, ngettext
 from accord.registry.lifecycle import Step, next_renewal_deadline, status, timeline
 from accord.registry.model import Agreement, Event, Level, Note
 from accord.registry.precision import proven
+from accord.registry.recording import RECORDER_ROLE
 from accord.web.pages import Ctx, page
 
 LEGAL_FORMS = {
@@ -191,7 +192,7 @@ def agreement_page(ctx: Ctx) -> Response:
     ammunition = scope.ammunition
     return ctx.render(
         "agreement.html",
-        section="network",
+        section="agreements",
         ag=ag,
         at=at,
         state=st.value,
@@ -216,4 +217,6 @@ def agreement_page(ctx: Ctx) -> Response:
         underlying=[world.agreements.get(u) for u in ag.underlying],
         underlying_ids=list(ag.underlying),
         consents=[c for c in world.registry.consents if c.arrangement == ag.id],
+        recorder=RECORDER_ROLE in ctx.user.roles,
+        recorded=ctx.param("recorded"),
     )

@@ -43,6 +43,7 @@ KIND_LABELS = {
     "sync": N_("sync"),
     "polyinstance": N_("polyinstance"),
     "restore": N_("restore"),
+    "order-step": N_("order step"),
 }
 
 

@@ -30,6 +30,7 @@ from accord.policy.marking import Marking
 from accord.policy.world import World
 from accord.registry.model import TOPICS
 from accord.web import regions
+from accord.web.changes import banner
 from accord.web.csvout import csv_response
 from accord.web.network import KEY_EVENTS
 from accord.web.pages import Ctx, page, query_string
@@ -296,6 +297,7 @@ def item_page(ctx: Ctx) -> Response:
             region=ctx.param("region"),
         ),
         region_words={k: regions.region_word(k) for k in regions.REGION_WORDS},
+        alerts=banner(world, item.marking, ctx.node.party, at),
         access=access,
         level_names=_level_names(ctx),
         keys=KEY_EVENTS,

@@ -1,7 +1,8 @@
-"""Orders and balances: the order list, one order with its history, and the ledger.
+"""Orders and balances: the order list, the ledger, its CSV downloads and the annual report.
 
 Thin views over `accord.logistics.service` and `accord.logistics.reports` (the CLI's `accord orders
-list|show` and `accord ledger balances|ageing`). The ledger page draws the ageing of open amounts as
+list` and `accord ledger balances|ageing|report`, whose CSV columns the downloads share); one
+order and its steps are `accord.web.orders`. The ledger page draws the ageing of open amounts as
 an inline SVG bar chart per currency (currencies are never converted), with the table beside it.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from accord.errors import InputError
+from accord.errors import InputError, NotFound
 from accord.i18n import N_, _
 from accord.i18n import number_text as digits
 from accord.logistics import money, reports, service
@@ -210,27 +211,7 @@ def orders_page(ctx: Ctx) -> Response:
         chosen=statuses,
         party_filter=party,
         partners=partners,
-    )
-
-
-@page
-def order_page(ctx: Ctx) -> Response:
-    """One order: header, lines, amounts, documents and every transition."""
-    state, transitions = service.get(ctx.node.store, str(ctx.request.path_params["order_id"]))
-    data = service.order_json(state, transitions)
-    return ctx.render(
-        "order.html",
-        section="orders",
-        order=data,
-        lines=data["lines"],
-        transitions=transitions,
-        amounts=data["amounts"],
-        amount_rows=AMOUNT_ROWS,
-        currencies=state.currencies(),
-        ordered_on=state.order.order_date,
-        deadline=state.deadline,
-        deadline_rule=deadline_rule(state),
-        document_kinds=DOCUMENT_KINDS,
+        may_create="logistics" in ctx.user.roles,
     )
 
 
@@ -260,4 +241,59 @@ def ledger_page(ctx: Ctx) -> Response:
         charts=ageing_charts(raw),
         width=CHART_WIDTH,
         bar_height=BAR_HEIGHT,
+    )
+
+
+def _year(ctx: Ctx) -> int:
+    text = ctx.param("year") or str(ctx.node.today().year)
+    if not text.isdigit() or not 1900 <= int(text) <= 2999:
+        raise InputError(_("year: %(value)s is not a year") % {"value": repr(text[:10])})
+    return int(text)
+
+
+def report_rows(ctx: Ctx, report: str) -> tuple[list[dict[str, Any]], tuple[str, ...], str]:
+    """Returns the rows, CSV columns and file name of a ledger report (`balances` on `?at=`,
+    `ageing` on `?at=`, `report` for `?year=`): the same rows as `accord ledger … --csv`."""
+    me = ctx.node.party
+    if report == "balances":
+        at_text = ctx.param("at")
+        at = ctx.date_param()
+        raw = reports.balances(ctx.node.store, me, None, at if at_text else None)
+        rows = reports.present(raw, reports.BALANCE_AMOUNTS)
+        return rows, reports.BALANCE_COLUMNS, f"balances-{me}-{at.isoformat()}.csv"
+    if report == "ageing":
+        at = ctx.date_param()
+        rows = reports.present(reports.ageing(ctx.node.store, me, at), reports.AGEING_AMOUNTS)
+        return rows, reports.AGEING_COLUMNS, f"ageing-{me}-{at.isoformat()}.csv"
+    if report == "report":
+        year = _year(ctx)
+        rows = reports.present(reports.annual(ctx.node.store, me, year), reports.ANNUAL_AMOUNTS)
+        return rows, reports.ANNUAL_COLUMNS, f"logistics-report-{me}-{year}.csv"
+    raise NotFound(_("%(name)s is not a report of the ledger") % {"name": repr(report[:40])})
+
+
+@page
+def ledger_csv(ctx: Ctx) -> Response:
+    """One ledger report as CSV (UTF-8, a header row), downloaded as a file."""
+    rows, columns, name = report_rows(ctx, str(ctx.request.path_params["report"]))
+    return Response(
+        reports.to_csv(rows, columns),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@page
+def annual_page(ctx: Ctx) -> Response:
+    """The annual report for `?year=` (default this year): acquisitions and transfers by partner,
+    agreement, fund and currency (domain.md §3.6), with its CSV."""
+    year = _year(ctx)
+    rows, _columns, _name = report_rows(ctx, "report")
+    return ctx.render(
+        "ledger_report.html",
+        section="ledger",
+        year=year,
+        rows=rows,
+        years=list(range(ctx.node.today().year, ctx.node.today().year - 15, -1)),
+        directions={"acquisition": _("acquisition"), "transfer": _("transfer")},
     )

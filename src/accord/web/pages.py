@@ -41,6 +41,8 @@ log = logging.getLogger("accord.web")
 
 #: Form bodies larger than this are refused before they are read (bytes).
 MAX_FORM = 2 * 1024 * 1024
+#: The same for a form that uploads a file (`upload_page`: an order's documents).
+MAX_UPLOAD = 8 * 1024 * 1024
 
 
 class Web:
@@ -167,7 +169,16 @@ Handler = Callable[[Ctx], Response]
 
 def page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     """Wraps a page handler with sign-in, CSRF and form reading (see the module docstring)."""
+    return _wrap(handler, uploads=False)
 
+
+def upload_page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """As `page`, and a POST may also be multipart/form-data carrying one file (MAX_UPLOAD
+    bytes at most), its CSRF token among the fields."""
+    return _wrap(handler, uploads=True)
+
+
+def _wrap(handler: Handler, uploads: bool) -> Callable[[Request], Awaitable[Response]]:
     @functools.wraps(handler)
     async def run(request: Request) -> Response:
         web: Web = request.app.state.web
@@ -184,7 +195,7 @@ def page(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                 return error_page(request, 403, _("Your session has ended: sign in again."))
         form = FormData()
         if request.method == "POST":
-            form = await read_form(request)
+            form = await read_form(request, uploads)
             if not session.csrf_ok(form.get("csrf")):
                 with i18n.using(lang):
                     return error_page(
@@ -207,13 +218,22 @@ def _in_language(handler: Handler, ctx: Ctx) -> Response:
         return handler(ctx)
 
 
-async def read_form(request: Request) -> FormData:
+async def read_form(request: Request, uploads: bool = False) -> FormData:
     """Returns the URL-encoded form of a POST; 413 for a body over MAX_FORM, 415 for another
-    media type."""
+    media type. With `uploads`, a multipart form of at most MAX_UPLOAD bytes and one file."""
     length = request.headers.get("content-length")
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if uploads and ctype == "multipart/form-data":
+        if length is None or not length.isdigit():
+            raise HTTPException(400, "The form could not be read.")
+        if int(length) > MAX_UPLOAD:
+            raise HTTPException(413, "The form is too large.")
+        try:
+            return await request.form(max_files=1, max_fields=100)
+        except (HTTPException, ValueError):
+            raise HTTPException(400, "The form could not be read.") from None
     if length is not None and (not length.isdigit() or int(length) > MAX_FORM):
         raise HTTPException(413, "The form is too large.")
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/x-www-form-urlencoded":
         raise HTTPException(415, "Forms are sent as application/x-www-form-urlencoded.")
     body = b""

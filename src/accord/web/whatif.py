@@ -9,6 +9,7 @@ The preset fills the form with the Korea–Japan GSOMIA the Dong-A Ilbo asked ab
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -19,9 +20,11 @@ from starlette.responses import Response
 
 from accord.errors import ImportRejected, InputError
 from accord.i18n import N_, _, ngettext
+from accord.logistics.whatif import support_diff
 from accord.policy.marking import DEFAULT_PURPOSE, Marking
 from accord.policy.whatif import WorldDiff, diff, marking_universe
 from accord.policy.world import World
+from accord.registry import files
 from accord.registry.model import (
     INFO_PURPOSES,
     TOPICS,
@@ -118,62 +121,150 @@ def _day(value: str, what: str) -> date | None:
         ) from None
 
 
-def hypothesis(values: dict[str, Any]) -> Registry:
-    """Returns the registry additions the form values describe; InputError names a bad field."""
+def _collect(problems: list[str], make: Any, *args: Any) -> Any:
+    """Returns `make(*args)`, or None after noting its InputError among `problems`."""
+    try:
+        return make(*args)
+    except InputError as exc:
+        problems.append(str(exc))
+        return None
+
+
+#: The date a hypothetical agreement stands in with when its own dates are wrong, so that its
+#: other fields are still checked (the stand-in is never compared).
+_STAND_IN = date(2000, 1, 1)
+
+
+def hypothesis(values: dict[str, Any], world: World | None = None) -> Registry:
+    """Returns the registry additions the form values describe; ImportRejected lists every
+    problem of the form at once, each in plain words naming its field (`plain`). With `world`,
+    a form with a wrong date or level row still has its other fields checked against it."""
     agreements: list[Agreement] = []
     consents: list[Consent] = []
-    try:
-        if values["add_agreement"]:
-            events = []
-            signed = _day(values["ag_signed"], _("signed on"))
-            force = _day(values["ag_force"], _("entry into force"))
-            if signed:
-                events.append(Event(date=signed, kind=EventKind.SIGNED))
-            if force:
-                events.append(Event(date=force, kind=EventKind.ENTERED_INTO_FORCE))
-            if not events:
-                raise InputError(
-                    _("give the hypothetical agreement a signing or entry-into-force date")
-                )
-            topics: Any = "all" if values["ag_all_topics"] else tuple(values["ag_topics"])
-            agreements.append(
-                Agreement(
-                    id=values["ag_id"] or "whatif-agreement",
-                    title=values["ag_title"] or "Hypothetical agreement",
-                    kind=values["ag_kind"],
-                    parties=tuple(split_codes(values["ag_parties"])),
-                    hub=values["ag_hub"].upper() or None,
-                    scope=Scope(topics=topics),
-                    equivalence=parse_rows(values["ag_rows"]),
-                    events=tuple(events),
-                    illustrative=True,
-                )
-            )
-        if values["add_consent"]:
-            start = _day(values["c_from"], _("consent valid from"))
-            if start is None:
-                raise InputError(_("give the hypothetical consent a 'valid from' date"))
-            consents.append(
-                Consent(
-                    id=values["c_id"] or "whatif-consent",
-                    originator=values["c_originator"].upper(),
-                    holder=values["c_holder"].upper(),
-                    recipients=tuple(split_codes(values["c_recipients"])),
-                    topics="all" if values["c_all_topics"] else tuple(values["c_topics"]),
-                    max_level=values["c_max_level"].upper() or None,
-                    valid_from=start,
-                    valid_until=_day(values["c_until"], _("consent valid until")),
-                    illustrative=True,
-                )
-            )
-    except ValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in exc.errors()
-        ]
-        raise ImportRejected(problems) from None
+    problems: list[str] = []
+    if values["add_agreement"]:
+        events = []
+        signed = _collect(problems, _day, values["ag_signed"], _("signed on"))
+        force = _collect(problems, _day, values["ag_force"], _("entry into force"))
+        rows = _collect(problems, parse_rows, values["ag_rows"])
+        if signed:
+            events.append(Event(date=signed, kind=EventKind.SIGNED))
+        if force:
+            events.append(Event(date=force, kind=EventKind.ENTERED_INTO_FORCE))
+        if not events and not problems:
+            problems.append(_("give the hypothetical agreement a signing or entry-into-force date"))
+        if not events:
+            events.append(Event(date=_STAND_IN, kind=EventKind.SIGNED))
+        topics: Any = "all" if values["ag_all_topics"] else tuple(values["ag_topics"])
+        _build(
+            problems,
+            "agreements[0]",
+            agreements,
+            lambda: Agreement(
+                id=values["ag_id"] or "whatif-agreement",
+                title=values["ag_title"] or "Hypothetical agreement",
+                kind=values["ag_kind"],
+                parties=tuple(split_codes(values["ag_parties"])),
+                hub=values["ag_hub"].upper() or None,
+                scope=Scope(topics=topics),
+                equivalence=rows if rows is not None else (),
+                events=tuple(events),
+                illustrative=True,
+            ),
+        )
+    if values["add_consent"]:
+        start = _collect(problems, _day, values["c_from"], _("consent valid from"))
+        until = _collect(problems, _day, values["c_until"], _("consent valid until"))
+        if start is None and not values["c_from"]:
+            problems.append(_("give the hypothetical consent a 'valid from' date"))
+        _build(
+            problems,
+            "consents[0]",
+            consents,
+            lambda: Consent(
+                id=values["c_id"] or "whatif-consent",
+                originator=values["c_originator"].upper(),
+                holder=values["c_holder"].upper(),
+                recipients=tuple(split_codes(values["c_recipients"])),
+                topics="all" if values["c_all_topics"] else tuple(values["c_topics"]),
+                max_level=values["c_max_level"].upper() or None,
+                valid_from=start or _STAND_IN,
+                valid_until=until,
+                illustrative=True,
+            ),
+        )
+    if problems and world is not None and (agreements or consents):
+        try:
+            world.with_additions(Registry(agreements=tuple(agreements), consents=tuple(consents)))
+        except ImportRejected as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ImportRejected([plain(p) for p in problems])
     if not agreements and not consents:
         raise InputError(_("add a hypothetical agreement, a consent, or both"))
     return Registry(agreements=tuple(agreements), consents=tuple(consents))
+
+
+def _build(problems: list[str], where: str, into: list[Any], make: Any) -> None:
+    """Appends the record `make` builds to `into`, or notes each of its validation problems at
+    `where` (`agreements[0].parties[1]: 'x' is not a valid code here`)."""
+    try:
+        into.append(make())
+    except ValidationError as exc:
+        for e in exc.errors():
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in e["loc"])
+            problems.append(f"{where}{path}: {files._message(dict(e))}")
+
+
+#: The form's words for the fields of the hypothetical records (`plain`).
+_FIELDS: dict[tuple[str, str], str] = {
+    ("agreements", "id"): N_("Id"),
+    ("agreements", "title"): N_("Title"),
+    ("agreements", "kind"): N_("Kind"),
+    ("agreements", "parties"): N_("Parties"),
+    ("agreements", "hub"): N_("Hub"),
+    ("agreements", "scope"): N_("Topics in scope"),
+    ("agreements", "equivalence"): N_("Level equivalence rows"),
+    ("agreements", "events"): N_("Dates"),
+    ("agreements", "underlying"): N_("Parties"),
+    ("consents", "id"): N_("Id"),
+    ("consents", "originator"): N_("Originator"),
+    ("consents", "holder"): N_("Holder"),
+    ("consents", "recipients"): N_("Recipients"),
+    ("consents", "topics"): N_("Topics covered"),
+    ("consents", "max_level"): N_("Max level"),
+    ("consents", "valid_from"): N_("Valid from"),
+    ("consents", "valid_until"): N_("Valid until"),
+    ("consents", "arrangement"): N_("Recipients"),
+}
+_PROBLEM = re.compile(
+    r"^(?P<kind>agreements|consents)(?:\[\d+\])?(?:\.(?P<field>\w+))?(?:\[(?P<row>\d+)\])?"
+    r"(?:\.(?P<sub>[\w-]+))?(?:\.[\w.\[\]-]*)?: (?P<what>.*)$"
+)
+
+
+def plain(problem: str) -> str:
+    """Returns a problem of the hypothesis in the form's words: `agreements[0].equivalence[0].CHN:
+    'SECRET' is not a level of CHN (…)` becomes `Level equivalence rows, row 1 (CHN): 'SECRET' is
+    not a level of CHN (…)`; a problem already in plain words is returned as it is."""
+    found = _PROBLEM.match(problem)
+    if found is None:
+        return problem
+    kind, field, what = found.group("kind"), found.group("field") or "", found.group("what")
+    if not field:
+        word = _("The hypothetical agreement") if kind == "agreements" else _("The consent")
+        return _("%(field)s: %(problem)s") % {"field": word, "problem": what}
+    label = _(_FIELDS.get((kind, field), field))
+    row, sub = found.group("row"), found.group("sub")
+    if field == "equivalence" and row is not None:
+        where = (
+            _("%(field)s, row %(row)s (%(party)s)")
+            % {"field": label, "row": int(row) + 1, "party": sub}
+            if sub
+            else _("%(field)s, row %(row)s") % {"field": label, "row": int(row) + 1}
+        )
+        return _("%(field)s: %(problem)s") % {"field": where, "problem": what}
+    return _("%(field)s: %(problem)s") % {"field": label, "problem": what}
 
 
 def summary(world: World, markings: Sequence[Marking]) -> Markup:
@@ -198,12 +289,12 @@ def _codes(codes: Sequence[str]) -> Markup:
 
 
 def rejected(exc: ImportRejected) -> str:
-    """Returns the first problem of a rejected hypothesis, and how many more there are."""
-    first = exc.problems[0] if exc.problems else _("import rejected")
-    more = len(exc.problems) - 1
-    if more <= 0:
-        return first
-    return _("%(first)s (and %(more)s more problem(s))") % {"first": first, "more": more}
+    """Returns the heading of a rejected hypothesis's problems (each listed below it)."""
+    return ngettext(
+        "The hypothesis has %(num)s problem:",
+        "The hypothesis has %(num)s problems:",
+        len(exc.problems),
+    ) % {"num": len(exc.problems)}
 
 
 def _values(ctx: Ctx) -> dict[str, Any]:
@@ -231,9 +322,12 @@ def answer(ctx: Ctx, values: dict[str, Any]) -> dict[str, Any]:
             _("purpose: %(value)s is not one of %(choices)s")
             % {"value": repr(purpose), "choices": ", ".join(INFO_PURPOSES)}
         )
-    part = hypothesis(values)
     version, real = ctx.node.world()
-    hypo = real.with_additions(part)
+    part = hypothesis(values, real)
+    try:
+        hypo = real.with_additions(part)
+    except ImportRejected as exc:
+        raise ImportRejected([plain(p) for p in exc.problems]) from None
     key = (ctx.node.store.url, version, part.model_dump_json(), at, purpose)
     result = _answers.get(key)
     if result is None:
@@ -258,7 +352,11 @@ def answer(ctx: Ctx, values: dict[str, Any]) -> dict[str, Any]:
         for p in pairs
     ]
     records = [a.id for a in part.agreements] + [c.id for c in part.consents]
+    support = [
+        s for s in support_diff(real.registry, hypo.registry, at) if not only or only in s.parties
+    ]
     return {
+        "support": support,
         "at": at,
         "purpose": purpose,
         "markings": result.markings,
