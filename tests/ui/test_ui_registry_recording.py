@@ -46,6 +46,7 @@ PEOPLE = {
     "tanaka": ("user", "JPN", "GOKUHI", ("legal",), "tanaka-secret-1"),  # another nation's user
     "jpn-node": ("partner", "JPN", None, (), "jpn-secret-1"),
 }
+ANALYST = "kang"
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
@@ -67,23 +68,31 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
     url = sqlite_store(tmp_path_factory.mktemp("registry-node") / "accord.db")
     node = start_node(url, as_of=TODAY)
     store = node.store
-    notes = REGISTRY_TABLES["notes"]
-    with store.begin() as conn:
-        conn.execute(sa.delete(notes).where(notes.c.id.in_(REMOVED_NOTES)))
-    reg = repository.load(store)
-    ag = next(a for a in reg.agreements if a.id == GSOMIA)
-    early = tuple(e for e in ag.events if e.date <= date(2016, 11, 23))
-    repository.apply(
-        store, Registry(agreements=(ag.model_copy(update={"events": early}),)), actor="test"
-    )
+    gsomia_as_entered_into_force(node)
     for name in ("analyst", "jpn-node"):  # first-run demo credentials: replaced by known ones
         revoke_principal(store, name)
     for name, (kind, party, clearance, roles, secret) in PEOPLE.items():
         add_principal(store, name, kind, party, secret, clearance=clearance, roles=roles)
+    # An analyst who needs to know the military items, to read an affected item's page.
+    add_principal(store, ANALYST, "user", "KOR", "kang-secret-1", clearance="II",
+                  roles=("analyst",), groups=("dprk", "military"))  # fmt: skip
     try:
         yield node
     finally:
         node.stop()
+
+
+def gsomia_as_entered_into_force(live: LiveNode) -> None:
+    """The GSOMIA's events after its entry into force and its 2019–2023 notes removed."""
+    notes = REGISTRY_TABLES["notes"]
+    with live.store.begin() as conn:
+        conn.execute(sa.delete(notes).where(notes.c.id.in_(REMOVED_NOTES)))
+    reg = repository.load(live.store)
+    ag = next(a for a in reg.agreements if a.id == GSOMIA)
+    early = tuple(e for e in ag.events if e.date <= date(2016, 11, 23))
+    repository.apply(
+        live.store, Registry(agreements=(ag.model_copy(update={"events": early}),)), actor="test"
+    )
 
 
 def stored(live: LiveNode) -> tuple[set[str], int]:
@@ -106,14 +115,19 @@ def sign_in(browser: Any, live: LiveNode, who: str, viewport: dict[str, int]) ->
     page = context.new_page()
     page.goto(live.url + "/ui/login")
     page.get_by_label("Name").fill(who)
-    page.get_by_label("Secret").fill(PEOPLE[who][4])
+    page.get_by_label("Secret").fill(PEOPLE[who][4] if who in PEOPLE else "kang-secret-1")
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/ui/network$"))
     return context, page
 
 
-def test_a_legal_user_records_the_2019_notice(browser: Any, live: LiveNode) -> None:
-    context, page = sign_in(browser, live, "yoon", LAPTOP)
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366x768", "390x844"])
+def test_a_legal_user_records_the_2019_notice_and_an_affected_item_says_so(
+    browser: Any, live: LiveNode, viewport: dict[str, int]
+) -> None:
+    gsomia_as_entered_into_force(live)  # each screen size records the notice anew
+    before = len([r for r in audit_records(live, "registry-change") if r.actor == "yoon"])
+    context, page = sign_in(browser, live, "yoon", viewport)
     try:
         # The list, from the navigation: the GSOMIA in force in September 2019, no notice yet.
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Agreements").click()
@@ -169,11 +183,26 @@ def test_a_legal_user_records_the_2019_notice(browser: Any, live: LiveNode) -> N
         )
     finally:
         context.close()
+    # What the notice just recorded does to an item released to Japan under the GSOMIA: its
+    # page, on a day of the notice period, opens with the alert naming the notice (an analyst's
+    # view: the legal officer needs to know no item).
+    context, page = sign_in(browser, live, ANALYST, viewport)
+    try:
+        page.goto(live.url + "/ui/items?level=KOR+II")
+        page.locator("main a[href*='/ui/items/indicator--']").first.click()
+        page.goto(page.url.split("?")[0] + "?at=2019-09-02")
+        line = page.locator(f'#alerts li[data-agreement="{GSOMIA}"][data-outcome="ending"]')
+        expect(line).to_contain_text("in force until")
+        expect(line.locator("time[datetime='2019-11-23']")).to_have_count(1)
+        expect(line.locator("time[datetime='2019-08-23']")).to_have_count(1)
+        check_axe(page)
+    finally:
+        context.close()
     notes, events = stored(live)
     assert NOTE in notes and events == 8  # seven up to entry into force, and the notice
     # The audit trail names the person, not a subsystem.
     changes = [r for r in audit_records(live, "registry-change") if "yoon" == r.actor]
-    assert len(changes) == 2, [r.actor for r in audit_records(live, "registry-change")]
+    assert len(changes) == before + 2, [r.actor for r in audit_records(live, "registry-change")]
 
 
 def test_a_bad_form_shows_every_problem_at_once_and_stores_nothing(
