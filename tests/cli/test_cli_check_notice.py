@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from accord.cli.app import console
 from accord.cli.main import main
 from backends import sqlite_store
 
@@ -33,6 +34,8 @@ def _run(
     capsys.readouterr()
     mp.setenv("ACCORD_DATABASE_URL", url)
     mp.setenv("COLUMNS", "200")
+    # The console is made once per process, maybe before COLUMNS was set: its width, too.
+    mp.setattr(console, "_width", 200)
     mp.delenv("ACCORD_PARTY", raising=False)
     code = main(list(args))
     out = capsys.readouterr()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from accord.cli.app import console
 from accord.cli.main import main
 from backends import sqlite_store
 
@@ -34,6 +35,8 @@ def run(
         monkeypatch.setenv("ACCORD_DATABASE_URL", demo_url)
         monkeypatch.delenv("ACCORD_PARTY", raising=False)
         monkeypatch.setenv("COLUMNS", "200")
+        # The console is made once per process, maybe before COLUMNS was set: its width, too.
+        monkeypatch.setattr(console, "_width", 200)
         code = main(list(args))
         out = capsys.readouterr()
         return code, out.out, out.err
