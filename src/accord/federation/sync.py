@@ -287,7 +287,10 @@ class _Push(_Exchange):
         (`notes_for`): an item must never arrive before its signature, and envelopes in flight
         together may be stored in either order."""
         store = self.node.store
-        self.budget = int(self.client.max_content_length() * 0.9)
+        # The peer's limit, and what the rows and notes of one envelope may take of it (the
+        # marking-definitions and the envelope's own bytes take the rest).
+        self.limit = self.client.max_content_length()
+        self.budget = int(self.limit * 0.9)
         with ThreadPoolExecutor(max_workers=2) as pool:
             for c in list_collections(store, self.node.config.api_root):
                 position = get_cursor(store, self.peer.name, "push", c.id)
@@ -355,13 +358,12 @@ class _Push(_Exchange):
 
     def refuse_too_large(self, c: Collection, rows: list[queries.Row]) -> None:
         """Reports and records the objects no envelope to this peer can carry."""
-        limit = int(self.budget / 0.9)
         outcomes = [
             Outcome(
                 False,
                 r.stix_id,
                 r.version,
-                f"larger ({len(r.body)} bytes) than the peer accepts (max_content_length {limit})",
+                f"larger ({len(r.body)} bytes) than the peer accepts (max_content_length {self.limit})",
             )
             for r in rows
         ]

@@ -247,15 +247,25 @@ def timeline(agreement: Agreement) -> list[Step]:
 def status(agreement: Agreement, at: date) -> Status:
     """Returns the agreement's status at the start of business on `at`, after every event dated
     on or before `at`. A notice whose effective date is `at` has ended the agreement on `at`."""
+    return _replay(agreement, at)[0].status
+
+
+def _replay(agreement: Agreement, at: date) -> tuple[_State, Event | None]:
+    """Returns the agreement's state at the start of business on `at` (every event dated on or
+    before it applied, lapses included) and the termination notice that last put it under
+    notice, if any."""
     st = _State()
+    notice: Event | None = None
     for ev in ordered_events(agreement):
         day = proven(ev)
         if day > at:
             break
         _lapse(agreement, st, day)
         _apply(agreement, st, ev)
+        if ev.kind is EventKind.TERMINATION_NOTIFIED and st.status is Status.NOTICE_GIVEN:
+            notice = ev
     _lapse(agreement, st, at)
-    return st.status
+    return st, notice
 
 
 def in_force(agreement: Agreement, at: date) -> bool:
@@ -317,17 +327,7 @@ def pending_notice(agreement: Agreement, at: date) -> tuple[Event, date] | None:
     effect) — while the agreement is in force under notice (`notice-given`); None otherwise, a
     suspended or withdrawn notice included. What an explanation names when a release rests on an
     agreement that is ending (PRODUCT.md §2, the 2019 Korea–Japan notice)."""
-    st = _State()
-    notice: Event | None = None
-    for ev in ordered_events(agreement):
-        day = proven(ev)
-        if day > at:
-            break
-        _lapse(agreement, st, day)
-        _apply(agreement, st, ev)
-        if ev.kind is EventKind.TERMINATION_NOTIFIED and st.status is Status.NOTICE_GIVEN:
-            notice = ev
-    _lapse(agreement, st, at)
+    st, notice = _replay(agreement, at)
     if st.status is not Status.NOTICE_GIVEN or notice is None or st.notice_effective is None:
         return None
     return notice, st.notice_effective
